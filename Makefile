@@ -1,0 +1,90 @@
+# mxdba: build, demo, test, bench, install.  `make help` lists the targets.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson
+VERSION  = 0.1.0
+
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -Isrc -Ibuild -D_GNU_SOURCE -DMXDBA_VERSION='"$(VERSION)"'
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SRC  = $(wildcard src/*.c src/cli/*.c src/core/*.c src/db/*.c src/hs/*.c src/net/*.c)
+LIB_SRC = $(filter-out src/main.c,$(SRC))
+SQL  = $(wildcard sql/postgres/*.sql sql/sqlite/*.sql)
+OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
+SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all deps demo test test-unit test-integration test-e2e bench install uninstall clean help
+all: mxdba
+
+help:
+	@echo "make            build ./mxdba"
+	@echo "make demo       build, make a demo SQLite homeserver database, walk through the commands"
+	@echo "make test       everything: unit, integration (SQLite + throwaway PostgreSQL), sanitizers, e2e"
+	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
+
+deps:
+	@scripts/install-deps
+
+build/sql_embed.c: $(SQL) scripts/embed-sql
+	@mkdir -p build
+	scripts/embed-sql $@
+
+build/obj/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+build/obj/sql_embed.o: build/sql_embed.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+mxdba: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDFLAGS)
+
+# sanitizer build used by the tests
+build/san/%.o: src/%.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -c -o $@ $<
+build/san/sql_embed.o: build/sql_embed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -c -o $@ $<
+build/mxdba-san: $(SAN_OBJ)
+	$(CC) $(SANFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS)
+
+UNIT = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
+build/unit/%: tests/unit/%.c tests/unit/unit.h $(filter-out build/san/main.o,$(SAN_OBJ))
+	@mkdir -p build/unit
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -Itests/unit -o $@ $< \
+	  $(filter-out build/san/main.o,$(SAN_OBJ)) $(PKG_LIBS)
+
+test-unit: $(UNIT)
+	@tests/unit/run $(UNIT)
+
+test-integration: mxdba build/mxdba-san
+	MXDBA_BIN=$(CURDIR)/build/mxdba-san python3 -m pytest -q tests/integration
+
+test-e2e: mxdba
+	scripts/dendrite build
+	MXDBA_BIN=$(CURDIR)/mxdba python3 -m pytest -q tests/e2e
+
+test: deps
+	$(MAKE) mxdba build/mxdba-san
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
+	 else $(MAKE) test-e2e; fi
+
+demo: deps mxdba
+	scripts/demo
+
+install: mxdba
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 mxdba $(DESTDIR)$(PREFIX)/bin/mxdba
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mxdba
+
+clean:
+	rm -rf build mxdba

@@ -1,0 +1,49 @@
+-- userapi_accounts and userapi_profiles (PostgreSQL). Every write filters on
+-- localpart AND server_name (reference §7.2) and names its columns.
+
+-- name: account_get
+SELECT localpart, server_name, created_ts, password_hash, appservice_id,
+       is_deactivated::int, account_type
+  FROM userapi_accounts WHERE localpart = $1 AND server_name = $2;
+
+-- name: account_other_server
+-- the same localpart under another server_name (a renamed server)
+SELECT server_name FROM userapi_accounts WHERE localpart = $1 AND server_name <> $2 LIMIT 1;
+
+-- name: account_insert
+INSERT INTO userapi_accounts
+       (localpart, server_name, created_ts, password_hash, appservice_id, is_deactivated, account_type)
+VALUES ($1, $2, $3, $4, NULL, FALSE, $5);
+
+-- name: account_set_type
+UPDATE userapi_accounts SET account_type = $1
+ WHERE localpart = $2 AND server_name = $3 AND account_type = $4;
+
+-- name: account_set_password
+UPDATE userapi_accounts SET password_hash = $1 WHERE localpart = $2 AND server_name = $3;
+
+-- name: accounts_list
+SELECT a.localpart, a.server_name, a.account_type, a.is_deactivated::int, a.created_ts,
+       p.display_name
+  FROM userapi_accounts a
+  LEFT JOIN userapi_profiles p ON p.localpart = a.localpart AND p.server_name = a.server_name
+ WHERE ($1::int = 0 OR a.account_type = 3) AND ($2::int = 0 OR a.is_deactivated)
+ ORDER BY a.localpart, a.server_name;
+
+-- name: accounts_stats
+SELECT count(*),
+       count(*) FILTER (WHERE account_type = 3),
+       count(*) FILTER (WHERE is_deactivated),
+       count(*) FILTER (WHERE account_type = 3 AND NOT coalesce(is_deactivated, false))
+  FROM userapi_accounts;
+
+-- name: admins_active_count
+SELECT count(*) FROM userapi_accounts
+ WHERE account_type = 3 AND NOT coalesce(is_deactivated, false) AND server_name = $1;
+
+-- name: profile_get
+SELECT display_name, avatar_url FROM userapi_profiles WHERE localpart = $1 AND server_name = $2;
+
+-- name: profile_insert
+INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)
+VALUES ($1, $2, $3, '');

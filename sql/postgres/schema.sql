@@ -1,0 +1,29 @@
+-- Schema detection and server probes (PostgreSQL). Read-only.
+
+-- name: probe
+SELECT 1;
+
+-- name: session_read_only
+SET default_transaction_read_only = on;
+
+-- name: table_exists
+SELECT 1 FROM information_schema.tables
+ WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1;
+
+-- name: column_exists
+SELECT 1 FROM information_schema.columns
+ WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1 AND column_name = $2;
+
+-- name: migration_exists
+SELECT 1 FROM db_migrations WHERE version = $1;
+
+-- name: migration_versions
+-- one row per Dendrite version that recorded migrations, oldest first
+SELECT dendrite_version, count(*), min(time), max(time)
+  FROM db_migrations GROUP BY dendrite_version ORDER BY max(time), dendrite_version;
+
+-- name: other_sessions
+-- other client sessions on this database (the homeserver's pool shows up here)
+SELECT count(*), coalesce(string_agg(DISTINCT nullif(application_name, ''), ', '), '')
+  FROM pg_stat_activity
+ WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend';

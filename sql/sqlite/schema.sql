@@ -1,0 +1,24 @@
+-- Schema detection (SQLite). Read-only.
+
+-- name: probe
+SELECT count(*) FROM sqlite_master;
+
+-- name: session_read_only
+PRAGMA query_only = 1;
+
+-- name: table_exists
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1;
+
+-- name: column_exists
+SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2;
+
+-- name: migration_exists
+SELECT 1 FROM db_migrations WHERE version = ?1;
+
+-- name: migration_versions
+SELECT dendrite_version, count(*), min(time), max(time)
+  FROM db_migrations GROUP BY dendrite_version ORDER BY max(time), dendrite_version;
+
+-- name: other_sessions
+-- SQLite has no sessions; mxdba looks for other processes holding the file (/proc)
+SELECT 0, '';

@@ -1,0 +1,65 @@
+/* Shared by the command files: the run context, option parsing, and the
+ * confirmation prompt. Each command is `int cmd_x(struct ctx *, int, char **)`
+ * returning an exit code (errors recorded with err_set). */
+#ifndef MXDBA_CLI_H
+#define MXDBA_CLI_H
+#include "core/config.h"
+#include "core/password.h"
+
+struct ctx {
+	const char *config_path;
+	int dry_run;
+	int yes;
+	struct config *cfg;
+	const struct command *cmd;
+};
+
+struct command {
+	const char *group;   /* "user", or the command itself */
+	const char *name;    /* sub-command, or NULL */
+	int (*fn)(struct ctx *, int, char **);
+	const char *args;    /* usage after the command words */
+	const char *summary;
+	const char *options; /* one option per line: "--flag ARG\tmeaning" */
+	const char *example;
+};
+extern const struct command commands[];
+
+#define MAX_OPTS 16
+struct optspec {
+	const char *name; /* "--admin" */
+	int has_arg;
+};
+struct opts {
+	const char *val[MAX_OPTS]; /* argument, or "" for flags; NULL if absent */
+	int npos;
+	char **pos;
+};
+/* Parse the command's own options (globals were removed by main). Unknown
+ * option or missing argument: -1 + EX_USAGE. */
+int opts_parse(struct ctx *c, int argc, char **argv, const struct optspec *spec, struct opts *o);
+/* Option lookup by name: its value or NULL. */
+const char *opt(const struct opts *o, const struct optspec *spec, const char *name);
+
+/* Load the config once (EX_CONFIG error on failure). */
+int ctx_config(struct ctx *c);
+/* Ask before a hard-to-undo action: 0 go on, -1 + EX_REFUSED error.
+ * --yes and --dry-run answer yes; with no terminal and no --yes it refuses. */
+int confirm(struct ctx *c, const char *question);
+/* Password source from --password-stdin / --password-file / --random-password
+ * (ALLOW_RANDOM), default prompt. -1 + EX_USAGE when several are given. */
+int pw_source(const struct opts *o, const struct optspec *spec, int allow_random, enum pw_source *src,
+	      const char **file);
+/* Print the "dry run" trailer (human mode). */
+void dry_run_note(struct ctx *c);
+
+int cmd_check(struct ctx *, int, char **);
+int cmd_user_list(struct ctx *, int, char **);
+int cmd_user_show(struct ctx *, int, char **);
+int cmd_user_create(struct ctx *, int, char **);
+int cmd_user_promote(struct ctx *, int, char **);
+int cmd_user_demote(struct ctx *, int, char **);
+int cmd_user_passwd(struct ctx *, int, char **);
+int cmd_user_verify_password(struct ctx *, int, char **);
+int cmd_hash(struct ctx *, int, char **);
+#endif

@@ -1,0 +1,136 @@
+/* Option parsing, config loading and confirmation shared by all commands. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/err.h"
+#include "core/output.h"
+#include "core/util.h"
+
+static void usage_hint(struct ctx *c)
+{
+	if (c->cmd && c->cmd->name)
+		err_hint("see `mxdba %s %s --help`", c->cmd->group, c->cmd->name);
+	else if (c->cmd)
+		err_hint("see `mxdba %s --help`", c->cmd->group);
+}
+
+int opts_parse(struct ctx *c, int argc, char **argv, const struct optspec *spec, struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pos = xcalloc((size_t)argc + 1, sizeof(char *));
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int k, found = -1;
+		size_t nlen;
+		const char *eq;
+		if (!strcmp(a, "--")) {
+			while (++i < argc)
+				o->pos[o->npos++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			o->pos[o->npos++] = argv[i];
+			continue;
+		}
+		eq = strchr(a, '=');
+		nlen = eq ? (size_t)(eq - a) : strlen(a);
+		for (k = 0; spec && spec[k].name; k++)
+			if (strlen(spec[k].name) == nlen && !strncmp(spec[k].name, a, nlen))
+				found = k;
+		if (found < 0) {
+			err_set(EX_USAGE, "unknown option %.*s", (int)(nlen > 64 ? 64 : nlen), a);
+			usage_hint(c);
+			return -1;
+		}
+		if (!spec[found].has_arg) {
+			if (eq) {
+				err_set(EX_USAGE, "option %s takes no value", spec[found].name);
+				usage_hint(c);
+				return -1;
+			}
+			o->val[found] = "";
+		} else if (eq) {
+			o->val[found] = eq + 1;
+		} else if (i + 1 < argc) {
+			o->val[found] = argv[++i];
+		} else {
+			err_set(EX_USAGE, "option %s needs a value", spec[found].name);
+			usage_hint(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *opt(const struct opts *o, const struct optspec *spec, const char *name)
+{
+	for (int k = 0; spec[k].name; k++)
+		if (!strcmp(spec[k].name, name))
+			return o->val[k];
+	return NULL;
+}
+
+int ctx_config(struct ctx *c)
+{
+	if (c->cfg)
+		return 0;
+	c->cfg = config_load(c->config_path);
+	return c->cfg ? 0 : -1;
+}
+
+int confirm(struct ctx *c, const char *question)
+{
+	char answer[16] = "";
+	ssize_t n;
+	int fd;
+	if (c->yes || c->dry_run)
+		return 0;
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(EX_REFUSED, "confirmation needed: %s", question);
+		return err_hint("there is no terminal to ask; add --yes to confirm");
+	}
+	if (dprintf(fd, "%s Continue? [y/N] ", question) < 0) {
+		close(fd);
+		return err_set(EX_REFUSED, "cannot ask for confirmation on the terminal");
+	}
+	n = read(fd, answer, sizeof(answer) - 1);
+	close(fd);
+	if (n > 0 && (answer[0] == 'y' || answer[0] == 'Y'))
+		return 0;
+	return err_set(EX_REFUSED, "cancelled: %s", question);
+}
+
+int pw_source(const struct opts *o, const struct optspec *spec, int allow_random, enum pw_source *src,
+	      const char **file)
+{
+	int n = 0;
+	*src = PW_PROMPT;
+	*file = NULL;
+	if (opt(o, spec, "--password-stdin")) {
+		*src = PW_STDIN;
+		n++;
+	}
+	if ((*file = opt(o, spec, "--password-file"))) {
+		*src = PW_FILE;
+		n++;
+	}
+	if (allow_random && opt(o, spec, "--random-password")) {
+		*src = PW_RANDOM;
+		n++;
+	}
+	if (n > 1) {
+		err_set(EX_USAGE, "give only one of --password-stdin, --password-file%s", allow_random ? ", --random-password" : "");
+		return -1;
+	}
+	return 0;
+}
+
+void dry_run_note(struct ctx *c)
+{
+	if (c->dry_run && !g_json)
+		infox("dry run: rolled back, nothing was changed");
+}

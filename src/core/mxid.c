@@ -1,0 +1,96 @@
+/* User ID parsing and validation. Pure functions; no database access. */
+#include "mxid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "util.h"
+
+int mxid_parse(const char *in, const char *server_name, struct mxid *out)
+{
+	const char *local = in, *colon;
+	size_t llen;
+	memset(out, 0, sizeof(*out));
+	if (!in || !*in)
+		return err_set(EX_USAGE, "empty user ID");
+	if (strlen(in) > MXID_MAX + 1) {
+		err_set(EX_USAGE, "user ID is %zu bytes long; Matrix allows at most %d", strlen(in), MXID_MAX);
+		return err_hint("check the argument; user IDs look like @alice:%s", server_name);
+	}
+	if (!text_is_clean(in)) {
+		err_set(EX_USAGE, "user ID contains control characters or invalid UTF-8");
+		return err_hint("user IDs look like @alice:%s or just alice", server_name);
+	}
+	if (in[0] == '@') {
+		local = in + 1;
+		colon = strchr(local, ':');
+		if (!colon) {
+			err_set(EX_USAGE, "user ID \"%s\" has no server part", in);
+			return err_hint("write @%s:%s, or just the localpart %s", local, server_name, local);
+		}
+		if (strcmp(colon + 1, server_name)) {
+			err_set(EX_USAGE, "user %s is not local to this homeserver", in);
+			err_detail("[homeserver] server_name is %s", server_name);
+			return err_hint("mxdba only manages local accounts; check the ID or [homeserver] server_name");
+		}
+		llen = (size_t)(colon - local);
+	} else {
+		if (strchr(in, ':') || strchr(in, '@')) {
+			err_set(EX_USAGE, "\"%s\" is neither a user ID nor a localpart", in);
+			return err_hint("write @alice:%s or just alice", server_name);
+		}
+		llen = strlen(in);
+	}
+	if (llen == 0)
+		return err_set(EX_USAGE, "user ID \"%s\" has an empty localpart", in);
+	if (llen + strlen(server_name) + 2 > MXID_MAX) {
+		err_set(EX_USAGE, "user ID @%.*s:%s is longer than %d bytes", (int)(llen > 40 ? 40 : llen), local,
+			server_name, MXID_MAX);
+		return err_detail("Dendrite refuses user IDs over %d bytes", MXID_MAX);
+	}
+	memcpy(out->localpart, local, llen);
+	snprintf(out->server, sizeof(out->server), "%s", server_name);
+	snprintf(out->full, sizeof(out->full), "@%s:%s", out->localpart, out->server);
+	return 0;
+}
+
+int mxid_check_new(const struct mxid *id)
+{
+	const char *p;
+	int digits_only = 1;
+	for (p = id->localpart; *p; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("_-+=./", *p);
+		if (*p >= 'A' && *p <= 'Z') {
+			err_set(EX_USAGE, "localpart \"%s\" has uppercase letters", id->localpart);
+			err_detail("Dendrite only accepts lowercase localparts for new accounts");
+			return err_hint("use the lowercase form");
+		}
+		if (!ok) {
+			err_set(EX_USAGE, "localpart \"%s\" contains '%c', which Dendrite refuses", id->localpart, *p);
+			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
+		}
+		if (!(*p >= '0' && *p <= '9'))
+			digits_only = 0;
+	}
+	if (id->localpart[0] == '_') {
+		err_set(EX_USAGE, "localpart \"%s\" starts with '_'", id->localpart);
+		return err_detail("Dendrite reserves localparts starting with '_' (e.g. the server-notices account)");
+	}
+	if (digits_only) {
+		err_set(EX_USAGE, "localpart \"%s\" is all digits", id->localpart);
+		return err_detail("all-digit localparts are reserved for guest accounts");
+	}
+	return 0;
+}
+
+int roomid_check(const char *in)
+{
+	const char *colon;
+	if (!in || in[0] != '!' || !(colon = strchr(in, ':')) || colon == in + 1 || !colon[1] ||
+	    strlen(in) > 255 || !text_is_clean(in)) {
+		err_set(EX_USAGE, "\"%s\" is not a room ID", in ? in : "");
+		return err_hint("room IDs look like !abcdef:example.org (aliases such as #room:server are not accepted)");
+	}
+	return 0;
+}

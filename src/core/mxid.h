@@ -1,0 +1,23 @@
+/* Matrix user IDs: parsing `@local:server` or a bare localpart, and
+ * Dendrite's rules for localparts it would accept at registration. */
+#ifndef MXDBA_MXID_H
+#define MXDBA_MXID_H
+
+#define MXID_MAX 254 /* Dendrite: the whole @local:server, in bytes */
+
+struct mxid {
+	char localpart[MXID_MAX + 1];
+	char server[MXID_MAX + 1];
+	char full[2 * MXID_MAX + 4]; /* room for both parts even when an old row is long */
+};
+
+/* Parse IN (a full ID or a bare localpart, which gets SERVER_NAME). The
+ * server part must be SERVER_NAME. Lenient about the localpart's characters
+ * (existing accounts may predate today's rules). -1 + EX_USAGE error. */
+int mxid_parse(const char *in, const char *server_name, struct mxid *out);
+/* Dendrite's registration rules for a new account: lowercase
+ * [0-9a-z_\-+=./], no leading '_', not all digits. -1 + EX_USAGE error. */
+int mxid_check_new(const struct mxid *id);
+/* A room ID `!opaque:server`. 0 or -1 + EX_USAGE error. */
+int roomid_check(const char *in);
+#endif

@@ -1,0 +1,167 @@
+/* Human and JSON output. Never prints secrets; callers pass only what may be shown. */
+#include "output.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+int g_json;
+
+#define BUFFERED_ROWS 200
+
+struct table {
+	int ncols;
+	int *width;
+	char **head;
+	char ***rows;
+	int nrows;
+	int flushed;
+};
+
+static char *clean(const char *s)
+{
+	char *c = xstrdup(s ? s : "-");
+	for (unsigned char *p = (unsigned char *)c; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
+/* Display width: count UTF-8 lead bytes only. */
+static int dwidth(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		if ((*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+struct table *table_begin(int ncols, const char *const *headers)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+	t->ncols = ncols;
+	t->width = xcalloc((size_t)ncols, sizeof(int));
+	t->head = xcalloc((size_t)ncols, sizeof(char *));
+	t->rows = xcalloc(BUFFERED_ROWS, sizeof(char **));
+	for (int i = 0; i < ncols; i++) {
+		t->head[i] = clean(headers[i]);
+		t->width[i] = dwidth(t->head[i]);
+	}
+	return t;
+}
+
+static void print_row(const struct table *t, char *const *cells)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		int pad = t->width[i] - dwidth(cells[i]);
+		fputs(cells[i], stdout);
+		if (i + 1 < t->ncols)
+			printf("%*s  ", pad > 0 ? pad : 0, "");
+	}
+	fputc('\n', stdout);
+}
+
+static void flush_buffer(struct table *t)
+{
+	print_row(t, t->head);
+	for (int r = 0; r < t->nrows; r++) {
+		print_row(t, t->rows[r]);
+		for (int i = 0; i < t->ncols; i++)
+			free(t->rows[r][i]);
+		free(t->rows[r]);
+	}
+	t->nrows = 0;
+	t->flushed = 1;
+}
+
+void table_row(struct table *t, const char *const *cells)
+{
+	char **row = xcalloc((size_t)t->ncols, sizeof(char *));
+	for (int i = 0; i < t->ncols; i++) {
+		row[i] = clean(cells[i]);
+		if (!t->flushed && dwidth(row[i]) > t->width[i])
+			t->width[i] = dwidth(row[i]);
+	}
+	if (t->flushed) {
+		print_row(t, row);
+		for (int i = 0; i < t->ncols; i++)
+			free(row[i]);
+		free(row);
+		return;
+	}
+	t->rows[t->nrows++] = row;
+	if (t->nrows == BUFFERED_ROWS)
+		flush_buffer(t);
+}
+
+void table_end(struct table *t)
+{
+	if (!t)
+		return;
+	if (!t->flushed)
+		flush_buffer(t);
+	for (int i = 0; i < t->ncols; i++)
+		free(t->head[i]);
+	free(t->head);
+	free(t->width);
+	free(t->rows);
+	free(t);
+	fflush(stdout);
+}
+
+void out_json(json_t *o)
+{
+	if (!o)
+		return;
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	json_decref(o);
+	fflush(stdout);
+}
+
+void out_kv(const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+	if (g_json)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&v, fmt, ap) < 0)
+		v = NULL;
+	va_end(ap);
+	if (v) {
+		char *c = clean(v);
+		printf("  %-16s %s\n", key, c);
+		free(c);
+		free(v);
+	}
+}
+
+void out_line(const char *fmt, ...)
+{
+	va_list ap;
+	if (g_json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+const char *fmt_ms(long long ms, char *buf, int n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, (size_t)n, "-");
+		return buf;
+	}
+	strftime(buf, (size_t)n, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}

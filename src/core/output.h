@@ -1,0 +1,24 @@
+/* Output: aligned tables for people, one JSON object per line for scripts
+ * (--json, built with jansson). Tables stream: widths come from the first
+ * rows, later rows are printed as they arrive. */
+#ifndef MXDBA_OUTPUT_H
+#define MXDBA_OUTPUT_H
+#include <jansson.h>
+
+extern int g_json;
+
+struct table;
+struct table *table_begin(int ncols, const char *const *headers);
+/* CELLS[i] may be NULL (shown as -). Control characters are shown as '?'. */
+void table_row(struct table *t, const char *const *cells);
+void table_end(struct table *t);
+
+/* Print O as one compact line on stdout and release it. */
+void out_json(json_t *o);
+/* Key/value lines for a single object in human mode: "  key: value". */
+void out_kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A plain line on stdout (human mode only; suppressed with --json). */
+void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Format Unix milliseconds as UTC "YYYY-MM-DD HH:MM:SS"; "-" for 0. */
+const char *fmt_ms(long long ms, char *buf, int n);
+#endif

@@ -1,0 +1,273 @@
+/* Password input and hashing. Buffers that hold a password come from
+ * sodium_malloc (locked, guarded) and are wiped on free. */
+#include "password.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "util.h"
+
+#define PW_BUF 1024 /* longest line read; longer input is refused */
+
+int pw_init(void)
+{
+	struct rlimit rl = { 0, 0 };
+	if (sodium_init() < 0)
+		return err_set(EX_FAIL, "libsodium failed to initialise");
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}
+
+void pw_free(char *pw)
+{
+	if (pw)
+		sodium_free(pw); /* wipes before freeing */
+}
+
+static char *secure_buf(void)
+{
+	char *b = sodium_malloc(PW_BUF);
+	if (!b)
+		err_set(EX_FAIL, "cannot allocate locked memory for the password");
+	else
+		sodium_memzero(b, PW_BUF);
+	return b;
+}
+
+/* Read one line from FD into B (no stdio: nothing is left in a FILE buffer). */
+static int read_line(int fd, char *b, const char *what)
+{
+	size_t n = 0;
+	for (;;) {
+		char ch;
+		ssize_t r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_set(EX_USAGE, "cannot read the password from %s: %s", what, strerror(errno));
+		if (r == 0 || ch == '\n')
+			break;
+		if (ch == '\0')
+			return err_set(EX_USAGE, "the password from %s contains a NUL byte", what);
+		if (n >= PW_BUF - 1)
+			return err_set(EX_USAGE, "the password from %s is longer than %d bytes", what, PW_BUF - 2);
+		b[n++] = ch;
+	}
+	if (n > 0 && b[n - 1] == '\r')
+		n--;
+	b[n] = '\0';
+	return 0;
+}
+
+static int prompt_tty(const char *prompt, char *b)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), rc;
+	if (fd < 0) {
+		err_set(EX_USAGE, "no terminal to ask for the password");
+		return err_hint("use --password-stdin, --password-file FILE or --random-password");
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		close(fd);
+		return err_set(EX_USAGE, "cannot write to the terminal");
+	}
+	if (tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return err_set(EX_USAGE, "cannot turn off echo on the terminal");
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	rc = read_line(fd, b, "the terminal");
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+static char *random_password(void)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+	char *b = secure_buf();
+	if (!b)
+		return NULL;
+	for (int i = 0; i < 24; i++)
+		b[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	b[24] = '\0';
+	return b;
+}
+
+char *pw_read(enum pw_source src, const char *file, int confirm, const char *prompt)
+{
+	char *b, *again;
+	int fd;
+	switch (src) {
+	case PW_RANDOM:
+		return random_password();
+	case PW_STDIN:
+		if (isatty(0)) {
+			err_set(EX_USAGE, "--password-stdin given but standard input is a terminal");
+			err_hint("pipe the password in (printf '%%s\\n' \"$PW\" | mxdba …), or leave out --password-stdin to be prompted");
+			return NULL;
+		}
+		if (!(b = secure_buf()))
+			return NULL;
+		if (read_line(0, b, "standard input") < 0)
+			goto fail;
+		return b;
+	case PW_FILE:
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err_set(EX_USAGE, "cannot open password file %s: %s", file, strerror(errno));
+			return NULL;
+		}
+		if (!(b = secure_buf())) {
+			close(fd);
+			return NULL;
+		}
+		if (read_line(fd, b, file) < 0) {
+			close(fd);
+			goto fail;
+		}
+		close(fd);
+		return b;
+	case PW_PROMPT:
+		if (!(b = secure_buf()))
+			return NULL;
+		if (prompt_tty(prompt ? prompt : "Password: ", b) < 0)
+			goto fail;
+		if (!confirm)
+			return b;
+		if (!(again = secure_buf()))
+			goto fail;
+		if (prompt_tty("Again: ", again) < 0) {
+			pw_free(again);
+			goto fail;
+		}
+		if (strcmp(b, again)) {
+			pw_free(again);
+			err_set(EX_USAGE, "the two passwords do not match");
+			err_hint("run the command again");
+			goto fail;
+		}
+		pw_free(again);
+		return b;
+	case PW_NONE:
+		break;
+	}
+	err_set(EX_FAIL, "internal: no password source");
+	return NULL;
+fail:
+	pw_free(b);
+	return NULL;
+}
+
+int pw_check_new(const char *pw)
+{
+	size_t n = strlen(pw);
+	if (n < PW_MIN) {
+		err_set(EX_USAGE, "password is %zu bytes; Dendrite requires at least %d", n, PW_MIN);
+		return err_hint("choose a longer password, or use --random-password");
+	}
+	if (n > PW_MAX) {
+		err_set(EX_USAGE, "password is %zu bytes; at most %d can be hashed", n, PW_MAX);
+		return err_detail("bcrypt uses only 72 bytes and Dendrite v0.13.8 refuses longer passwords, so the account could never log in");
+	}
+	return 0;
+}
+
+int bcrypt_hash(const char *pw, int cost, char *out)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	const char *h;
+	int rc = 0;
+	if (!crypt_gensalt_rn("$2a$", cost, NULL, 0, setting, sizeof(setting)))
+		return err_set(EX_FAIL, "cannot make a bcrypt salt (cost %d): %s", cost, strerror(errno));
+	cd = sodium_malloc(sizeof(*cd));
+	if (!cd)
+		return err_set(EX_FAIL, "cannot allocate locked memory for hashing");
+	sodium_memzero(cd, sizeof(*cd));
+	h = crypt_rn(pw, setting, cd, sizeof(*cd));
+	if (!h || h[0] == '*' || strlen(h) != 60)
+		rc = err_set(EX_FAIL, "bcrypt hashing failed");
+	else
+		snprintf(out, HASH_MAX, "%s", h);
+	sodium_free(cd);
+	return rc;
+}
+
+int argon2id_hash(const char *pw, char *out)
+{
+	char h[crypto_pwhash_STRBYTES];
+	if (crypto_pwhash_str_alg(h, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return err_set(EX_FAIL, "argon2id hashing failed (out of memory?)");
+	snprintf(out, HASH_MAX, "%s", h);
+	return 0;
+}
+
+static int is_bcrypt(const char *h)
+{
+	/* $2?$NN$ + 53 chars of ./A-Za-z0-9 */
+	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) || h[3] != '$' ||
+	    h[4] < '0' || h[4] > '3' || h[5] < '0' || h[5] > '9' || h[6] != '$')
+		return 0;
+	if ((h[4] - '0') * 10 + (h[5] - '0') < 4 || (h[4] - '0') * 10 + (h[5] - '0') > 31)
+		return 0;
+	for (int i = 7; i < 60; i++)
+		if (!strchr("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", h[i]))
+			return 0;
+	return 1;
+}
+
+int hash_verify(const char *pw, const char *hash)
+{
+	if (!hash || !*hash)
+		return 0;
+	if (is_bcrypt(hash)) {
+		struct crypt_data *cd = sodium_malloc(sizeof(*cd));
+		const char *h;
+		int match;
+		if (!cd)
+			return err_set(EX_FAIL, "cannot allocate locked memory for hashing");
+		sodium_memzero(cd, sizeof(*cd));
+		h = crypt_rn(pw, hash, cd, sizeof(*cd));
+		match = h && strlen(h) == 60 && sodium_memcmp(h, hash, 60) == 0;
+		sodium_free(cd);
+		return match;
+	}
+	if (!strncmp(hash, "$argon2id$", 10))
+		return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+	err_set(EX_REFUSED, "the stored password hash is not bcrypt or argon2id");
+	return err_detail("Dendrite answers such a login with HTTP 500; reset it with `mxdba user passwd`");
+}
+
+void hash_describe(const char *hash, char *buf, size_t n, int *dendrite_ok)
+{
+	*dendrite_ok = 0;
+	if (!hash)
+		snprintf(buf, n, "NULL (Dendrite cannot read it: logins fail with 500)");
+	else if (!*hash)
+		snprintf(buf, n, "none (password login disabled)");
+	else if (is_bcrypt(hash)) {
+		snprintf(buf, n, "bcrypt $2%c$ cost %c%c", hash[2], hash[4], hash[5]);
+		*dendrite_ok = 1;
+	} else if (!strncmp(hash, "$argon2id$", 10))
+		snprintf(buf, n, "argon2id (Dendrite cannot verify it)");
+	else
+		snprintf(buf, n, "unknown scheme (Dendrite cannot verify it)");
+}

@@ -1,0 +1,21 @@
+/* Small helpers: checked allocation, string building. Out of memory aborts. */
+#ifndef MXDBA_UTIL_H
+#define MXDBA_UTIL_H
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* malloc'd printf. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Milliseconds since the Unix epoch. */
+long long now_ms(void);
+/* 1 if every byte of s is valid UTF-8 and none is a control character. */
+int text_is_clean(const char *s);
+/* Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
+int parse_int(const char *s, long lo, long hi, long *out);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#endif

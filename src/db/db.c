@@ -1,0 +1,192 @@
+/* Dispatch from the neutral db.h API to the PostgreSQL or SQLite backend.
+ * Resolves statement names to SQL text; holds no SQL of its own beyond
+ * transaction control. */
+#include "db_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+#include "sqlreg.h"
+
+#define IS_PG(d) ((d)->kind == DB_POSTGRES)
+
+db *db_open(enum db_kind kind, const char *target, const char *label, int readonly)
+{
+	db *d = xcalloc(1, sizeof(*d));
+	d->kind = kind;
+	d->label = xstrdup(label);
+	d->readonly = readonly;
+	if (kind == DB_SQLITE)
+		d->path = xstrdup(target);
+	if ((IS_PG(d) ? pg_open(d, target) : lite_open(d, target)) < 0) {
+		db_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+void db_close(db *d)
+{
+	if (!d)
+		return;
+	if (d->open_rows)
+		db_rows_free(d->open_rows);
+	if (d->conn) {
+		if (d->in_tx)
+			db_rollback(d);
+		if (IS_PG(d))
+			pg_close(d);
+		else
+			lite_close(d);
+	}
+	free(d->label);
+	free(d->path);
+	free(d);
+}
+
+enum db_kind db_kind(const db *d) { return d->kind; }
+const char *db_label(const db *d) { return d->label; }
+const char *db_path(const db *d) { return d->path; }
+const char *db_backend_name(const db *d) { return IS_PG(d) ? "postgres" : "sqlite"; }
+
+static const char *stmt_text(db *d, const char *name)
+{
+	const char *sql = sql_lookup(db_backend_name(d), name);
+	if (!sql)
+		err_set(EX_FAIL, "internal: no SQL statement named %s for %s", name, db_backend_name(d));
+	return sql;
+}
+
+int db_begin(db *d, int write)
+{
+	const char *sql = (!IS_PG(d) && write) ? "BEGIN IMMEDIATE" : "BEGIN";
+	if (d->in_tx)
+		return err_set(EX_FAIL, "internal: transaction already open on %s", d->label);
+	if ((IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql)) < 0)
+		return -1;
+	d->in_tx = 1;
+	debugx("%s: %s", d->label, sql);
+	return 0;
+}
+
+int db_commit(db *d)
+{
+	int rc;
+	if (!d->in_tx)
+		return err_set(EX_FAIL, "internal: commit without a transaction");
+	/* a failed COMMIT applies nothing: PostgreSQL ends the transaction itself,
+	 * sqlite.c rolls back before it returns */
+	rc = IS_PG(d) ? pg_simple(d, "COMMIT") : lite_simple(d, "COMMIT");
+	d->in_tx = 0;
+	debugx("%s: COMMIT%s", d->label, rc < 0 ? " failed" : "");
+	return rc;
+}
+
+int db_rollback(db *d)
+{
+	if (!d || !d->in_tx)
+		return 0;
+	if (d->open_rows)
+		db_rows_free(d->open_rows);
+	d->in_tx = 0;
+	debugx("%s: ROLLBACK", d->label);
+	return IS_PG(d) ? pg_simple(d, "ROLLBACK") : lite_simple(d, "ROLLBACK");
+}
+
+db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs)
+{
+	const char *sql = stmt_text(d, name);
+	db_rows *r;
+	if (!sql)
+		return NULL;
+	if (d->open_rows)
+		db_rows_free(d->open_rows);
+	r = xcalloc(1, sizeof(*r));
+	r->d = d;
+	r->name = name;
+	debugx("%s: query %s", d->label, name);
+	if ((IS_PG(d) ? pg_query(r, sql, args, nargs) : lite_query(r, sql, args, nargs)) < 0) {
+		free(r);
+		return NULL;
+	}
+	d->open_rows = r;
+	return r;
+}
+
+int db_step(db_rows *r)
+{
+	if (r->done)
+		return 0;
+	return IS_PG(r->d) ? pg_step(r) : lite_step(r);
+}
+
+int db_ncols(const db_rows *r) { return r->ncols; }
+
+const char *db_text(const db_rows *r, int i)
+{
+	if (i < 0 || i >= r->ncols)
+		return NULL;
+	return IS_PG(r->d) ? pg_text(r, i) : lite_text(r, i);
+}
+
+long long db_int(const db_rows *r, int i, int *isnull)
+{
+	const char *s = db_text(r, i);
+	if (isnull)
+		*isnull = (s == NULL);
+	if (!s)
+		return 0;
+	/* PostgreSQL renders booleans as t/f */
+	if (!strcmp(s, "t"))
+		return 1;
+	if (!strcmp(s, "f"))
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
+void db_rows_free(db_rows *r)
+{
+	if (!r)
+		return;
+	if (IS_PG(r->d))
+		pg_rows_free(r);
+	else
+		lite_rows_free(r);
+	if (r->d->open_rows == r)
+		r->d->open_rows = NULL;
+	free(r);
+}
+
+int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *affected)
+{
+	const char *sql = stmt_text(d, name);
+	long long n = 0;
+	int rc;
+	if (!sql)
+		return -1;
+	if (d->open_rows)
+		db_rows_free(d->open_rows);
+	rc = IS_PG(d) ? pg_exec(d, name, sql, args, nargs, &n) : lite_exec(d, name, sql, args, nargs, &n);
+	debugx("%s: exec %s -> %lld row(s)%s", d->label, name, n, rc < 0 ? " (failed)" : "");
+	if (affected)
+		*affected = n;
+	return rc;
+}
+
+int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out)
+{
+	db_rows *r = db_query(d, name, args, nargs);
+	int rc;
+	*out = NULL;
+	if (!r)
+		return -1;
+	rc = db_step(r);
+	if (rc == 1) {
+		const char *s = db_text(r, 0);
+		*out = s ? xstrdup(s) : NULL;
+	}
+	db_rows_free(r);
+	return rc;
+}

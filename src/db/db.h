@@ -1,0 +1,54 @@
+/* Backend-neutral database API: the only interface the rest of mxdba sees.
+ * Statements are referred to by name (sql/<backend>/MODULE.sql); parameters are
+ * always bound, never spliced. pg.c and sqlite.c implement it. */
+#ifndef MXDBA_DB_H
+#define MXDBA_DB_H
+
+enum db_kind { DB_POSTGRES, DB_SQLITE };
+
+typedef struct db db;
+typedef struct db_rows db_rows;
+
+enum db_arg_type { DB_NULL, DB_TEXT, DB_INT };
+typedef struct {
+	enum db_arg_type type;
+	const char *s;
+	long long i;
+} db_arg;
+#define DB_ARG_TEXT(x) ((db_arg){ .type = DB_TEXT, .s = (x) })
+#define DB_ARG_INT(x) ((db_arg){ .type = DB_INT, .i = (x) })
+#define DB_ARG_NULL ((db_arg){ .type = DB_NULL })
+
+/* Open a connection. TARGET is a libpq conninfo/URI (DB_POSTGRES) or a file
+ * path (DB_SQLITE, never created). LABEL is the masked form used in
+ * messages. READONLY: the connection refuses writes. NULL + error on failure. */
+db *db_open(enum db_kind kind, const char *target, const char *label, int readonly);
+void db_close(db *d);
+enum db_kind db_kind(const db *d);
+const char *db_label(const db *d);
+const char *db_backend_name(const db *d); /* "postgres" / "sqlite" */
+const char *db_path(const db *d);         /* SQLite file path; NULL for PG */
+
+/* Transactions. WRITE=1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+int db_begin(db *d, int write);
+int db_commit(db *d);
+int db_rollback(db *d); /* safe to call when no transaction is open */
+
+/* Run NAME; rows are streamed one at a time (constant memory). Only one
+ * db_rows may be open per connection. NULL + error on failure. */
+db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs);
+/* 1: a row is ready; 0: no more rows; -1: error (recorded). */
+int db_step(db_rows *r);
+int db_ncols(const db_rows *r);
+/* Column I of the current row as text; NULL for SQL NULL. Valid until the next step. */
+const char *db_text(const db_rows *r, int i);
+/* Column I as an integer (0 for NULL); *isnull set when non-NULL pointer given. */
+long long db_int(const db_rows *r, int i, int *isnull);
+void db_rows_free(db_rows *r);
+
+/* Run a statement that returns no rows; *affected gets the row count (may be NULL). */
+int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *affected);
+/* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
+ * *out is malloc'd (NULL for SQL NULL). */
+int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
+#endif

@@ -1,0 +1,46 @@
+/* Private to src/db: the shared struct behind the opaque handles and the
+ * per-backend entry points that db.c dispatches to. */
+#ifndef MXDBA_DB_IMPL_H
+#define MXDBA_DB_IMPL_H
+#include "db.h"
+
+struct stmt_cache;
+
+struct db {
+	enum db_kind kind;
+	char *label;
+	char *path;
+	int readonly;
+	int in_tx;
+	void *conn; /* PGconn* or sqlite3* */
+	struct stmt_cache *cache;
+	db_rows *open_rows;
+};
+
+struct db_rows {
+	db *d;
+	const char *name;
+	int ncols;
+	int done;
+	void *res;  /* PGresult* of the current row (PG) */
+	void *stmt; /* sqlite3_stmt* (SQLite) */
+};
+
+int pg_open(db *d, const char *target);
+void pg_close(db *d);
+int pg_simple(db *d, const char *sql); /* BEGIN / COMMIT / ROLLBACK only */
+int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
+int pg_step(db_rows *r);
+const char *pg_text(const db_rows *r, int i);
+void pg_rows_free(db_rows *r);
+int pg_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected);
+
+int lite_open(db *d, const char *target);
+void lite_close(db *d);
+int lite_simple(db *d, const char *sql);
+int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
+int lite_step(db_rows *r);
+const char *lite_text(const db_rows *r, int i);
+void lite_rows_free(db_rows *r);
+int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected);
+#endif

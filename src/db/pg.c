@@ -1,0 +1,184 @@
+/* PostgreSQL backend (libpq). Parameterised statements only; results are
+ * streamed in single-row mode so a listing never holds all rows. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+#include "db_impl.h"
+#include "sqlreg.h"
+
+#define CONN(d) ((PGconn *)(d)->conn)
+
+static int pg_fail(db *d, const char *what, const PGresult *res)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(CONN(d)));
+	msg[strcspn(msg, "\n")] = '\0';
+	err_set(EX_DB, "%s failed on %s: %s", what, d->label, msg);
+	if (PQstatus(CONN(d)) != CONNECTION_OK)
+		err_detail("the connection to the server was lost; nothing was committed");
+	else if (detail || state)
+		err_detail("%s%sSQLSTATE %s", detail ? detail : "", detail ? "; " : "", state ? state : "?");
+	return -1;
+}
+
+int pg_open(db *d, const char *target)
+{
+	const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+	const char *vals[] = { "10", "mxdba", target, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	d->conn = c;
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", c ? PQerrorMessage(c) : "out of memory");
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		err_set(EX_DB, "cannot connect to %s", d->label);
+		err_detail("%s", msg);
+		err_hint("check the connection string in [database] and that PostgreSQL is running");
+		return -1;
+	}
+	if (d->readonly) {
+		const char *sql = sql_lookup("postgres", "session_read_only");
+		PGresult *res = PQexec(c, sql);
+		int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			pg_fail(d, "setting the session read-only", res);
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+void pg_close(db *d)
+{
+	PQfinish(CONN(d));
+	d->conn = NULL;
+}
+
+int pg_simple(db *d, const char *sql)
+{
+	PGresult *res = PQexec(CONN(d), sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(d, sql, res);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Text form of the parameters; ints are printed into BUF (24 bytes each). */
+static void pg_params(const db_arg *args, int nargs, const char **vals, char (*buf)[24])
+{
+	for (int i = 0; i < nargs; i++) {
+		switch (args[i].type) {
+		case DB_NULL:
+			vals[i] = NULL;
+			break;
+		case DB_TEXT:
+			vals[i] = args[i].s;
+			break;
+		case DB_INT:
+			snprintf(buf[i], 24, "%lld", args[i].i);
+			vals[i] = buf[i];
+			break;
+		}
+	}
+}
+
+int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
+{
+	const char *vals[32];
+	char buf[32][24];
+	if (nargs > 32)
+		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
+	pg_params(args, nargs, vals, buf);
+	if (!PQsendQueryParams(CONN(r->d), sql, nargs, NULL, vals, NULL, NULL, 0))
+		return pg_fail(r->d, r->name, NULL);
+	PQsetSingleRowMode(CONN(r->d));
+	return 0;
+}
+
+static void drain(db *d)
+{
+	PGresult *res;
+	while ((res = PQgetResult(CONN(d))))
+		PQclear(res);
+}
+
+int pg_step(db_rows *r)
+{
+	PGresult *res;
+	if (r->res) {
+		PQclear(r->res);
+		r->res = NULL;
+	}
+	res = PQgetResult(CONN(r->d));
+	if (!res) {
+		r->done = 1;
+		return 0;
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_SINGLE_TUPLE:
+		r->res = res;
+		r->ncols = PQnfields(res);
+		return 1;
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		PQclear(res);
+		drain(r->d);
+		r->done = 1;
+		return 0;
+	default:
+		pg_fail(r->d, r->name, res);
+		PQclear(res);
+		drain(r->d);
+		r->done = 1;
+		return -1;
+	}
+}
+
+const char *pg_text(const db_rows *r, int i)
+{
+	PGresult *res = r->res;
+	if (!res || PQgetisnull(res, 0, i))
+		return NULL;
+	return PQgetvalue(res, 0, i);
+}
+
+void pg_rows_free(db_rows *r)
+{
+	if (r->res)
+		PQclear(r->res);
+	r->res = NULL;
+	if (!r->done)
+		drain(r->d);
+}
+
+int pg_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected)
+{
+	const char *vals[32];
+	char buf[32][24];
+	PGresult *res;
+	ExecStatusType st;
+	if (nargs > 32)
+		return err_set(EX_FAIL, "internal: too many parameters for %s", name);
+	pg_params(args, nargs, vals, buf);
+	res = PQexecParams(CONN(d), sql, nargs, NULL, vals, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		pg_fail(d, name, res);
+		PQclear(res);
+		return -1;
+	}
+	*affected = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}

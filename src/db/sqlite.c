@@ -1,0 +1,184 @@
+/* SQLite backend. Never creates a database file; read-only components are
+ * opened with SQLITE_OPEN_READONLY; writes take the lock with BEGIN
+ * IMMEDIATE. Prepared statements are cached per connection. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/err.h"
+#include "core/util.h"
+#include "db_impl.h"
+#include "sqlreg.h"
+
+#define CONN(d) ((sqlite3 *)(d)->conn)
+#define BUSY_TIMEOUT_MS 5000
+
+struct stmt_cache {
+	const char *sql; /* embedded text: its address is the key */
+	sqlite3_stmt *stmt;
+	struct stmt_cache *next;
+};
+
+static int lite_fail(db *d, const char *what)
+{
+	int code = sqlite3_extended_errcode(CONN(d));
+	err_set(EX_DB, "%s failed on %s: %s", what, d->label, sqlite3_errmsg(CONN(d)));
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		err_hint("another process holds the database lock (is the homeserver running?); try again, or stop it first");
+	else if ((code & 0xff) == SQLITE_READONLY)
+		err_hint("the database file or its directory is not writable by this user");
+	else if ((code & 0xff) == SQLITE_FULL)
+		err_hint("the disk is full; free space and try again");
+	return -1;
+}
+
+int lite_open(db *d, const char *target)
+{
+	struct stat st;
+	int flags = (d->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	sqlite3 *c = NULL;
+	if (stat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set(EX_DB, "database file %s does not exist or is not a regular file", target);
+		err_detail("component database %s", d->label);
+		return err_hint("check the [database] connection string and [homeserver] base_dir; mxdba never creates a homeserver database");
+	}
+	if (sqlite3_open_v2(target, &c, flags, NULL) != SQLITE_OK) {
+		d->conn = c;
+		lite_fail(d, "opening the database");
+		return -1;
+	}
+	d->conn = c;
+	sqlite3_busy_timeout(c, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c, 1);
+	/* a file that is not SQLite fails here rather than in the first real query */
+	{
+		long long n;
+		if (lite_exec(d, "probe", sql_lookup("sqlite", "probe"), NULL, 0, &n) < 0) {
+			err_hint("is %s really a Dendrite SQLite database?", target);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void lite_close(db *d)
+{
+	struct stmt_cache *c = d->cache, *next;
+	for (; c; c = next) {
+		next = c->next;
+		sqlite3_finalize(c->stmt);
+		free(c);
+	}
+	d->cache = NULL;
+	sqlite3_close(CONN(d));
+	d->conn = NULL;
+}
+
+int lite_simple(db *d, const char *sql)
+{
+	if (sqlite3_exec(CONN(d), sql, NULL, NULL, NULL) != SQLITE_OK) {
+		lite_fail(d, sql);
+		if (!strcmp(sql, "COMMIT") && !sqlite3_get_autocommit(CONN(d)))
+			sqlite3_exec(CONN(d), "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *prepare(db *d, const char *name, const char *sql)
+{
+	struct stmt_cache *c;
+	for (c = d->cache; c; c = c->next)
+		if (c->sql == sql) {
+			sqlite3_reset(c->stmt);
+			sqlite3_clear_bindings(c->stmt);
+			return c->stmt;
+		}
+	c = xcalloc(1, sizeof(*c));
+	if (sqlite3_prepare_v3(CONN(d), sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL) != SQLITE_OK) {
+		free(c);
+		lite_fail(d, name);
+		return NULL;
+	}
+	c->sql = sql;
+	c->next = d->cache;
+	d->cache = c;
+	return c->stmt;
+}
+
+static int bind(db *d, const char *name, sqlite3_stmt *s, const db_arg *args, int nargs)
+{
+	if (sqlite3_bind_parameter_count(s) != nargs)
+		return err_set(EX_FAIL, "internal: %s takes %d parameters, %d given", name,
+			       sqlite3_bind_parameter_count(s), nargs);
+	for (int i = 0; i < nargs; i++) {
+		int rc = SQLITE_OK;
+		switch (args[i].type) {
+		case DB_NULL:
+			rc = sqlite3_bind_null(s, i + 1);
+			break;
+		case DB_TEXT:
+			rc = sqlite3_bind_text(s, i + 1, args[i].s, -1, SQLITE_TRANSIENT);
+			break;
+		case DB_INT:
+			rc = sqlite3_bind_int64(s, i + 1, args[i].i);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return lite_fail(d, name);
+	}
+	return 0;
+}
+
+int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
+{
+	sqlite3_stmt *s = prepare(r->d, r->name, sql);
+	if (!s || bind(r->d, r->name, s, args, nargs) < 0)
+		return -1;
+	r->stmt = s;
+	r->ncols = sqlite3_column_count(s);
+	return 0;
+}
+
+int lite_step(db_rows *r)
+{
+	int rc = sqlite3_step(r->stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	r->done = 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return lite_fail(r->d, r->name);
+}
+
+const char *lite_text(const db_rows *r, int i)
+{
+	if (sqlite3_column_type(r->stmt, i) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(r->stmt, i);
+}
+
+void lite_rows_free(db_rows *r)
+{
+	if (r->stmt)
+		sqlite3_reset(r->stmt);
+}
+
+int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected)
+{
+	sqlite3_stmt *s = prepare(d, name, sql);
+	int rc;
+	if (!s || bind(d, name, s, args, nargs) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		lite_fail(d, name);
+		sqlite3_reset(s);
+		return -1;
+	}
+	*affected = sqlite3_changes(CONN(d));
+	sqlite3_reset(s);
+	return 0;
+}

@@ -1,0 +1,227 @@
+/* mxdba entry point: global options, the one command table, dispatch.
+ * Reading this table tells the whole command surface of the tool. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/output.h"
+#include "core/password.h"
+
+#ifndef MXDBA_VERSION
+#define MXDBA_VERSION "0.1.0"
+#endif
+
+#define PW_OPTS                                                                              \
+	"--password-stdin\tread the password from the first line of standard input\n"       \
+	"--password-file F\tread the password from the first line of file F\n"
+
+const struct command commands[] = {
+	{ "check", NULL, cmd_check, "",
+	  "connect read-only, detect schema and Dendrite version, count accounts, probe for a running server", "",
+	  "mxdba check" },
+	{ "user", "list", cmd_user_list, "[--admins] [--deactivated]", "list accounts (streamed)",
+	  "--admins\tonly accounts with account_type 3\n--deactivated\tonly deactivated accounts\n",
+	  "mxdba user list --admins" },
+	{ "user", "show", cmd_user_show, "USER",
+	  "account type, state, hash scheme, created time, profile and devices (whois, offline)", "",
+	  "mxdba user show @alice:example.org" },
+	{ "user", "create", cmd_user_create,
+	  "USER [--admin] [--display-name N] [--password-stdin|--password-file F|--random-password|--no-password]",
+	  "create an account with its profile (asks for the password twice by default)",
+	  "--admin\tmake it an admin (account_type 3)\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
+	  "--random-password\tgenerate a password and print it once\n--no-password\tno password: password login disabled\n",
+	  "mxdba user create @root:example.org --admin --random-password" },
+	{ "user", "promote", cmd_user_promote, "USER…", "make accounts admins (account_type 3); idempotent", "",
+	  "mxdba user promote @alice:example.org bob" },
+	{ "user", "demote", cmd_user_demote, "USER…",
+	  "make admins ordinary users (account_type 1); demoting the last admin asks first", "",
+	  "mxdba user demote @alice:example.org" },
+	{ "user", "passwd", cmd_user_passwd,
+	  "USER [--password-stdin|--password-file F|--random-password] [--logout-devices]",
+	  "set a new bcrypt password hash (asks twice by default)",
+	  PW_OPTS "--random-password\tgenerate a password and print it once\n"
+		  "--logout-devices\talso delete every device (access token) of the user; asks first\n"
+		  "--scheme S\tbcrypt (default); argon2id is refused on Dendrite\n",
+	  "printf '%s\\n' \"$NEWPW\" | mxdba user passwd @alice:example.org --password-stdin --logout-devices --yes" },
+	{ "user", "verify-password", cmd_user_verify_password, "USER [--password-stdin|--password-file F]",
+	  "check a password against the stored hash: exit 0 on match, 8 on mismatch", PW_OPTS,
+	  "mxdba user verify-password @alice:example.org" },
+	{ "hash", NULL, cmd_hash, "[--scheme bcrypt|argon2id] [--cost N] [--password-stdin|--password-file F]",
+	  "print a password hash (asks twice by default); needs no database",
+	  "--scheme S\tbcrypt (default, $2a$) or argon2id\n--cost N\tbcrypt cost 4-31 (default: [passwords] "
+	  "bcrypt_cost, or 10)\n" PW_OPTS,
+	  "mxdba hash --password-stdin < pw.txt" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const char global_help[] =
+	"Global options (anywhere on the line):\n"
+	"  -c, --config FILE   config file (default: $MXDBA_CONFIG, ./mxdba.ini, /etc/mxdba/mxdba.ini)\n"
+	"  --dry-run           do the work, print what would change, roll back\n"
+	"  --json              one JSON object per line on stdout\n"
+	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
+	"  -v, --verbose       more messages on stderr (statement names, transactions)\n"
+	"  -q, --quiet         only errors on stderr\n"
+	"  -h, --help          help (also: mxdba help COMMAND, mxdba COMMAND --help)\n"
+	"  --version           print the version\n";
+
+static const char exit_help[] =
+	"Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 not found, 5 conflict,\n"
+	"            6 refused by a safety rule, 7 database error, 8 password mismatch\n";
+
+static void print_name(const struct command *c)
+{
+	printf("%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+}
+
+static void help_all(void)
+{
+	printf("mxdba %s: database-direct maintenance for Matrix homeservers (Dendrite v0.13)\n\n", MXDBA_VERSION);
+	printf("Usage: mxdba [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+	for (const struct command *c = commands; c->group; c++) {
+		int w = (int)strlen(c->group) + (c->name ? (int)strlen(c->name) + 1 : 0);
+		printf("  ");
+		print_name(c);
+		printf("%*s%s\n", 24 - w > 1 ? 24 - w : 1, "", c->summary);
+	}
+	printf("\n%s\n%s\nUSER is @localpart:server_name or a bare localpart.\n", global_help, exit_help);
+}
+
+static void help_cmd(const struct command *c)
+{
+	const char *p = c->options;
+	printf("Usage: mxdba ");
+	print_name(c);
+	printf(" %s\n\n%s\n", c->args, c->summary);
+	if (*p) {
+		printf("\nOptions:\n");
+		while (*p) {
+			const char *nl = strchr(p, '\n'), *tab = strchr(p, '\t');
+			int n = (int)(tab - p);
+			printf("  %.*s%*s%.*s\n", n, p, 22 - n > 1 ? 22 - n : 1, "", (int)(nl - tab - 1), tab + 1);
+			p = nl + 1;
+		}
+	}
+	printf("\nExample:\n  %s\n\n%s", c->example, global_help);
+}
+
+/* Find the command named by ARGV; *used gets how many words it took. */
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+	for (const struct command *c = commands; c->group; c++) {
+		if (argc < 1 || strcmp(argv[0], c->group))
+			continue;
+		if (!c->name) {
+			*used = 1;
+			return c;
+		}
+		if (argc >= 2 && !strcmp(argv[1], c->name)) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int unknown_command(int argc, char **argv)
+{
+	int group = 0;
+	for (const struct command *c = commands; c->group; c++)
+		group |= argc >= 1 && !strcmp(argv[0], c->group);
+	if (group && argc >= 2)
+		err_set(EX_USAGE, "unknown command: %s %.64s", argv[0], argv[1]);
+	else if (group)
+		err_set(EX_USAGE, "%s needs a sub-command", argv[0]);
+	else
+		err_set(EX_USAGE, "unknown command: %.64s", argv[0]);
+	return err_hint("run `mxdba --help` for the list of commands");
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	int n = 0, help = 0, used = 0, rc;
+	const struct command *cmd;
+
+	if (!rest)
+		return EX_FAIL;
+	/* global options may stand anywhere before a lone "--" */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				rest[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			if (i + 1 >= argc) {
+				err_set(EX_USAGE, "option %s needs a file name", a);
+				goto fail;
+			}
+			c.config_path = argv[++i];
+		} else if (!strncmp(a, "--config=", 9))
+			c.config_path = a + 9;
+		else if (!strcmp(a, "--dry-run"))
+			c.dry_run = 1;
+		else if (!strcmp(a, "--json"))
+			g_json = 1;
+		else if (!strcmp(a, "--yes") || !strcmp(a, "-y"))
+			c.yes = 1;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			g_verbosity++;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			g_verbosity = -1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			help = 1;
+		else if (!strcmp(a, "--version")) {
+			printf("mxdba %s\n", MXDBA_VERSION);
+			free(rest);
+			return EX_OK;
+		} else
+			rest[n++] = argv[i];
+	}
+	if (n > 0 && !strcmp(rest[0], "help")) {
+		help = 1;
+		memmove(rest, rest + 1, (size_t)n * sizeof(char *));
+		n--;
+	}
+	if (n == 0) {
+		if (help) {
+			help_all();
+			free(rest);
+			return EX_OK;
+		}
+		err_set(EX_USAGE, "no command given");
+		err_hint("run `mxdba --help` for the list of commands");
+		goto fail;
+	}
+	cmd = find_command(n, rest, &used);
+	if (!cmd) {
+		unknown_command(n, rest);
+		goto fail;
+	}
+	if (help) {
+		help_cmd(cmd);
+		free(rest);
+		return EX_OK;
+	}
+	if (pw_init() < 0)
+		goto fail;
+	c.cmd = cmd;
+	rc = cmd->fn(&c, n - used, rest + used);
+	config_free(c.cfg);
+	free(rest);
+	if (rc < 0 || err_pending()) {
+		rc = err_code();
+		err_print();
+	}
+	return rc;
+fail:
+	free(rest);
+	rc = err_code();
+	err_print();
+	return rc;
+}
