@@ -396,7 +396,8 @@ char *dsn_mask(const char *dsn)
 {
 	char *s = xmalloc(strlen(dsn) + 8);
 	strcpy(s, dsn);
-	if (!strncmp(s, "postgres://", 11) || !strncmp(s, "postgresql://", 13)) {
+	if (strstr(s, "://")) {
+		/* any URI: user:password@ (also in strings mxdba refuses, which are echoed in errors) */
 		char *auth = strstr(s, "://") + 3;
 		char *at = strchr(auth, '@');
 		char *slash = strchr(auth, '/');

@@ -66,6 +66,11 @@ int mxid_check_new(const struct mxid *id)
 			err_detail("Dendrite only accepts lowercase localparts for new accounts");
 			return err_hint("use the lowercase form");
 		}
+		if (!ok && (unsigned char)*p >= 0x80) {
+			err_set(EX_USAGE, "localpart \"%s\" contains non-ASCII characters, which Dendrite refuses",
+				id->localpart);
+			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
+		}
 		if (!ok) {
 			err_set(EX_USAGE, "localpart \"%s\" contains '%c', which Dendrite refuses", id->localpart, *p);
 			return err_detail("allowed characters: a-z 0-9 _ - + = . /");

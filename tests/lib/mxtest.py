@@ -1,0 +1,176 @@
+"""Shared test helpers: run the mxdba binary, a throwaway PostgreSQL cluster,
+and Dendrite-shaped homeserver databases on SQLite or PostgreSQL with
+snapshot comparison (byte-for-byte for SQLite, row-for-row for PostgreSQL)."""
+import hashlib
+import os
+import sqlite3
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("MXDBA_BIN", str(ROOT / "mxdba"))
+FIXTURES = ROOT / "tests" / "fixtures"
+SERVER = "example.org"
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1] if Path("/usr/lib/postgresql").exists() else None
+
+
+class Result:
+    def __init__(self, cp):
+        self.rc = cp.returncode
+        self.out = cp.stdout
+        self.err = cp.stderr
+
+    def __repr__(self):
+        return f"<rc={self.rc} out={self.out!r} err={self.err!r}>"
+
+
+def run(args, input=None, env=None, cwd=None, timeout=120):
+    e = dict(os.environ)
+    e.pop("MXDBA_CONFIG", None)
+    e["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=99"
+    e["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:exitcode=98"
+    if env:
+        e.update(env)
+    cp = subprocess.run([BIN] + [str(a) for a in args], input=input, capture_output=True, text=True,
+                        env=e, cwd=cwd, timeout=timeout, start_new_session=True)
+    r = Result(cp)
+    # a sanitizer report is always a failure, whatever the exit code
+    assert "AddressSanitizer" not in r.err and "runtime error:" not in r.err and "LeakSanitizer" not in r.err, r.err
+    return r
+
+
+class PGCluster:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mxdba-pg-")
+        os.chmod(self.dir, 0o755)
+        out = subprocess.check_output([str(ROOT / "scripts" / "pg-throwaway"), "start", self.dir + "/pg"], text=True)
+        self.port = int(out.strip())
+
+    def psql(self, db, sql, check=True):
+        cp = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\x1f", "-h", "127.0.0.1",
+                             "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
+                            capture_output=True, text=True)
+        if check and cp.returncode != 0:
+            raise RuntimeError(cp.stderr)
+        return [line.split("\x1f") for line in cp.stdout.splitlines()]
+
+    def psql_file(self, db, path):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", "postgres", "-d", db, "-f", str(path)], check=True, capture_output=True)
+
+    def create_db(self):
+        name = "t_" + uuid.uuid4().hex[:12]
+        self.psql("postgres", f"CREATE DATABASE {name}")
+        return name
+
+    def dsn(self, db):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{db}?sslmode=disable"
+
+    def stop(self):
+        subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", self.dir + "/pg"], check=False)
+
+
+def sql_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+class Home:
+    """A Dendrite-shaped homeserver database and an mxdba.ini pointing at it."""
+
+    def __init__(self, backend, pg=None, schema=None, extra_sql=None):
+        self.backend = backend
+        self.pg = pg
+        self.dir = Path(tempfile.mkdtemp(prefix="mxdba-home-"))
+        schema = schema or FIXTURES / f"userapi-{backend}.sql"
+        if backend == "sqlite":
+            self.path = self.dir / "dendrite_userapi.db"
+            con = sqlite3.connect(self.path)
+            con.executescript(Path(schema).read_text())
+            if extra_sql:
+                con.executescript(extra_sql)
+            con.commit()
+            con.close()
+            rs = sqlite3.connect(self.dir / "dendrite_roomserver.db")
+            rs.executescript((FIXTURES / "roomserver.sql").read_text())
+            rs.close()
+            db_lines = "userapi = file:dendrite_userapi.db\nroomserver = file:dendrite_roomserver.db\n"
+        else:
+            self.db = pg.create_db()
+            pg.psql_file(self.db, schema)
+            if extra_sql:
+                pg.psql(self.db, extra_sql)
+            db_lines = f"default = {pg.dsn(self.db)}\n"
+        self.config = self.dir / "mxdba.ini"
+        self.write_config(f"[homeserver]\ntype = dendrite\nserver_name = {SERVER}\n\n[database]\n{db_lines}\n"
+                          "[passwords]\nbcrypt_cost = 4\n")
+
+    def write_config(self, text):
+        self.config.write_text(text)
+        os.chmod(self.config, 0o600)
+
+    def run(self, *args, input=None, env=None):
+        return run(["-c", self.config] + list(args), input=input, env=env)
+
+    # --- direct SQL (test setup and inspection only) ---
+    def sql(self, query):
+        if self.backend == "sqlite":
+            con = sqlite3.connect(self.path)
+            try:
+                rows = con.execute(query).fetchall()
+                con.commit()
+            finally:
+                con.close()
+            return [tuple("" if v is None else str(v) for v in r) for r in rows]
+        return [tuple(r) for r in self.pg.psql(self.db, query)]
+
+    def add_account(self, localpart, account_type=1, password_hash="", deactivated=False, appservice=None,
+                    server=SERVER, profile=True):
+        deact = ("1" if deactivated else "0") if self.backend == "sqlite" else sql_literal(bool(deactivated))
+        self.sql("INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id,"
+                 f" is_deactivated, account_type) VALUES ({sql_literal(localpart)}, {sql_literal(server)},"
+                 f" 1700000000000, {sql_literal(password_hash)}, {sql_literal(appservice)}, {deact}, {account_type})")
+        if profile:
+            self.sql("INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url) VALUES"
+                     f" ({sql_literal(localpart)}, {sql_literal(server)}, {sql_literal(localpart)}, '')")
+
+    def add_device(self, localpart, device_id, token, ip="10.0.0.1", ua="TestClient/1.0", last_seen=1700000100000):
+        sid = "" if self.backend == "postgres" else "session_id, "
+        sidv = "" if self.backend == "postgres" else \
+            "(SELECT coalesce(max(session_id), 0) + 1 FROM userapi_devices), "
+        self.sql(f"INSERT INTO userapi_devices (access_token, {sid}device_id, localpart, server_name, created_ts,"
+                 f" display_name, last_seen_ts, ip, user_agent) VALUES ({sql_literal(token)}, {sidv}"
+                 f"{sql_literal(device_id)}, {sql_literal(localpart)}, {sql_literal(SERVER)}, 1700000000000,"
+                 f" 'phone', {last_seen}, {sql_literal(ip)}, {sql_literal(ua)})")
+
+    def account(self, localpart):
+        rows = self.sql("SELECT localpart, server_name, password_hash, coalesce(appservice_id, '<NULL>'),"
+                        f" is_deactivated, account_type FROM userapi_accounts WHERE localpart = {sql_literal(localpart)}")
+        return rows[0] if rows else None
+
+    def snapshot(self):
+        """Everything mxdba could have changed. SQLite: the file's bytes (plus
+        journal files); PostgreSQL: every row of the userapi tables, sorted."""
+        if self.backend == "sqlite":
+            files = sorted(p.name for p in self.dir.iterdir() if p.name.startswith("dendrite_userapi.db"))
+            h = hashlib.sha256()
+            for name in files:
+                h.update(name.encode())
+                h.update((self.dir / name).read_bytes())
+            return files, h.hexdigest()
+        snap = {}
+        tables = self.pg.psql(self.db, "SELECT table_name FROM information_schema.tables"
+                                       " WHERE table_schema = 'public' ORDER BY 1")
+        for (t,) in tables:
+            snap[t] = sorted(self.pg.psql(self.db, f'SELECT * FROM "{t}"'))
+        for (sq,) in self.pg.psql(self.db, "SELECT sequence_name FROM information_schema.sequences"
+                                           " WHERE sequence_schema = 'public' ORDER BY 1"):
+            snap["seq:" + sq] = self.pg.psql(self.db, f'SELECT last_value, is_called FROM "{sq}"')
+        return snap

@@ -1,0 +1,150 @@
+/* Config parsing: search order, validation with file:line, DSN masking
+ * and SQLite path resolution. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/util.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/mxdba-unit-XXXXXX";
+
+static char *write_ini(const char *name, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(p, 0600);
+	return p;
+}
+
+/* Parse TEXT; return the error code (0 on success) and the message in MSG. */
+static int parse(const char *text, char *msg, size_t n)
+{
+	char *p = write_ini("t.ini", text);
+	struct config *c;
+	int code = 0;
+	FILE *old = stderr;
+	char *buf = NULL;
+	size_t len = 0;
+	stderr = open_memstream(&buf, &len);
+	c = config_parse_file(p);
+	if (!c) {
+		code = err_code();
+		err_print();
+	}
+	fclose(stderr);
+	stderr = old;
+	snprintf(msg, n, "%s", buf ? buf : "");
+	free(buf);
+	config_free(c);
+	free(p);
+	return code;
+}
+
+#define HS "[homeserver]\ntype = dendrite\nserver_name = example.org\n"
+
+int main(void)
+{
+	char msg[2048];
+	struct config *c;
+	struct dbconf dc;
+	char *p, *m;
+
+	if (!mkdtemp(dir))
+		return 1;
+	CHECK(parse(HS "[database]\ndefault = file:userapi.db\n", msg, sizeof(msg)) == 0);
+	CHECK(parse(HS "[database]\nbogus = 1\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:5:") && strstr(msg, "unknown key bogus"));
+	CHECK(parse(HS "[databse]\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:4:") && strstr(msg, "unknown section [databse]"));
+	CHECK(parse("[homeserver]\ntype = dendrite\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "missing required key server_name"));
+	CHECK(parse("[homeserver]\nserver_name = example.org\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "missing required key type"));
+	CHECK(parse(HS "[passwords]\nbcrypt_cost = 3\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:5:") && strstr(msg, "bcrypt_cost"));
+	CHECK(parse(HS "[passwords]\nbcrypt_cost = 32\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(parse(HS "[passwords]\nbcrypt_cost = ten\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(parse(HS "[passwords]\nbcrypt_cost = 12\n", msg, sizeof(msg)) == 0);
+	CHECK(parse("[homeserver]\ntype = synapse\nserver_name = x\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:2:"));
+	CHECK(parse("[homeserver]\ntype = dendrite\nserver_name = bad name\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(parse(HS "server_name = again.org\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "set twice"));
+	CHECK(parse(HS "[database]\ndefault = mysql://x\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(parse(HS "[database]\ndefault =\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(parse(HS "not a key value line\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:4:"));
+	CHECK(parse("key = outside\n" HS, msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:1:"));
+	CHECK(parse(HS "[server]\nurl = ftp://x\n", msg, sizeof(msg)) == EX_CONFIG);
+	/* a password in a bad DSN is masked in the error */
+	CHECK(parse(HS "[database]\ndefault = mysql://u:topsecret@h/db\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "topsecret") == NULL);
+
+	/* resolution: per-component key wins, relative file: under base_dir */
+	p = write_ini("ok.ini", HS "base_dir = /var/lib/dendrite\n[database]\ndefault = postgres://d:pw@localhost/dendrite\n"
+				   "userapi = file:dendrite_userapi.db?_busy=1\nroomserver = file:///abs/room.db\n");
+	c = config_parse_file(p);
+	CHECK(c != NULL);
+	if (c) {
+		CHECK(config_db(c, COMP_USERAPI, &dc) == 0);
+		CHECK(dc.kind == DB_SQLITE);
+		CHECK_STR(dc.target, "/var/lib/dendrite/dendrite_userapi.db");
+		dbconf_free(&dc);
+		CHECK(config_db(c, COMP_ROOMSERVER, &dc) == 0);
+		CHECK_STR(dc.target, "/abs/room.db");
+		dbconf_free(&dc);
+		CHECK(config_db(c, COMP_SYNCAPI, &dc) == 0);
+		CHECK(dc.kind == DB_POSTGRES && dc.from_default);
+		CHECK_STR(dc.label, "postgres://d:****@localhost/dendrite");
+		dbconf_free(&dc);
+		CHECK(c->bcrypt_cost == 10);
+		CHECK_STR(c->notices_local_part, "_server");
+		config_free(c);
+	}
+	free(p);
+
+	/* masking */
+	m = dsn_mask("postgresql://user:s3cret@db.example.org:5432/dendrite?sslmode=disable");
+	CHECK_STR(m, "postgresql://user:****@db.example.org:5432/dendrite?sslmode=disable");
+	free(m);
+	m = dsn_mask("host=/run/pg dbname=dendrite password=s3cret user=x");
+	CHECK_STR(m, "host=/run/pg dbname=dendrite password=**** user=x");
+	free(m);
+	m = dsn_mask("host=h password='a b\\' c' user=x");
+	CHECK_STR(m, "host=h password=**** user=x");
+	free(m);
+	m = dsn_mask("postgres://u@h/db?password=s3cret&sslmode=disable");
+	CHECK_STR(m, "postgres://u@h/db?password=****&sslmode=disable");
+	free(m);
+	m = dsn_mask("postgres://u@h/db");
+	CHECK_STR(m, "postgres://u@h/db");
+	free(m);
+	CHECK(dsn_has_password("postgres://u:p@h/db"));
+	CHECK(!dsn_has_password("postgres://u@h/db"));
+	CHECK(!dsn_has_password("file:x.db"));
+
+	/* search order: $MXDBA_CONFIG before ./mxdba.ini */
+	p = write_ini("env.ini", HS);
+	setenv("MXDBA_CONFIG", p, 1);
+	c = config_load(NULL);
+	CHECK(c && !strcmp(c->path, p));
+	config_free(c);
+	unsetenv("MXDBA_CONFIG");
+	CHECK(chdir(dir) == 0);
+	free(write_ini("mxdba.ini", HS));
+	c = config_load(NULL);
+	CHECK(c && !strcmp(c->path, "mxdba.ini"));
+	config_free(c);
+	c = config_load("/nonexistent/mxdba.ini");
+	CHECK(!c && err_code() == EX_CONFIG);
+	err_clear();
+	free(p);
+	UNIT_END();
+}
