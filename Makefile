@@ -2,7 +2,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson
+PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1
 VERSION  = 0.1.0
 
 CFLAGS  ?= -O2 -g

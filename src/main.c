@@ -53,6 +53,10 @@ const struct command commands[] = {
 	  "--scheme S\tbcrypt (default, $2a$) or argon2id\n--cost N\tbcrypt cost 4-31 (default: [passwords] "
 	  "bcrypt_cost, or 10)\n" PW_OPTS,
 	  "mxdba hash --password-stdin < pw.txt" },
+	{ "config", "init", cmd_config_init, "[--from-dendrite PATH]",
+	  "write a commented mxdba.ini (mode 0600) at -c FILE or ./mxdba.ini; never overwrites",
+	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n",
+	  "mxdba config init --from-dendrite /etc/dendrite/dendrite.yaml" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

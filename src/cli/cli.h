@@ -62,4 +62,5 @@ int cmd_user_demote(struct ctx *, int, char **);
 int cmd_user_passwd(struct ctx *, int, char **);
 int cmd_user_verify_password(struct ctx *, int, char **);
 int cmd_hash(struct ctx *, int, char **);
+int cmd_config_init(struct ctx *, int, char **);
 #endif

@@ -41,11 +41,7 @@ static int refuse_special(struct hs *h, const struct account *a, const char *ful
 			   a->appservice_id ? a->appservice_id : "(unknown)");
 		return err_hint("change the appservice's registration file instead");
 	}
-	if (!strcmp(a->localpart, h->cfg->notices_local_part)) {
-		err_set(EX_REFUSED, "refusing to %s %s: it is the server-notices account", action, full);
-		return err_detail("Dendrite creates and manages it (global.server_notices.local_part)");
-	}
-	return 0;
+	return hs_check_reserved(h, a->localpart, full, action);
 }
 
 /* ---- user list ---- */
@@ -313,7 +309,7 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 	}
 	if (!(h = open_hs(c, 1)))
 		goto out;
-	if (create_conflicts(h, &id) < 0)
+	if (hs_check_reserved(h, id.localpart, id.full, "create") < 0 || create_conflicts(h, &id) < 0)
 		goto out;
 	/* hash before taking the write lock: bcrypt is slow on purpose */
 	if (!nopw) {

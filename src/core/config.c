@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "hs/dendrite_yaml.h"
 #include "util.h"
 
 const char *const component_names[COMP_COUNT] = { "userapi", "roomserver", "syncapi" };
@@ -154,9 +155,16 @@ static int handler(void *user, const char *section, const char *name, const char
 			}
 		} else if (!strcmp(name, "server_notices_local_part")) {
 			set_str(&c->notices_local_part, value);
+		} else if (!strcmp(name, "dendrite_config")) {
+			if (value[0] == '/')
+				set_str(&c->dendrite_config, value);
+			else {
+				free(c->dendrite_config);
+				c->dendrite_config = xasprintf("%s/%s", c->dir, value);
+			}
 		} else {
 			ctx_error(x, "unknown key %s in [homeserver] (known: type, server_name, base_dir, "
-				     "server_notices_local_part)", name);
+				     "dendrite_config, server_notices_local_part)", name);
 			return 0;
 		}
 	} else if (!strcmp(section, "database")) {
@@ -190,6 +198,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 0;
 		}
 		c->bcrypt_cost = (int)v;
+		c->bcrypt_cost_set = 1;
 	} else if (!strcmp(section, "server")) {
 		if (strcmp(name, "url")) {
 			ctx_error(x, "unknown key %s in [server] (known: url)", name);
@@ -206,6 +215,72 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	return 1;
+}
+
+static void take(char **dst, char *v)
+{
+	if (!*dst && v)
+		*dst = xstrdup(v);
+}
+
+/* Fill what mxdba.ini left unset from Dendrite's own config (ini keys win). */
+static int merge_dendrite(struct config *c)
+{
+	struct dendrite_yaml y;
+	char *tmp, real[PATH_MAX];
+	if (dendrite_yaml_load(c->dendrite_config, &y) < 0) {
+		err_detail("[homeserver] dendrite_config in %s", c->path);
+		return -1;
+	}
+	if (!c->server_name) {
+		c->server_name_from = "dendrite.yaml";
+		take(&c->server_name, y.server_name);
+	}
+	/* Dendrite resolves relative paths against its working directory; the
+	 * usual one is the folder of dendrite.yaml */
+	if (!c->base_dir) {
+		tmp = xstrdup(c->dendrite_config);
+		c->base_dir = xstrdup(realpath(dirname(tmp), real) ? real : dirname(tmp));
+		free(tmp);
+	}
+	take(&c->db_default, y.db_global);
+	take(&c->db_comp[COMP_USERAPI], y.db_userapi);
+	take(&c->db_comp[COMP_ROOMSERVER], y.db_roomserver);
+	take(&c->db_comp[COMP_SYNCAPI], y.db_syncapi);
+	if (!c->bcrypt_cost_set && y.bcrypt_cost)
+		c->bcrypt_cost = y.bcrypt_cost;
+	take(&c->notices_local_part, y.notices_local_part);
+	for (int i = 0; i < y.n_as_files; i++) {
+		struct as_reg r;
+		char *file = y.as_files[i][0] == '/' ? xstrdup(y.as_files[i])
+						     : xasprintf("%s/%s", c->base_dir, y.as_files[i]);
+		int rc = appservice_load(file, &r);
+		free(file);
+		if (rc < 0) {
+			dendrite_yaml_free(&y);
+			return -1;
+		}
+		for (int k = 0; k < r.n_exclusive; k++) {
+			c->as_regex = xrealloc(c->as_regex, sizeof(char *) * (size_t)(c->n_as + 1));
+			c->as_owner = xrealloc(c->as_owner, sizeof(char *) * (size_t)(c->n_as + 1));
+			c->as_regex[c->n_as] = xstrdup(r.exclusive_users[k]);
+			c->as_owner[c->n_as++] = xstrdup(r.id ? r.id : "?");
+		}
+		if (r.sender_localpart) {
+			c->as_senders = xrealloc(c->as_senders, sizeof(char *) * (size_t)(c->n_senders + 1));
+			c->as_senders[c->n_senders++] = xstrdup(r.sender_localpart);
+		}
+		appservice_free(&r);
+	}
+	dendrite_yaml_free(&y);
+	for (int i = 0; i < COMP_COUNT; i++) {
+		enum db_kind k;
+		const char *v = c->db_comp[i] ? c->db_comp[i] : c->db_default;
+		if (v && dsn_kind(v, &k) < 0)
+			return err_set(EX_CONFIG, "%s: database string for %s is neither file: nor PostgreSQL",
+				       c->dendrite_config, component_names[i]);
+	}
+	return 0;
 }
 
 struct config *config_parse_file(const char *path)
@@ -262,9 +337,13 @@ struct config *config_parse_file(const char *path)
 		err_hint("add `type = dendrite` under [homeserver]");
 		goto fail;
 	}
+	c->server_name_from = "mxdba.ini";
+	if (c->dendrite_config && merge_dendrite(c) < 0)
+		goto fail;
 	if (!c->server_name) {
 		err_set(EX_CONFIG, "%s: missing required key server_name in [homeserver]", path);
-		err_hint("set it to Dendrite's global.server_name, e.g. `server_name = example.org`");
+		err_hint("set it to Dendrite's global.server_name, e.g. `server_name = example.org`, "
+			 "or point dendrite_config at Dendrite's dendrite.yaml");
 		goto fail;
 	}
 	if (!c->base_dir)
@@ -320,6 +399,16 @@ void config_free(struct config *c)
 		free(c->db_comp[i]);
 	free(c->server_url);
 	free(c->notices_local_part);
+	free(c->dendrite_config);
+	for (int i = 0; i < c->n_as; i++) {
+		free(c->as_regex[i]);
+		free(c->as_owner[i]);
+	}
+	free(c->as_regex);
+	free(c->as_owner);
+	for (int i = 0; i < c->n_senders; i++)
+		free(c->as_senders[i]);
+	free(c->as_senders);
 	free(c);
 }
 

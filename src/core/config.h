@@ -16,8 +16,17 @@ struct config {
 	char *db_default;
 	char *db_comp[COMP_COUNT];
 	int bcrypt_cost;   /* 4..31, default 10 */
+	int bcrypt_cost_set;
 	char *server_url;  /* [server] url, default http://localhost:8008 */
 	char *notices_local_part; /* server-notices account, default _server */
+	char *dendrite_config;    /* [homeserver] dendrite_config: Dendrite's own YAML */
+	/* exclusive appservice user namespaces (regex, owning appservice id) and senders */
+	char **as_regex, **as_owner;
+	int n_as;
+	char **as_senders;
+	int n_senders;
+	/* where each value came from, for `check` */
+	const char *server_name_from; /* "mxdba.ini" or "dendrite.yaml" */
 };
 
 /* One component's database, resolved. */

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,4 +306,36 @@ const char *account_type_name(int type)
 	default:
 		return "unknown";
 	}
+}
+
+int hs_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action)
+{
+	const struct config *c = h->cfg;
+	for (int i = 0; i < c->n_senders; i++)
+		if (!strcmp(localpart, c->as_senders[i])) {
+			err_set(EX_REFUSED, "refusing to %s %s: it is an appservice sender (sender_localpart)", action, full);
+			return err_hint("change the appservice's registration file instead");
+		}
+	for (int i = 0; i < c->n_as; i++) {
+		regex_t re;
+		int match;
+		if (regcomp(&re, c->as_regex[i], REG_EXTENDED | REG_NOSUB) != 0) {
+			err_set(EX_REFUSED, "cannot check %s against appservice %s's namespace \"%s\"", full,
+				c->as_owner[i], c->as_regex[i]);
+			return err_detail("the regex is not valid POSIX ERE; mxdba refuses rather than guess");
+		}
+		match = regexec(&re, full, 0, NULL, 0) == 0;
+		regfree(&re);
+		if (match) {
+			err_set(EX_REFUSED, "refusing to %s %s: it is in appservice %s's exclusive namespace", action, full,
+				c->as_owner[i]);
+			err_detail("namespace regex \"%s\" from the appservice registration in dendrite.yaml", c->as_regex[i]);
+			return err_hint("accounts in an exclusive namespace belong to the appservice");
+		}
+	}
+	if (!strcmp(localpart, c->notices_local_part)) {
+		err_set(EX_REFUSED, "refusing to %s %s: it is the server-notices account", action, full);
+		return err_detail("Dendrite creates and manages it (global.server_notices.local_part)");
+	}
+	return 0;
 }

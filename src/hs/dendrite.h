@@ -61,4 +61,7 @@ void account_clear(struct account *a);
 /* Not found error for ID, with a hint. Returns -1. */
 int hs_err_not_found(struct hs *h, const struct mxid *id);
 const char *account_type_name(int type);
+/* Localparts mxdba must not create or modify: appservice senders and exclusive
+ * namespaces (from dendrite.yaml), the server-notices account. -1 + EX_REFUSED. */
+int hs_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action);
 #endif

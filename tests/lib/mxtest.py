@@ -156,21 +156,31 @@ class Home:
         return rows[0] if rows else None
 
     def snapshot(self):
-        """Everything mxdba could have changed. SQLite: the file's bytes (plus
-        journal files); PostgreSQL: every row of the userapi tables, sorted."""
+        """Everything mxdba could have changed: see snapshot_sqlite / snapshot_pg."""
         if self.backend == "sqlite":
-            files = sorted(p.name for p in self.dir.iterdir() if p.name.startswith("dendrite_userapi.db"))
-            h = hashlib.sha256()
-            for name in files:
-                h.update(name.encode())
-                h.update((self.dir / name).read_bytes())
-            return files, h.hexdigest()
-        snap = {}
-        tables = self.pg.psql(self.db, "SELECT table_name FROM information_schema.tables"
-                                       " WHERE table_schema = 'public' ORDER BY 1")
-        for (t,) in tables:
-            snap[t] = sorted(self.pg.psql(self.db, f'SELECT * FROM "{t}"'))
-        for (sq,) in self.pg.psql(self.db, "SELECT sequence_name FROM information_schema.sequences"
-                                           " WHERE sequence_schema = 'public' ORDER BY 1"):
-            snap["seq:" + sq] = self.pg.psql(self.db, f'SELECT last_value, is_called FROM "{sq}"')
-        return snap
+            return snapshot_sqlite(self.dir, "dendrite_userapi.db")
+        return snapshot_pg(self.pg, self.db)
+
+
+def snapshot_sqlite(folder, name):
+    """The bytes of the database file and any journal beside it."""
+    folder = Path(folder)
+    files = sorted(p.name for p in folder.iterdir() if p.name.startswith(name))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.encode())
+        h.update((folder / f).read_bytes())
+    return files, h.hexdigest()
+
+
+def snapshot_pg(pg, db, prefix=""):
+    """Every row of every table (optionally only tables starting with PREFIX), sorted, and every sequence."""
+    snap = {}
+    tables = pg.psql(db, "SELECT table_name FROM information_schema.tables"
+                         f" WHERE table_schema = 'public' AND table_name LIKE '{prefix}%' ORDER BY 1")
+    for (t,) in tables:
+        snap[t] = sorted(pg.psql(db, f'SELECT * FROM "{t}"'))
+    for (sq,) in pg.psql(db, "SELECT sequence_name FROM information_schema.sequences"
+                             f" WHERE sequence_schema = 'public' AND sequence_name LIKE '{prefix}%' ORDER BY 1"):
+        snap["seq:" + sq] = pg.psql(db, f'SELECT last_value, is_called FROM "{sq}"')
+    return snap
