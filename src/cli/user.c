@@ -44,6 +44,19 @@ static int refuse_special(struct hs *h, const struct account *a, const char *ful
 	return hs_check_reserved(h, a->localpart, full, action);
 }
 
+/* Look up an existing account (Dendrite's lowercase-then-exact rule) and set
+ * ID's full form to the stored one. 0, or -1 with EX_NOTFOUND / a DB error. */
+static int find_user(struct hs *h, struct mxid *id, struct account *a)
+{
+	int rc = hs_account_find(h, id, a);
+	if (rc == 0)
+		hs_err_not_found(h, id);
+	if (rc <= 0)
+		return -1;
+	snprintf(id->full, sizeof(id->full), "@%s:%s", a->localpart, a->server_name);
+	return 0;
+}
+
 /* ---- user list ---- */
 
 static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { 0, 0 } };
@@ -150,13 +163,8 @@ int cmd_user_show(struct ctx *c, int argc, char **argv)
 		return -1;
 	if (db_begin(h->user, 0) < 0)
 		goto out;
-	rc = hs_account_find(h, &id, &a);
-	if (rc <= 0) {
-		if (rc == 0)
-			hs_err_not_found(h, &id);
+	if (find_user(h, &id, &a) < 0)
 		goto out;
-	}
-	snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 	args[0] = DB_ARG_TEXT(a.localpart);
 	args[1] = DB_ARG_TEXT(a.server_name);
 	if (!(r = db_query(h->user, "profile_get", args, 2)))
@@ -499,7 +507,7 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 	const char *file, *scheme;
 	char hash[HASH_MAX] = "";
 	char *pw = NULL;
-	int logout, found = 0, ret = -1;
+	int logout, ret = -1;
 	long long n, ndev = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -520,12 +528,8 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 	}
 	if (!(h = open_hs(c, 1)))
 		goto out;
-	if ((found = hs_account_find(h, &id, &a)) <= 0) {
-		if (found == 0)
-			hs_err_not_found(h, &id);
+	if (find_user(h, &id, &a) < 0)
 		goto out;
-	}
-	snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 	if (refuse_special(h, &a, id.full, "change the password of") < 0)
 		goto out;
 	if (a.deactivated)
@@ -601,12 +605,8 @@ int cmd_user_verify_password(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = open_hs(c, 0)))
 		goto out;
-	if ((rc = hs_account_find(h, &id, &a)) <= 0) {
-		if (rc == 0)
-			hs_err_not_found(h, &id);
+	if (find_user(h, &id, &a) < 0)
 		goto out;
-	}
-	snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 	if (!(pw = pw_read(src, file, 0, "Password: ")))
 		goto out;
 	rc = hash_verify(pw, a.password_hash);

@@ -155,3 +155,24 @@ def test_refusals_on_real_databases_change_nothing(dendrite):
     assert userapi_snapshot(d) == before
     d.start()
     assert d.login("frank", "frank-password-1")[0] == 200
+
+
+def test_appservice_accounts_from_real_registration_are_refused(dendrite):
+    d = dendrite
+    (d.dir / "irc.yaml").write_text(
+        "id: irc-bridge\nurl: http://127.0.0.1:9\nas_token: e2e-as-token\nhs_token: e2e-hs-token\n"
+        "sender_localpart: ircbot\nrate_limited: false\nnamespaces:\n  users:\n"
+        "    - exclusive: true\n      regex: \"@irc_.*:example\\\\.org\"\n  aliases: []\n  rooms: []\n")
+    text = d.yaml.read_text()
+    assert "  config_files: []\n" in text
+    d.yaml.write_text(text.replace("  config_files: []\n", "  config_files:\n  - irc.yaml\n"))
+    d.start()           # Dendrite creates the appservice sender account itself
+    d.stop()
+    r = d.mxdba("--json", "user", "show", "ircbot")
+    assert r.rc == 0 and json.loads(r.out)["type"] == "appservice", r
+    before = userapi_snapshot(d)
+    for args in (["user", "promote", "ircbot"], ["user", "create", "irc_someone", "--no-password"],
+                 ["user", "passwd", "ircbot", "--random-password"]):
+        r = d.mxdba(*args)
+        assert r.rc == 6, (args, r)
+    assert userapi_snapshot(d) == before

@@ -1,0 +1,150 @@
+"""[homeserver] dendrite_config: mxdba takes server_name, databases (with the
+global.database fallback), bcrypt_cost, the server-notices account and the
+appservices' exclusive namespaces from Dendrite's own YAML; mxdba.ini wins.
+Also `config init` and the build-time check of the named SQL."""
+import os
+import shutil
+import stat
+import subprocess
+
+from mxtest import ROOT, Home, run
+
+EX_USAGE, EX_CONFIG, EX_CONFLICT, EX_REFUSED = 2, 3, 5, 6
+
+YAML = """version: 2
+global:
+  server_name: {server}
+  database:
+    connection_string: "{global_db}"
+  server_notices:
+    enabled: true
+    local_part: _notices
+app_service_api:
+  config_files:
+    - irc.yaml
+user_api:
+  bcrypt_cost: 5
+  account_database:
+    connection_string: {userapi_db}
+room_server:
+  database:
+    connection_string: file:dendrite_roomserver.db
+"""
+
+IRC = """id: irc-bridge
+url: http://127.0.0.1:1
+as_token: secret-as-token
+hs_token: secret-hs-token
+sender_localpart: ircbot
+namespaces:
+  users:
+    - exclusive: true
+      regex: "@irc_.*:example\\\\.org"
+    - exclusive: false
+      regex: "@shared_.*:example\\\\.org"
+"""
+
+
+def with_yaml(home, server="example.org", userapi_db="file:dendrite_userapi.db", global_db="", ini_extra=""):
+    (home.dir / "dendrite.yaml").write_text(YAML.format(server=server, userapi_db=userapi_db, global_db=global_db))
+    (home.dir / "irc.yaml").write_text(IRC)
+    home.write_config(f"[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n{ini_extra}")
+
+
+def test_yaml_gives_server_name_databases_and_cost(tmp_path):
+    home = Home("sqlite")
+    with_yaml(home)
+    r = home.run("user", "create", "alice", "--password-stdin", input="alice-password\n")
+    assert r.rc == 0, r
+    assert home.account("alice")[2].startswith("$2a$05$")         # user_api.bcrypt_cost
+    r = home.run("check")
+    assert r.rc == 0 and str(home.dir / "dendrite_userapi.db") in r.out and "roomserver" in r.out, r
+
+
+def test_ini_keys_win_over_yaml():
+    home = Home("sqlite")
+    with_yaml(home, server="wrong.example", ini_extra="server_name = example.org\n[passwords]\nbcrypt_cost = 6\n")
+    r = home.run("user", "create", "@bob:example.org", "--password-stdin", input="bob-password-1\n")
+    assert r.rc == 0, r
+    assert home.account("bob")[1] == "example.org" and home.account("bob")[2].startswith("$2a$06$")
+
+
+def test_global_database_fallback(pg):
+    home = Home("postgres", pg=pg)
+    # no user_api block: the component falls back to global.database
+    (home.dir / "dendrite.yaml").write_text(
+        f"global:\n  server_name: example.org\n  database:\n    connection_string: {pg.dsn(home.db)}\n")
+    home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
+    r = home.run("user", "create", "carol", "--no-password")
+    assert r.rc == 0, r
+    assert home.account("carol") is not None
+
+
+def test_exclusive_namespace_sender_and_notices_accounts_are_refused():
+    home = Home("sqlite")
+    with_yaml(home)
+    home.add_account("irc_alice")
+    home.add_account("ircbot", account_type=4, appservice="irc-bridge")
+    home.add_account("_notices")
+    before = home.snapshot()
+    for args in (["user", "create", "irc_bob", "--no-password"], ["user", "promote", "irc_alice"],
+                 ["user", "passwd", "irc_alice", "--password-stdin"], ["user", "promote", "ircbot"],
+                 ["user", "promote", "_notices"]):
+        r = home.run(*args, input="long-enough-1\n")
+        assert r.rc == EX_REFUSED, (args, r)
+    r = home.run("user", "create", "irc_bob", "--no-password")
+    assert "irc-bridge" in r.err and "exclusive namespace" in r.err
+    assert home.snapshot() == before
+    # a non-exclusive namespace is fine
+    assert home.run("user", "create", "shared_x", "--no-password").rc == 0
+
+
+def test_broken_yaml_and_missing_appservice_file_are_config_errors():
+    home = Home("sqlite")
+    (home.dir / "dendrite.yaml").write_text("global:\n  server_name: [unclosed\n")
+    home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "dendrite.yaml:" in r.err, r
+    with_yaml(home)
+    os.unlink(home.dir / "irc.yaml")
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "irc.yaml" in r.err, r
+    home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = nowhere.yaml\n")
+    assert home.run("user", "list").rc == EX_CONFIG
+
+
+def test_config_init(tmp_path):
+    home = Home("sqlite")
+    with_yaml(home)
+    out = tmp_path / "new.ini"
+    r = run(["-c", out, "config", "init", "--from-dendrite", home.dir / "dendrite.yaml"])
+    assert r.rc == 0, r
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    home.add_account("alice")
+    r = run(["-c", out, "user", "list"])
+    assert r.rc == 0 and "@alice:example.org" in r.out, r
+    before = out.read_bytes()
+    r = run(["-c", out, "config", "init"])
+    assert r.rc == EX_CONFLICT and out.read_bytes() == before
+    plain = tmp_path / "plain.ini"
+    assert run(["-c", plain, "config", "init"]).rc == 0
+    r = run(["-c", plain, "check"])
+    assert r.rc == EX_CONFIG and "no database configured" in r.err   # parses; database still to be set
+    assert run(["-c", tmp_path / "x.ini", "config", "init", "--from-dendrite", tmp_path / "none.yaml"]).rc == EX_CONFIG
+
+
+def test_build_fails_when_a_statement_exists_for_one_backend_only(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "sql", tree / "sql")
+    shutil.copytree(ROOT / "scripts", tree / "scripts")
+    ok = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "ok.c"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    with open(tree / "sql" / "postgres" / "accounts.sql", "a") as f:
+        f.write("\n-- name: only_on_postgres\nSELECT 1;\n")
+    bad = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "bad.c"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "only_on_postgres" in bad.stderr
+    assert not (tmp_path / "bad.c").exists()
+    with open(tree / "sql" / "sqlite" / "accounts.sql", "a") as f:
+        f.write("\n-- name: only_on_postgres\nSELECT 1;\n-- name: account_get\nSELECT 2;\n")
+    dup = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "dup.c"], capture_output=True, text=True)
+    assert dup.returncode != 0 and "account_get" in dup.stderr
