@@ -2,7 +2,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1
+PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1 libcurl
 VERSION  = 0.1.0
 
 CFLAGS  ?= -O2 -g
@@ -30,7 +30,7 @@ help:
 deps:
 	@scripts/install-deps
 
-build/sql_embed.c: $(SQL) scripts/embed-sql
+build/sql_embed.c: $(SQL) $(wildcard migrations/*/*.sql) scripts/embed-sql
 	@mkdir -p build
 	scripts/embed-sql $@
 

@@ -53,6 +53,36 @@ const struct command commands[] = {
 	  "--scheme S\tbcrypt (default, $2a$) or argon2id\n--cost N\tbcrypt cost 4-31 (default: [passwords] "
 	  "bcrypt_cost, or 10)\n" PW_OPTS,
 	  "mxdba hash --password-stdin < pw.txt" },
+	{ "rooms", NULL, cmd_rooms, "USER [--membership join,invite,leave,ban,knock|all] [--include-forgotten]",
+	  "a user's memberships, from the roomserver database (read-only); names from the syncapi database",
+	  "--membership LIST\tstates to list (default join,invite)\n--include-forgotten\talso rooms the user forgot\n",
+	  "mxdba rooms @alice:example.org --membership all" },
+	{ "members", NULL, cmd_members, "ROOM [--local] [--membership LIST] [--include-forgotten]",
+	  "a room's members, from the roomserver database (read-only)",
+	  "--local\tonly users of this homeserver\n--membership LIST\tstates to list (default join,invite)\n"
+	  "--include-forgotten\talso memberships the user forgot\n",
+	  "mxdba members '!abc:example.org' --local" },
+	{ "evacuate", NULL, cmd_evacuate, "user USER [--include-invites] [--lock] | room ROOM [--include-invites]",
+	  "queue leaves: every room of a user, or every local member of a room (carried out by `queue apply`)",
+	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
+	  "delete its devices, in the same transaction\n",
+	  "mxdba evacuate user @mallory:example.org --include-invites --lock" },
+	{ "notice", NULL, cmd_notice, "USER TEXT",
+	  "queue a server notice to USER, sent as [server] admin_user by `queue apply`", "",
+	  "mxdba notice @alice:example.org 'Your password was reset; see your email.'" },
+	{ "queue", "list", cmd_queue_list, "[--state pending,done,skipped,failed,cancelled]",
+	  "queued operations with their state and last result (streamed)", "--state LIST\tonly these states\n",
+	  "mxdba queue list --state failed" },
+	{ "queue", "cancel", cmd_queue_cancel, "ID… | --all-pending", "cancel pending queued operations",
+	  "--all-pending\tcancel every pending operation\n", "mxdba queue cancel 12 13" },
+	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS]",
+	  "carry out pending operations through the homeserver's HTTP API; safe to rerun",
+	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
+	  "--wait SECONDS\twait this long for /_dendrite/monitor/up (default 30)\n",
+	  "mxdba queue apply --wait 120" },
+	{ "migrate", NULL, cmd_migrate, "[--status]",
+	  "create or update mxdba's own tables (mxdba_*) in the userapi database; also done on first need",
+	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
 	{ "config", "init", cmd_config_init, "[--from-dendrite PATH]",
 	  "write a commented mxdba.ini (mode 0600) at -c FILE or ./mxdba.ini; never overwrites",
 	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n",
@@ -73,7 +103,8 @@ static const char global_help[] =
 
 static const char exit_help[] =
 	"Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 not found, 5 conflict,\n"
-	"            6 refused by a safety rule, 7 database error, 8 password mismatch\n";
+	"            6 refused by a safety rule, 7 database error, 8 password mismatch,\n"
+	"            9 homeserver did not answer, 10 some queued operations failed\n";
 
 static void print_name(const struct command *c)
 {

@@ -47,3 +47,6 @@ SELECT display_name, avatar_url FROM userapi_profiles WHERE localpart = $1 AND s
 -- name: profile_insert
 INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)
 VALUES ($1, $2, $3, '');
+
+-- name: account_deactivate
+UPDATE userapi_accounts SET is_deactivated = TRUE WHERE localpart = $1 AND server_name = $2;

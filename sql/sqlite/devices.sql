@@ -13,3 +13,14 @@ SELECT count(*) FROM userapi_devices;
 
 -- name: profile_exists
 SELECT 1 FROM userapi_profiles WHERE localpart = ?1 AND server_name = ?2;
+
+-- name: device_mint
+-- SQLite has no sequence: the next session id is the largest + 1 (Dendrite's
+-- count + 1 can repeat after deletes)
+INSERT INTO userapi_devices (access_token, session_id, device_id, localpart, server_name, created_ts,
+                             display_name, last_seen_ts, ip, user_agent)
+VALUES (?1, (SELECT coalesce(max(session_id), 0) + 1 FROM userapi_devices), ?2, ?3, ?4, ?5,
+        'mxdba queue apply', ?5, '', 'mxdba');
+
+-- name: device_delete_by_token
+DELETE FROM userapi_devices WHERE access_token = ?1;

@@ -63,4 +63,12 @@ int cmd_user_passwd(struct ctx *, int, char **);
 int cmd_user_verify_password(struct ctx *, int, char **);
 int cmd_hash(struct ctx *, int, char **);
 int cmd_config_init(struct ctx *, int, char **);
+int cmd_rooms(struct ctx *, int, char **);
+int cmd_members(struct ctx *, int, char **);
+int cmd_evacuate(struct ctx *, int, char **);
+int cmd_notice(struct ctx *, int, char **);
+int cmd_queue_list(struct ctx *, int, char **);
+int cmd_queue_cancel(struct ctx *, int, char **);
+int cmd_queue_apply(struct ctx *, int, char **);
+int cmd_migrate(struct ctx *, int, char **);
 #endif

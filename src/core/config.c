@@ -200,8 +200,16 @@ static int handler(void *user, const char *section, const char *name, const char
 		c->bcrypt_cost = (int)v;
 		c->bcrypt_cost_set = 1;
 	} else if (!strcmp(section, "server")) {
+		if (!strcmp(name, "admin_user")) {
+			if (value[0] != '@' || !strchr(value, ':')) {
+				ctx_error(x, "admin_user \"%s\" must be a full user ID like @root:example.org", value);
+				return 0;
+			}
+			set_str(&c->notice_admin, value);
+			return 1;
+		}
 		if (strcmp(name, "url")) {
-			ctx_error(x, "unknown key %s in [server] (known: url)", name);
+			ctx_error(x, "unknown key %s in [server] (known: url, admin_user)", name);
 			return 0;
 		}
 		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
@@ -398,6 +406,7 @@ void config_free(struct config *c)
 	for (int i = 0; i < COMP_COUNT; i++)
 		free(c->db_comp[i]);
 	free(c->server_url);
+	free(c->notice_admin);
 	free(c->notices_local_part);
 	free(c->dendrite_config);
 	for (int i = 0; i < c->n_as; i++) {

@@ -18,6 +18,7 @@ struct config {
 	int bcrypt_cost;   /* 4..31, default 10 */
 	int bcrypt_cost_set;
 	char *server_url;  /* [server] url, default http://localhost:8008 */
+	char *notice_admin; /* [server] admin_user: sends server notices */
 	char *notices_local_part; /* server-notices account, default _server */
 	char *dendrite_config;    /* [homeserver] dendrite_config: Dendrite's own YAML */
 	/* exclusive appservice user namespaces (regex, owning appservice id) and senders */

@@ -14,6 +14,8 @@ enum exit_code {
 	EX_REFUSED = 6,   /* refused by a safety rule (schema, account kind, confirmation) */
 	EX_DB = 7,        /* database could not be opened or a statement failed */
 	EX_MISMATCH = 8,  /* password does not match (verify-password) */
+	EX_SERVER = 9,    /* the homeserver's HTTP API did not answer, or answered garbage */
+	EX_QUEUE = 10,    /* queue apply ran, but some queued operations failed */
 };
 
 /* Record an error (replaces any pending one). printf-style. Returns -1. */

@@ -190,3 +190,14 @@ int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out
 	db_rows_free(r);
 	return rc;
 }
+
+int db_run_migration(db *d, const char *name)
+{
+	const char *sql = stmt_text(d, name);
+	if (!sql)
+		return -1;
+	if (!d->in_tx)
+		return err_set(EX_FAIL, "internal: migration %s outside a transaction", name);
+	debugx("%s: migration %s", d->label, name);
+	return IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql);
+}

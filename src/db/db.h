@@ -51,4 +51,7 @@ int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *a
 /* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
  * *out is malloc'd (NULL for SQL NULL). */
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
+/* Run the tool's embedded migration script NAME (several statements) inside
+ * the open transaction. */
+int db_run_migration(db *d, const char *name);
 #endif

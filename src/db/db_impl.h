@@ -28,7 +28,7 @@ struct db_rows {
 
 int pg_open(db *d, const char *target);
 void pg_close(db *d);
-int pg_simple(db *d, const char *sql); /* BEGIN / COMMIT / ROLLBACK only */
+int pg_simple(db *d, const char *sql); /* BEGIN / COMMIT / ROLLBACK, embedded migration scripts */
 int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int pg_step(db_rows *r);
 const char *pg_text(const db_rows *r, int i);

@@ -125,7 +125,7 @@ struct hs *hs_open(struct config *cfg, int write)
 		return NULL;
 	if ((write ? hs_check_writable(h) : hs_check_readable(h)) < 0)
 		goto fail;
-	if (write) {
+	if (write == HS_WRITE) {
 		char who[256];
 		if (hs_probe_running(h->user, who, sizeof(who)) == 1)
 			warnx_("the homeserver seems to be running (%s); account changes take effect at once, "

@@ -37,8 +37,11 @@ struct account {
 	int type;
 };
 
-/* Open the userapi database and detect its schema. WRITE: the command will
- * change it, so an unknown schema is refused and a running server is noted. */
+/* Open the userapi database and detect its schema. WRITE (HS_WRITE): the
+ * command will change it, so an unknown schema is refused and a running
+ * server is noted; HS_WRITE_ONLINE: the same, for work that needs the server
+ * up (queue apply), so no note. */
+enum { HS_READ = 0, HS_WRITE = 1, HS_WRITE_ONLINE = 2 };
 struct hs *hs_open(struct config *cfg, int write);
 /* Open and detect only, without the schema checks (for `check`). */
 struct hs *hs_connect(struct config *cfg, int write);

@@ -110,6 +110,18 @@ class Dendrite:
     def whois(self, token, user_id):
         return self.req("GET", f"/_matrix/client/v3/admin/whois/{q(user_id)}", token=token)
 
+    def sql(self, query):
+        if self.backend == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.dir / "dendrite_userapi.db", timeout=10)
+            try:
+                rows = con.execute(query).fetchall()
+                con.commit()
+            finally:
+                con.close()
+            return [tuple(str(v) for v in r) for r in rows]
+        return [tuple(r) for r in self.pg.psql(self.db, query)]
+
     def close(self):
         if self.running():
             self.stop()

@@ -15,7 +15,8 @@ int main(void)
 			CHECK(strstr(e->text, "$1") == NULL);
 		else
 			CHECK(strstr(e->text, "?1") == NULL);
-		CHECK(strchr(e->text, ';') == NULL); /* one statement per name */
+		if (strcmp(e->module, "migration"))
+			CHECK(strchr(e->text, ';') == NULL); /* one statement per name */
 	}
 	CHECK(n > 20);
 	CHECK(sql_lookup("postgres", "no_such_statement") == NULL);

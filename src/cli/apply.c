@@ -1,0 +1,536 @@
+/* `mxdba queue apply`: carry out queued leaves and notices through the
+ * homeserver's HTTP API. To act as a user it mints a short-lived device in
+ * userapi_devices (recorded in mxdba_minted first, in the same transaction),
+ * and always removes it: /logout, or the row when the server is gone.
+ * Idempotent: membership is re-checked before every leave, so a rerun after
+ * a crash skips what the server already did. */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/output.h"
+#include "core/util.h"
+#include "db/migrate.h"
+#include "hs/rooms.h"
+#include "net/http.h"
+#include "queue.h"
+
+#define BATCH 256
+#define MAX_RETRIES 30
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct qrow {
+	long long id;
+	char *kind, *user_id, *room_id, *body;
+};
+
+struct applier {
+	struct ctx *c;
+	struct hs *h;
+	db *rs;
+	char *url;
+	struct mxid admin;
+	int have_admin;
+	char cur[2 * MXID_MAX + 4]; /* user the minted device belongs to */
+	char token[64];
+	char device[32];
+	int have_token;
+	long long done, skipped, failed, deferred, processed;
+	int gone;
+	char gone_why[300];
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* ---- devices ---- */
+
+static void random_text(char *out, size_t outlen, size_t nbytes, int variant)
+{
+	unsigned char b[32];
+	randombytes_buf(b, nbytes);
+	sodium_bin2base64(out, outlen, b, nbytes, variant);
+	sodium_memzero(b, sizeof(b));
+}
+
+static int mint(struct applier *ap, const char *localpart, const char *server)
+{
+	db *u = ap->h->user;
+	char suffix[16];
+	long long now = now_ms(), n;
+	random_text(ap->token, sizeof(ap->token), 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	random_text(suffix, sizeof(suffix), 6, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	for (char *p = suffix; *p; p++)
+		if (*p == '-' || *p == '_')
+			*p = 'X';
+	snprintf(ap->device, sizeof(ap->device), "MXDBA%s", suffix);
+	{
+		db_arg d[5] = { DB_ARG_TEXT(ap->token), DB_ARG_TEXT(ap->device), DB_ARG_TEXT(localpart),
+				DB_ARG_TEXT(server), DB_ARG_INT(now) };
+		if (db_begin(u, 1) < 0)
+			return -1;
+		/* the registry row first: a crash after commit leaves a device the next run finds */
+		if (db_exec(u, "minted_insert", d, 5, &n) < 0 || db_exec(u, "device_mint", d, 5, &n) < 0 || n != 1) {
+			if (!err_pending())
+				err_set(EX_DB, "minting a device for @%s:%s inserted %lld rows", localpart, server, n);
+			db_rollback(u);
+			return -1;
+		}
+		if (db_commit(u) < 0)
+			return -1;
+	}
+	ap->have_token = 1;
+	snprintf(ap->cur, sizeof(ap->cur), "@%s:%s", localpart, server);
+	debugx("minted device %s for %s", ap->device, ap->cur);
+	return 0;
+}
+
+/* Remove a minted device: through the API when the server answers, else the row. */
+static int remove_device(struct applier *ap, const char *token, const char *label)
+{
+	db *u = ap->h->user;
+	db_arg t = DB_ARG_TEXT(token);
+	int via_db = 1;
+	if (!ap->gone && !ap->c->dry_run) {
+		char *url = xasprintf("%s/_matrix/client/v3/logout", ap->url), err[256];
+		struct http_resp r;
+		if (http_call("POST", url, token, "{}", &r, err, sizeof(err)) == 0) {
+			/* 200: logged out; 401: the token was already gone */
+			via_db = !(r.status == 200 || r.status == 401);
+			http_resp_free(&r);
+		}
+		free(url);
+	}
+	if (db_begin(u, 1) < 0)
+		return -1;
+	if ((via_db && db_exec(u, "device_delete_by_token", &t, 1, NULL) < 0) ||
+	    db_exec(u, "minted_delete", &t, 1, NULL) < 0) {
+		db_rollback(u);
+		return -1;
+	}
+	if (db_commit(u) < 0)
+		return -1;
+	debugx("removed minted device of %s %s", label, via_db ? "from the database" : "with /logout");
+	return 0;
+}
+
+static int release(struct applier *ap)
+{
+	int rc = 0;
+	if (ap->have_token)
+		rc = remove_device(ap, ap->token, ap->cur);
+	sodium_memzero(ap->token, sizeof(ap->token));
+	ap->have_token = 0;
+	ap->cur[0] = '\0';
+	return rc;
+}
+
+static int cleanup_leftovers(struct applier *ap)
+{
+	db_rows *r = db_query(ap->h->user, "minted_list", NULL, 0);
+	char **tok = NULL, **who = NULL;
+	int n = 0, rc, ret = 0;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1) {
+		tok = xrealloc(tok, sizeof(char *) * (size_t)(n + 1));
+		who = xrealloc(who, sizeof(char *) * (size_t)(n + 1));
+		tok[n] = xstrdup(db_text(r, 0));
+		who[n] = xasprintf("@%s:%s", db_text(r, 2), db_text(r, 3));
+		n++;
+	}
+	db_rows_free(r);
+	if (rc < 0)
+		ret = -1;
+	for (int i = 0; i < n && ret == 0; i++)
+		ret = remove_device(ap, tok[i], who[i]);
+	if (n && ret == 0)
+		infox("removed %d device(s) left behind by an earlier run", n);
+	for (int i = 0; i < n; i++) {
+		sodium_memzero(tok[i], strlen(tok[i]));
+		free(tok[i]);
+		free(who[i]);
+	}
+	free(tok);
+	free(who);
+	return ret;
+}
+
+/* Make sure the minted device belongs to FULL (minting one if needed).
+ * 1 ready, 0 the account does not exist (row fails), -1 error. */
+static int act_as(struct applier *ap, const char *full)
+{
+	struct mxid id;
+	struct account a;
+	int rc;
+	if (ap->have_token && !strcmp(ap->cur, full))
+		return 1;
+	if (release(ap) < 0)
+		return -1;
+	if (mxid_parse(full, ap->c->cfg->server_name, &id) < 0) {
+		err_clear();
+		return 0;
+	}
+	if ((rc = hs_account_find(ap->h, &id, &a)) != 1)
+		return rc;
+	rc = mint(ap, a.localpart, a.server_name);
+	account_clear(&a);
+	return rc < 0 ? -1 : 1;
+}
+
+/* ---- rows ---- */
+
+static int finish(struct applier *ap, const struct qrow *q, const char *state, long status, const char *errcode,
+		  const char *error)
+{
+	db *u = ap->h->user;
+	db_arg a[6] = { DB_ARG_TEXT(state), status ? DB_ARG_INT(status) : DB_ARG_NULL,
+			errcode ? DB_ARG_TEXT(errcode) : DB_ARG_NULL, error ? DB_ARG_TEXT(error) : DB_ARG_NULL,
+			DB_ARG_INT(now_ms()), DB_ARG_INT(q->id) };
+	if (!ap->c->dry_run) {
+		if (db_begin(u, 1) < 0 || db_exec(u, "queue_finish", a, 6, NULL) < 0 || db_commit(u) < 0) {
+			db_rollback(u);
+			return -1;
+		}
+	}
+	if (!strcmp(state, "pending"))
+		; /* --dry-run: what would happen */
+	else if (!strcmp(state, "done"))
+		ap->done++;
+	else if (!strcmp(state, "skipped"))
+		ap->skipped++;
+	else
+		ap->failed++;
+	if (g_json)
+		out_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s?, s:s?, s:b}", "id", (json_int_t)q->id, "kind",
+				   q->kind, "user_id", q->user_id, "room_id", q->room_id, "state", state, "http_status",
+				   status ? json_integer(status) : json_null(), "errcode", errcode, "error", error,
+				   "dry_run", ap->c->dry_run));
+	else
+		out_line("%-7s #%lld %s %s %s%s%s%s", state, q->id, q->kind, q->user_id,
+			 strcmp(q->kind, "leave") ? "" : q->room_id, error || errcode ? ": " : "",
+			 errcode ? errcode : "", error ? error : "");
+	return 0;
+}
+
+static void note_attempt(struct applier *ap, const struct qrow *q, const char *why)
+{
+	db *u = ap->h->user;
+	db_arg a[3] = { DB_ARG_TEXT(why), DB_ARG_INT(now_ms()), DB_ARG_INT(q->id) };
+	if (db_begin(u, 1) < 0 || db_exec(u, "queue_attempted", a, 3, NULL) < 0 || db_commit(u) < 0) {
+		db_rollback(u);
+		err_clear();
+	}
+}
+
+/* errcode / error of a Matrix error body (either may be NULL). */
+static void matrix_error(const struct http_resp *r, char *errcode, size_t n1, char *error, size_t n2)
+{
+	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	const char *ec = j ? json_string_value(json_object_get(j, "errcode")) : NULL;
+	const char *em = j ? json_string_value(json_object_get(j, "error")) : NULL;
+	if (!em && j)
+		em = json_string_value(json_object_get(j, "message"));
+	snprintf(errcode, n1, "%s", ec ? ec : "");
+	if (em)
+		snprintf(error, n2, "%s", em);
+	else
+		snprintf(error, n2, "HTTP %ld: %.120s", r->status, r->body && text_is_clean(r->body) ? r->body : "(no text)");
+	json_decref(j);
+}
+
+/* Send one request as the minted device, honouring 429. 0 with R, or -1 when
+ * the server is gone (ap->gone set). */
+static int send_as(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
+{
+	for (int tries = 0;; tries++) {
+		char err[256];
+		if (http_call(method, url, ap->token, body, r, err, sizeof(err)) < 0) {
+			ap->gone = 1;
+			snprintf(ap->gone_why, sizeof(ap->gone_why), "%s", err);
+			return -1;
+		}
+		if (r->status != 429 || tries >= MAX_RETRIES)
+			return 0;
+		{
+			json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+			json_int_t wait = j ? json_integer_value(json_object_get(j, "retry_after_ms")) : 0;
+			json_decref(j);
+			http_resp_free(r);
+			sleep_ms(wait > 0 && wait < 60000 ? (long)wait : 1000);
+		}
+	}
+}
+
+static int do_leave(struct applier *ap, const struct qrow *q)
+{
+	char *room, *url, errcode[128], error[512];
+	struct http_resp r;
+	int nid = membership_now(ap->rs, q->room_id, q->user_id), ready, rc = 0;
+	if (nid < 0)
+		return -1;
+	if (nid != 3 && nid != 2)
+		return finish(ap, q, "skipped", 0, NULL, "not joined or invited any more");
+	if (ap->c->dry_run)
+		return finish(ap, q, "pending", 0, NULL, "would leave");
+	if ((ready = act_as(ap, q->user_id)) <= 0)
+		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "no local account for this user");
+	room = url_escape(q->room_id);
+	url = xasprintf("%s/_matrix/client/v3/rooms/%s/leave", ap->url, room);
+	free(room);
+	if (send_as(ap, "POST", url, "{}", &r) < 0) {
+		note_attempt(ap, q, ap->gone_why);
+		free(url);
+		return 0;
+	}
+	if (r.status == 200) {
+		json_t *j = r.body ? json_loads(r.body, 0, NULL) : NULL;
+		if (json_is_object(j))
+			rc = finish(ap, q, "done", 200, NULL, NULL);
+		else
+			rc = finish(ap, q, "failed", 200, NULL, "the server answered 200 with something that is not JSON");
+		json_decref(j);
+	} else {
+		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
+		/* "not joined" means someone (or an earlier run) already did it */
+		nid = membership_now(ap->rs, q->room_id, q->user_id);
+		if (nid < 0)
+			rc = -1;
+		else if (nid != 3 && nid != 2)
+			rc = finish(ap, q, "skipped", r.status, errcode[0] ? errcode : NULL, "not joined or invited any more");
+		else
+			rc = finish(ap, q, "failed", r.status, errcode[0] ? errcode : NULL, error);
+	}
+	http_resp_free(&r);
+	free(url);
+	return rc;
+}
+
+static int do_notice(struct applier *ap, const struct qrow *q)
+{
+	char *url, errcode[128], error[512], *body;
+	struct http_resp r;
+	json_t *j;
+	int ready, rc;
+	if (!ap->have_admin) {
+		ap->deferred++;
+		return 0; /* stays pending; said once at the start */
+	}
+	if (ap->c->dry_run)
+		return finish(ap, q, "pending", 0, NULL, "would send the notice");
+	if ((ready = act_as(ap, ap->admin.full)) <= 0)
+		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "the admin_user account does not exist");
+	j = json_pack("{s:s, s:{s:s, s:s}}", "user_id", q->user_id, "content", "msgtype", "m.text", "body", q->body);
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	url = xasprintf("%s/_synapse/admin/v1/send_server_notice/mxdba-%lld", ap->url, q->id);
+	if (send_as(ap, "PUT", url, body, &r) < 0) {
+		note_attempt(ap, q, ap->gone_why);
+		free(url);
+		free(body);
+		return 0;
+	}
+	if (r.status == 200)
+		rc = finish(ap, q, "done", 200, NULL, NULL);
+	else {
+		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
+		rc = finish(ap, q, "failed", r.status, errcode[0] ? errcode : NULL, error);
+	}
+	http_resp_free(&r);
+	free(url);
+	free(body);
+	return rc;
+}
+
+static int wait_up(struct applier *ap, long wait_s)
+{
+	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url), err[256] = "";
+	long long deadline = now_ms() + wait_s * 1000;
+	long last = 0;
+	for (;;) {
+		struct http_resp r;
+		if (http_call("GET", url, NULL, NULL, &r, err, sizeof(err)) == 0) {
+			last = r.status;
+			http_resp_free(&r);
+			if (last == 200) {
+				free(url);
+				return 0;
+			}
+		}
+		if (now_ms() >= deadline || stop_requested)
+			break;
+		sleep_ms(500);
+	}
+	err_set(EX_SERVER, "the homeserver at %s did not answer within %ld s", ap->url, wait_s);
+	if (last)
+		err_detail("GET %s answered HTTP %ld, not 200", url, last);
+	else
+		err_detail("%s", err[0] ? err : "no answer");
+	err_hint("start Dendrite (or give --url / [server] url), then run `mxdba queue apply` again; nothing was changed");
+	free(url);
+	return -1;
+}
+
+static int load_batch(struct applier *ap, long long after, struct qrow *rows, int max)
+{
+	db_arg a[2] = { DB_ARG_INT(after), DB_ARG_INT(max) };
+	db_rows *r = db_query(ap->h->user, "queue_pending_batch", a, 2);
+	int n = 0, rc;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1 && n < max) {
+		rows[n].id = db_int(r, 0, NULL);
+		rows[n].kind = xstrdup(db_text(r, 1));
+		rows[n].user_id = xstrdup(db_text(r, 2));
+		rows[n].room_id = xstrdup(db_text(r, 3));
+		rows[n].body = xstrdup(db_text(r, 4));
+		n++;
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : n;
+}
+
+static void free_batch(struct qrow *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(rows[i].kind);
+		free(rows[i].user_id);
+		free(rows[i].room_id);
+		free(rows[i].body);
+	}
+}
+
+static const struct optspec apply_opts[] = { { "--url", 1 }, { "--limit", 1 }, { "--wait", 1 }, { 0, 0 } };
+
+int cmd_queue_apply(struct ctx *c, int argc, char **argv)
+{
+	struct opts o;
+	struct applier ap;
+	struct qrow rows[BATCH];
+	long limit = 0, wait_s = 30;
+	long long after = 0;
+	int ret = -1, n = 0;
+	struct sigaction sa;
+
+	memset(&ap, 0, sizeof(ap));
+	memset(&sa, 0, sizeof(sa));
+	ap.c = c;
+	if (opts_parse(c, argc, argv, apply_opts, &o) < 0)
+		goto out;
+	if (o.npos) {
+		err_set(EX_USAGE, "queue apply takes no arguments");
+		goto out;
+	}
+	if (opt(&o, apply_opts, "--limit") && parse_int(opt(&o, apply_opts, "--limit"), 1, 100000000L, &limit) < 0) {
+		err_set(EX_USAGE, "--limit must be a whole number from 1");
+		goto out;
+	}
+	if (opt(&o, apply_opts, "--wait") && parse_int(opt(&o, apply_opts, "--wait"), 0, 86400L, &wait_s) < 0) {
+		err_set(EX_USAGE, "--wait must be a number of seconds from 0 to 86400");
+		goto out;
+	}
+	if (ctx_config(c) < 0)
+		goto out;
+	{
+		const char *u = opt(&o, apply_opts, "--url") ? opt(&o, apply_opts, "--url") : c->cfg->server_url;
+		size_t len = strlen(u);
+		if ((strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || !text_is_clean(u) || len > 2000) {
+			err_set(EX_USAGE, "--url must be an http:// or https:// URL");
+			goto out;
+		}
+		while (len > 0 && u[len - 1] == '/')
+			len--;
+		ap.url = xstrndup(u, len);
+	}
+	if (!(ap.h = hs_open(c->cfg, HS_WRITE_ONLINE)) || !(ap.rs = rooms_open_roomserver(c->cfg)))
+		goto out;
+	if (!queue_tables_ready(ap.h)) {
+		if (err_pending())
+			goto out;
+		out_line("nothing queued (mxdba's tables are not created yet)");
+		ret = EX_OK;
+		goto out;
+	}
+	if (c->cfg->notice_admin) {
+		if (notice_admin(c, ap.h, &ap.admin) < 0) {
+			warnx_("server notices stay pending: the [server] admin_user check failed");
+			err_print();
+		} else
+			ap.have_admin = 1;
+	}
+	if (!c->dry_run) {
+		if (wait_up(&ap, wait_s) < 0)
+			goto out;
+		if (cleanup_leftovers(&ap) < 0)
+			goto out;
+	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!ap.gone && !stop_requested && (!limit || ap.processed < limit)) {
+		free_batch(rows, n);
+		if ((n = load_batch(&ap, after, rows, BATCH)) <= 0) {
+			if (n < 0)
+				goto out;
+			break;
+		}
+		for (int i = 0; i < n && !ap.gone && !stop_requested && (!limit || ap.processed < limit); i++) {
+			int rc = !strcmp(rows[i].kind, "leave") ? do_leave(&ap, &rows[i]) : do_notice(&ap, &rows[i]);
+			if (rc < 0)
+				goto out;
+			after = rows[i].id;
+			ap.processed++;
+		}
+	}
+	ret = EX_OK;
+out:
+	free_batch(rows, n);
+	if (ap.h && !c->dry_run && release(&ap) < 0 && ret == EX_OK)
+		ret = -1;
+	if (ap.h) {
+		db_rollback(ap.h->user);
+		if (ret == EX_OK) {
+			if (g_json)
+				out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done", (json_int_t)ap.done,
+						   "skipped", (json_int_t)ap.skipped, "failed", (json_int_t)ap.failed,
+						   "deferred", (json_int_t)ap.deferred, "server_gone", ap.gone, "dry_run",
+						   c->dry_run));
+			else if (!c->dry_run)
+				infox("done %lld, skipped %lld, failed %lld%s", ap.done, ap.skipped, ap.failed,
+				      ap.deferred ? " (server notices left pending: no usable [server] admin_user)" : "");
+			if (ap.gone) {
+				err_set(EX_SERVER, "the homeserver stopped answering: %s", ap.gone_why);
+				err_detail("the rows not finished are still pending; no minted device was left behind");
+				err_hint("run `mxdba queue apply` again once the server is back");
+				ret = -1;
+			} else if (stop_requested) {
+				err_set(EX_FAIL, "interrupted; the rows not finished are still pending");
+				ret = -1;
+			} else if (ap.failed) {
+				err_set(EX_QUEUE, "%lld queued operation(s) failed", ap.failed);
+				err_hint("see `mxdba queue list --state failed`; fix the cause and queue them again");
+				ret = -1;
+			}
+		}
+	}
+	free(ap.url);
+	db_close(ap.rs);
+	hs_close(ap.h);
+	http_cleanup();
+	free(o.pos);
+	return ret;
+}
