@@ -117,8 +117,8 @@ static int remove_device(struct applier *ap, const char *token, const char *labe
 	}
 	if (db_begin(u, 1) < 0)
 		return -1;
-	if ((via_db && db_exec(u, "device_delete_by_token", &t, 1, NULL) < 0) ||
-	    db_exec(u, "minted_delete", &t, 1, NULL) < 0) {
+	/* the row goes in any case: a server that said 200 but did nothing must not leave a live token */
+	if (db_exec(u, "device_delete_by_token", &t, 1, NULL) < 0 || db_exec(u, "minted_delete", &t, 1, NULL) < 0) {
 		db_rollback(u);
 		return -1;
 	}

@@ -239,7 +239,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 	}
 	if (roomid_check(o.pos[0]) < 0 || ctx_config(c) < 0)
 		goto out;
-	if (!(h = hs_open(c->cfg, 1)) || !(rs = rooms_open_roomserver(c->cfg)))
+	if (!(h = hs_open(c->cfg, 1)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
 		goto out;
 	if (queue_begin(c, h) < 0)
 		goto out;

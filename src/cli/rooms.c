@@ -9,6 +9,7 @@
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "hs/dendrite.h"
 #include "hs/rooms.h"
 
 struct listing {
@@ -76,6 +77,21 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (ctx_config(c) < 0 || mxid_parse(o.pos[0], c->cfg->server_name, &id) < 0)
 		goto out;
+	{
+		/* a typo must not look like "in no rooms": the account has to exist */
+		struct hs *h = hs_open(c->cfg, HS_READ);
+		struct account a;
+		int rc = h ? hs_account_find(h, &id, &a) : -1;
+		if (rc == 0)
+			hs_err_not_found(h, &id);
+		if (rc == 1) {
+			snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
+			account_clear(&a);
+		}
+		hs_close(h);
+		if (rc != 1)
+			goto out;
+	}
 	if (!(rs = rooms_open_roomserver(c->cfg)))
 		goto out;
 	if (!(l.sync = rooms_open_syncapi(c->cfg)) && err_pending()) {

@@ -198,24 +198,29 @@ int rooms_of_user(db *rs, const char *user_id, unsigned flags, int include_forgo
 	return pseudo_rooms(rs, user_id, flags, include_forgotten, fn, user, pseudo);
 }
 
+int room_known(db *rs, const char *room_id)
+{
+	db_arg id = DB_ARG_TEXT(room_id);
+	char *v = NULL;
+	int rc = db_scalar(rs, "room_lookup", &id, 1, &v);
+	free(v);
+	if (rc == 0) {
+		err_set(EX_NOTFOUND, "room %s is not known to this homeserver", room_id);
+		err_detail("no row in roomserver_rooms of %s", db_label(rs));
+		return -1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 int members_of_room(db *rs, const char *room_id, unsigned flags, int local_only, int include_forgotten, room_fn fn,
 		    void *user)
 {
 	db_arg a[4] = { DB_ARG_TEXT(room_id), DB_ARG_INT(membership_nid_mask(flags)), DB_ARG_INT(local_only),
 			DB_ARG_INT(include_forgotten) };
-	db_arg id = DB_ARG_TEXT(room_id);
 	db_rows *r;
-	char *v = NULL;
 	int rc, ret = 0;
-	if ((rc = db_scalar(rs, "room_lookup", &id, 1, &v)) <= 0) {
-		free(v);
-		if (rc == 0) {
-			err_set(EX_NOTFOUND, "room %s is not known to this homeserver", room_id);
-			err_detail("no row in roomserver_rooms of %s", db_label(rs));
-		}
+	if (room_known(rs, room_id) < 0)
 		return -1;
-	}
-	free(v);
 	if (!(r = db_query(rs, "members_of_room", a, 4)))
 		return -1;
 	while ((rc = db_step(r)) == 1) {

@@ -41,6 +41,8 @@ typedef int (*room_fn)(const struct room_row *row, void *user);
  * *pseudo gets how many pseudo-ID rooms were found. 0 or -1. */
 int rooms_of_user(db *rs, const char *user_id, unsigned flags, int include_forgotten, room_fn fn, void *user,
 		  int *pseudo);
+/* 0 if ROOM_ID is in roomserver_rooms, else -1 + EX_NOTFOUND (or a DB error). */
+int room_known(db *rs, const char *room_id);
 /* Stream ROOM_ID's members. 0, -1 (error), or EX_NOTFOUND error if no such room. */
 int members_of_room(db *rs, const char *room_id, unsigned flags, int local_only, int include_forgotten, room_fn fn,
 		    void *user);

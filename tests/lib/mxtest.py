@@ -72,6 +72,11 @@ class PGCluster:
         subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", self.dir + "/pg"], check=False)
 
 
+def json_str(s):
+    import json
+    return json.dumps(s)
+
+
 def sql_literal(v):
     if v is None:
         return "NULL"
@@ -99,12 +104,14 @@ class Home:
             con.commit()
             con.close()
             rs = sqlite3.connect(self.dir / "dendrite_roomserver.db")
-            rs.executescript((FIXTURES / "roomserver.sql").read_text())
+            rs.executescript((FIXTURES / "roomserver-sqlite.sql").read_text())
             rs.close()
-            db_lines = "userapi = file:dendrite_userapi.db\nroomserver = file:dendrite_roomserver.db\n"
+            db_lines = ("userapi = file:dendrite_userapi.db\nroomserver = file:dendrite_roomserver.db\n"
+                        "syncapi = file:dendrite_roomserver.db\n")
         else:
             self.db = pg.create_db()
             pg.psql_file(self.db, schema)
+            pg.psql_file(self.db, FIXTURES / "roomserver-postgres.sql")
             if extra_sql:
                 pg.psql(self.db, extra_sql)
             db_lines = f"default = {pg.dsn(self.db)}\n"
@@ -130,6 +137,67 @@ class Home:
                 con.close()
             return [tuple("" if v is None else str(v) for v in r) for r in rows]
         return [tuple(r) for r in self.pg.psql(self.db, query)]
+
+    def rsql(self, query):
+        """SQL on the roomserver (and syncapi) database."""
+        if self.backend == "sqlite":
+            con = sqlite3.connect(self.dir / "dendrite_roomserver.db")
+            try:
+                rows = con.execute(query).fetchall()
+                con.commit()
+            finally:
+                con.close()
+            return [tuple("" if v is None else str(v) for v in r) for r in rows]
+        return [tuple(r) for r in self.pg.psql(self.db, query)]
+
+    def _nid(self, table, col):
+        return int(self.rsql(f"SELECT coalesce(max({col}), 1) + 1 FROM {table}")[0][0])
+
+    def state_key_nid(self, key):
+        rows = self.rsql(f"SELECT event_state_key_nid FROM roomserver_event_state_keys WHERE event_state_key = {sql_literal(key)}")
+        if rows:
+            return int(rows[0][0])
+        nid = self._nid("roomserver_event_state_keys", "event_state_key_nid")
+        self.rsql(f"INSERT INTO roomserver_event_state_keys (event_state_key_nid, event_state_key) VALUES ({nid}, {sql_literal(key)})")
+        return nid
+
+    def add_room(self, room_id, name=None):
+        nid = self._nid("roomserver_rooms", "room_nid")
+        self.rsql(f"INSERT INTO roomserver_rooms (room_nid, room_id, room_version, state_snapshot_nid)"
+                  f" VALUES ({nid}, {sql_literal(room_id)}, '10', 7)")
+        if name:
+            ev = '{"type":"m.room.name","content":{"name":' + json_str(name) + '}}'
+            self.rsql("INSERT INTO syncapi_current_room_state (room_id, event_id, type, sender, state_key,"
+                      f" headered_event_json) VALUES ({sql_literal(room_id)}, '$name{nid}', 'm.room.name',"
+                      f" '@x:example.org', '', {sql_literal(ev)})")
+        return nid
+
+    MEMBERSHIP_NID = {"leave": 1, "ban": 1, "invite": 2, "join": 3, "knock": 4}
+
+    def add_member(self, room_id, user_id, state, forgotten=False, with_event=True, state_key=None):
+        room_nid = int(self.rsql(f"SELECT room_nid FROM roomserver_rooms WHERE room_id = {sql_literal(room_id)}")[0][0])
+        target = self.state_key_nid(state_key or user_id)
+        event_nid = 0
+        if with_event:
+            event_nid = self._nid("roomserver_event_json", "event_nid")
+            ev = '{"type":"m.room.member","content":{"membership":"' + state + '"}}'
+            self.rsql(f"INSERT INTO roomserver_event_json (event_nid, event_json) VALUES ({event_nid}, {sql_literal(ev)})")
+        local = user_id.endswith(":" + SERVER)
+        b = (lambda v: "1" if v else "0") if self.backend == "sqlite" else (lambda v: "TRUE" if v else "FALSE")
+        self.rsql("INSERT INTO roomserver_membership (room_nid, target_nid, sender_nid, membership_nid, event_nid,"
+                  f" target_local, forgotten) VALUES ({room_nid}, {target}, {target}, {self.MEMBERSHIP_NID[state]},"
+                  f" {event_nid}, {b(local)}, {b(forgotten)})")
+
+    def add_pseudo_member(self, room_id, user_id, pubkey, state):
+        """An MSC4014 room: the member state key is the base64 (no padding) public key."""
+        import base64
+        key = base64.b64encode(pubkey).decode().rstrip("=")
+        self.add_member(room_id, user_id, state, state_key=key)
+        room_nid = int(self.rsql(f"SELECT room_nid FROM roomserver_rooms WHERE room_id = {sql_literal(room_id)}")[0][0])
+        user_nid = self.state_key_nid(user_id)
+        pk = f"X'{pubkey.hex()}'" if self.backend == "sqlite" else f"'\\x{pubkey.hex()}'::bytea"
+        self.rsql("INSERT INTO roomserver_user_room_keys (user_nid, room_nid, pseudo_id_pub_key)"
+                  f" VALUES ({user_nid}, {room_nid}, {pk})")
 
     def add_account(self, localpart, account_type=1, password_hash="", deactivated=False, appservice=None,
                     server=SERVER, profile=True):
