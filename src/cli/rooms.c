@@ -142,7 +142,7 @@ int cmd_members(struct ctx *c, int argc, char **argv)
 	if (opt(&o, members_opts, "--membership") &&
 	    membership_parse(opt(&o, members_opts, "--membership"), &flags) < 0)
 		goto out;
-	if (ctx_config(c) < 0 || !(rs = rooms_open_roomserver(c->cfg)))
+	if (ctx_config(c) < 0 || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
 		goto out;
 	if (!g_json)
 		l.t = table_begin(3, head);

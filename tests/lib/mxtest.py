@@ -242,13 +242,17 @@ def snapshot_sqlite(folder, name):
 
 
 def snapshot_pg(pg, db, prefix=""):
-    """Every row of every table (optionally only tables starting with PREFIX), sorted, and every sequence."""
+    """Every row of every table (optionally only tables starting with PREFIX),
+    sorted, and every sequence: two psql runs in all."""
+    tables = [t for (t,) in pg.psql(db, "SELECT table_name FROM information_schema.tables"
+                                        f" WHERE table_schema = 'public' AND table_name LIKE '{prefix}%' ORDER BY 1")]
+    seqs = [q for (q,) in pg.psql(db, "SELECT sequence_name FROM information_schema.sequences"
+                                      f" WHERE sequence_schema = 'public' AND sequence_name LIKE '{prefix}%' ORDER BY 1")]
+    parts = [f"SELECT '{t}', r::text FROM \"{t}\" r" for t in tables]
+    parts += [f"SELECT 'seq:{q}', last_value::text || '/' || is_called::text FROM \"{q}\"" for q in seqs]
+    if not parts:
+        return {}
     snap = {}
-    tables = pg.psql(db, "SELECT table_name FROM information_schema.tables"
-                         f" WHERE table_schema = 'public' AND table_name LIKE '{prefix}%' ORDER BY 1")
-    for (t,) in tables:
-        snap[t] = sorted(pg.psql(db, f'SELECT * FROM "{t}"'))
-    for (sq,) in pg.psql(db, "SELECT sequence_name FROM information_schema.sequences"
-                             f" WHERE sequence_schema = 'public' AND sequence_name LIKE '{prefix}%' ORDER BY 1"):
-        snap["seq:" + sq] = pg.psql(db, f'SELECT last_value, is_called FROM "{sq}"')
-    return snap
+    for name, row in pg.psql(db, " UNION ALL ".join(parts) + " ORDER BY 1, 2"):
+        snap.setdefault(name, []).append(row)
+    return {"tables": tables, "rows": snap}
