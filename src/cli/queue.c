@@ -154,12 +154,8 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = hs_open(c->cfg, 1)))
 		goto out;
-	if (hs_account_find(h, &id, &a) != 1) {
-		if (!err_pending())
-			hs_err_not_found(h, &id);
+	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
-	}
-	snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 	if (lock && hs_check_reserved(h, a.localpart, id.full, "lock") < 0)
 		goto out;
 	if (lock && a.type == ACCT_APPSERVICE) {
@@ -295,13 +291,10 @@ int notice_admin(struct ctx *c, struct hs *h, struct mxid *admin)
 		err_detail("[server] admin_user in %s", c->cfg->path);
 		return -1;
 	}
-	if (hs_account_find(h, admin, &a) != 1) {
-		if (!err_pending())
-			hs_err_not_found(h, admin);
-		err_detail("[server] admin_user names %s, which has no account", admin->full);
+	if (hs_find_user(h, admin, &a) < 0) {
+		err_detail("[server] admin_user in %s", c->cfg->path);
 		return -1;
 	}
-	snprintf(admin->full, sizeof(admin->full), "@%s:%s", a.localpart, a.server_name);
 	if (a.type != ACCT_ADMIN) {
 		account_clear(&a);
 		err_set(EX_REFUSED, "[server] admin_user %s is not an admin", admin->full);
@@ -336,12 +329,8 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = hs_open(c->cfg, 1)))
 		goto out;
-	if (hs_account_find(h, &id, &a) != 1) {
-		if (!err_pending())
-			hs_err_not_found(h, &id);
+	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
-	}
-	snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 	if (notice_admin(c, h, &admin) < 0 || queue_begin(c, h) < 0)
 		goto out;
 	{

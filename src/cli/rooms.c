@@ -81,15 +81,11 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 		/* a typo must not look like "in no rooms": the account has to exist */
 		struct hs *h = hs_open(c->cfg, HS_READ);
 		struct account a;
-		int rc = h ? hs_account_find(h, &id, &a) : -1;
+		int rc = h ? hs_find_user(h, &id, &a) : -1;
 		if (rc == 0)
-			hs_err_not_found(h, &id);
-		if (rc == 1) {
-			snprintf(id.full, sizeof(id.full), "@%s:%s", a.localpart, a.server_name);
 			account_clear(&a);
-		}
 		hs_close(h);
-		if (rc != 1)
+		if (rc < 0)
 			goto out;
 	}
 	if (!(rs = rooms_open_roomserver(c->cfg)))

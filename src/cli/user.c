@@ -44,19 +44,6 @@ static int refuse_special(struct hs *h, const struct account *a, const char *ful
 	return hs_check_reserved(h, a->localpart, full, action);
 }
 
-/* Look up an existing account (Dendrite's lowercase-then-exact rule) and set
- * ID's full form to the stored one. 0, or -1 with EX_NOTFOUND / a DB error. */
-static int find_user(struct hs *h, struct mxid *id, struct account *a)
-{
-	int rc = hs_account_find(h, id, a);
-	if (rc == 0)
-		hs_err_not_found(h, id);
-	if (rc <= 0)
-		return -1;
-	snprintf(id->full, sizeof(id->full), "@%s:%s", a->localpart, a->server_name);
-	return 0;
-}
-
 /* ---- user list ---- */
 
 static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { 0, 0 } };
@@ -163,7 +150,7 @@ int cmd_user_show(struct ctx *c, int argc, char **argv)
 		return -1;
 	if (db_begin(h->user, 0) < 0)
 		goto out;
-	if (find_user(h, &id, &a) < 0)
+	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
 	args[0] = DB_ARG_TEXT(a.localpart);
 	args[1] = DB_ARG_TEXT(a.server_name);
@@ -528,7 +515,7 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 	}
 	if (!(h = open_hs(c, 1)))
 		goto out;
-	if (find_user(h, &id, &a) < 0)
+	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
 	if (refuse_special(h, &a, id.full, "change the password of") < 0)
 		goto out;
@@ -605,7 +592,7 @@ int cmd_user_verify_password(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = open_hs(c, 0)))
 		goto out;
-	if (find_user(h, &id, &a) < 0)
+	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
 	if (!(pw = pw_read(src, file, 0, "Password: ")))
 		goto out;

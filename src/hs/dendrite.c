@@ -278,6 +278,17 @@ int hs_account_find(struct hs *h, const struct mxid *id, struct account *a)
 	return rc;
 }
 
+int hs_find_user(struct hs *h, struct mxid *id, struct account *a)
+{
+	int rc = hs_account_find(h, id, a);
+	if (rc == 0)
+		hs_err_not_found(h, id);
+	if (rc <= 0)
+		return -1;
+	snprintf(id->full, sizeof(id->full), "@%s:%s", a->localpart, a->server_name);
+	return 0;
+}
+
 void account_clear(struct account *a)
 {
 	free(a->password_hash);

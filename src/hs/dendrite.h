@@ -60,6 +60,9 @@ int hs_probe_running(db *d, char *who, size_t n);
 /* Find an account as Dendrite does: lowercase localpart first, then exact.
  * 1 found (A filled; free with account_clear), 0 not found, -1 error. */
 int hs_account_find(struct hs *h, const struct mxid *id, struct account *a);
+/* The same, for an account that must exist: 0 (ID's full form set to the
+ * stored one), or -1 with EX_NOTFOUND or a database error. */
+int hs_find_user(struct hs *h, struct mxid *id, struct account *a);
 void account_clear(struct account *a);
 /* Not found error for ID, with a hint. Returns -1. */
 int hs_err_not_found(struct hs *h, const struct mxid *id);

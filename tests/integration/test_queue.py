@@ -235,6 +235,7 @@ def test_apply_with_a_server_that_does_not_answer(world):
 class Garbage(http.server.BaseHTTPRequestHandler):
     """Answers 200 to the readiness probe and garbage or errors to the rest."""
     calls = []
+    limited = 0
 
     def _answer(self):
         Garbage.calls.append((self.command, self.path, self.headers.get("Authorization", "")))
@@ -243,6 +244,9 @@ class Garbage(http.server.BaseHTTPRequestHandler):
             self.rfile.read(n)
         if self.path == "/_dendrite/monitor/up":
             code, body = 200, b"up"
+        elif "slow" in self.path and Garbage.limited < 2:
+            Garbage.limited += 1
+            code, body = 429, b'{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests","retry_after_ms":300}'
         elif "joined" in self.path:
             code, body = 200, b"<html>definitely not json</html>"
         elif "invited" in self.path:
@@ -326,3 +330,27 @@ def test_apply_cleans_up_a_device_left_by_a_crashed_run(world):
     assert ("POST", "/_matrix/client/v3/logout", "Bearer leftover-token") in Garbage.calls
     assert world.sql("SELECT count(*) FROM userapi_devices WHERE device_id = 'MXDBAOLD'") == [("0",)]
     assert world.sql("SELECT count(*) FROM mxdba_minted") == [("0",)]
+
+
+def test_apply_honours_429_retry_after(world):
+    import time
+    world.add_room("!slow:example.org")
+    world.add_member("!slow:example.org", A, "join")
+    assert world.run("evacuate", "user", "alice").rc == 0
+    assert world.run("queue", "cancel", "--all-pending").rc == 0
+    # only the rate-limited room stays queued
+    world.sql("UPDATE mxdba_queue SET state = 'pending' WHERE room_id = '!slow:example.org'")
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        Garbage.calls.clear()
+        Garbage.limited = 0
+        t0 = time.monotonic()
+        r = world.run("--json", "queue", "apply", "--url", f"http://127.0.0.1:{srv.server_address[1]}")
+        elapsed = time.monotonic() - t0
+    finally:
+        srv.shutdown()
+    assert r.rc == 0, r
+    leaves = [p for _, p, _ in Garbage.calls if "leave" in p]
+    assert len(leaves) == 3 and elapsed >= 0.6          # two 429s, each waited out, then 200
+    assert [x["state"] for x in jl(r.out)[:-1]] == ["done"]
