@@ -41,7 +41,7 @@ build/obj/sql_embed.o: build/sql_embed.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 mxdba: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -lpthread $(LDFLAGS)
 
 # sanitizer build used by the tests
 build/san/%.o: src/%.c $(wildcard src/*/*.h)
@@ -51,13 +51,13 @@ build/san/sql_embed.o: build/sql_embed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -c -o $@ $<
 build/mxdba-san: $(SAN_OBJ)
-	$(CC) $(SANFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS) -lpthread
 
 UNIT = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 build/unit/%: tests/unit/%.c tests/unit/unit.h $(filter-out build/san/main.o,$(SAN_OBJ))
 	@mkdir -p build/unit
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -Itests/unit -o $@ $< \
-	  $(filter-out build/san/main.o,$(SAN_OBJ)) $(PKG_LIBS)
+	  $(filter-out build/san/main.o,$(SAN_OBJ)) $(PKG_LIBS) -lpthread
 
 test-unit: $(UNIT)
 	@tests/unit/run $(UNIT)

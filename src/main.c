@@ -33,6 +33,11 @@ const struct command commands[] = {
 	  "--admin\tmake it an admin (account_type 3)\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
 	  "--random-password\tgenerate a password and print it once\n--no-password\tno password: password login disabled\n",
 	  "mxdba user create @root:example.org --admin --random-password" },
+	{ "user", "import", cmd_user_import, "FILE [--on-conflict skip|update|fail]",
+	  "create or update accounts from a CSV file (header: user, password_hash or password, admin, display_name, "
+	  "deactivated) in one transaction",
+	  "--on-conflict MODE\tan existing account: fail (default), skip, or update\n",
+	  "mxdba --dry-run user import synapse-export.csv --on-conflict skip" },
 	{ "user", "promote", cmd_user_promote, "USER…", "make accounts admins (account_type 3); idempotent", "",
 	  "mxdba user promote @alice:example.org bob" },
 	{ "user", "demote", cmd_user_demote, "USER…",
@@ -83,6 +88,10 @@ const struct command commands[] = {
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the userapi database; also done on first need",
 	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
+	{ "batch", NULL, cmd_batch, "[FILE|-] [--passwords-out FILE]",
+	  "run many commands (one per line) in one transaction: all or nothing",
+	  "--passwords-out FILE\twhere --random-password lines write their new passwords (created 0600)\n",
+	  "mxdba --dry-run batch promote-admins.txt" },
 	{ "config", "init", cmd_config_init, "[--from-dendrite PATH]",
 	  "write a commented mxdba.ini (mode 0600) at -c FILE or ./mxdba.ini; never overwrites",
 	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n",

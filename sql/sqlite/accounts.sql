@@ -50,3 +50,14 @@ VALUES (?1, ?2, ?3, '');
 
 -- name: account_deactivate
 UPDATE userapi_accounts SET is_deactivated = 1 WHERE localpart = ?1 AND server_name = ?2;
+
+-- name: account_insert_import
+INSERT INTO userapi_accounts
+       (localpart, server_name, created_ts, password_hash, appservice_id, is_deactivated, account_type)
+VALUES (?1, ?2, ?3, ?4, NULL, (?6 <> 0), ?5);
+
+-- name: account_set_deactivated
+UPDATE userapi_accounts SET is_deactivated = (?1 <> 0) WHERE localpart = ?2 AND server_name = ?3;
+
+-- name: profile_set_display_name
+UPDATE userapi_profiles SET display_name = ?1 WHERE localpart = ?2 AND server_name = ?3;

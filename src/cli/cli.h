@@ -6,12 +6,15 @@
 #include "core/config.h"
 #include "core/password.h"
 
+struct hs;
 struct ctx {
 	const char *config_path;
 	int dry_run;
 	int yes;
 	struct config *cfg;
 	const struct command *cmd;
+	struct hs *batch_hs; /* inside `mxdba batch`: the one shared userapi connection */
+	int batch_line;      /* inside `mxdba batch`: the line being run (0 otherwise) */
 };
 
 struct command {
@@ -40,6 +43,12 @@ struct opts {
 int opts_parse(struct ctx *c, int argc, char **argv, const struct optspec *spec, struct opts *o);
 /* Option lookup by name: its value or NULL. */
 const char *opt(const struct opts *o, const struct optspec *spec, const char *name);
+
+/* The homeserver for a command (config loaded first): a new connection, or
+ * the batch's shared one. MODE: HS_READ, HS_WRITE, HS_WRITE_ONLINE. */
+struct hs *ctx_hs(struct ctx *c, int mode);
+/* Close what ctx_hs gave (the batch's connection stays open). */
+void ctx_hs_done(struct ctx *c, struct hs *h);
 
 /* Load the config once (EX_CONFIG error on failure). */
 int ctx_config(struct ctx *c);
@@ -71,4 +80,6 @@ int cmd_queue_list(struct ctx *, int, char **);
 int cmd_queue_cancel(struct ctx *, int, char **);
 int cmd_queue_apply(struct ctx *, int, char **);
 int cmd_migrate(struct ctx *, int, char **);
+int cmd_batch(struct ctx *, int, char **);
+int cmd_user_import(struct ctx *, int, char **);
 #endif

@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "hs/dendrite.h"
 
 static void usage_hint(struct ctx *c)
 {
@@ -81,6 +82,21 @@ int ctx_config(struct ctx *c)
 	return c->cfg ? 0 : -1;
 }
 
+struct hs *ctx_hs(struct ctx *c, int mode)
+{
+	if (ctx_config(c) < 0)
+		return NULL;
+	if (c->batch_hs)
+		return c->batch_hs;
+	return hs_open(c->cfg, mode);
+}
+
+void ctx_hs_done(struct ctx *c, struct hs *h)
+{
+	if (h && h != c->batch_hs)
+		hs_close(h);
+}
+
 int confirm(struct ctx *c, const char *question)
 {
 	char answer[16] = "";
@@ -122,8 +138,19 @@ int pw_source(const struct opts *o, const struct optspec *spec, int allow_random
 		*src = PW_RANDOM;
 		n++;
 	}
+	if (allow_random && opt(o, spec, "--password-hash")) {
+		*file = opt(o, spec, "--password-hash");
+		*src = PW_HASH;
+		n++;
+		if (!hash_is_bcrypt(*file)) {
+			err_set(EX_USAGE, "--password-hash is not a bcrypt hash Dendrite can verify");
+			err_detail("expected $2a$, $2b$ or $2y$, a cost from 04 to 31 and 60 characters in all");
+			return err_hint("a Synapse export works only without a pepper; make one with `mxdba hash`");
+		}
+	}
 	if (n > 1) {
-		err_set(EX_USAGE, "give only one of --password-stdin, --password-file%s", allow_random ? ", --random-password" : "");
+		err_set(EX_USAGE, "give only one of --password-stdin, --password-file%s",
+			allow_random ? ", --random-password, --password-hash" : "");
 		return -1;
 	}
 	return 0;

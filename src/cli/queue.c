@@ -61,7 +61,7 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	status = opt(&o, migrate_opts, "--status") != NULL;
-	if (ctx_config(c) < 0 || !(h = hs_open(c->cfg, !status)))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, status ? HS_READ : HS_WRITE)))
 		goto out;
 	if (status) {
 		if (migrate_status(h->user, status_row, NULL) < 0)
@@ -83,7 +83,7 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 out:
 	if (h)
 		db_rollback(h->user);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -152,7 +152,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	lock = opt(&o, evac_user_opts, "--lock") != NULL;
 	if (ctx_config(c) < 0 || mxid_parse(o.pos[0], c->cfg->server_name, &id) < 0)
 		goto out;
-	if (!(h = hs_open(c->cfg, 1)))
+	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
@@ -206,7 +206,7 @@ out:
 		db_rollback(h->user);
 	account_clear(&a);
 	db_close(rs);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -235,7 +235,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 	}
 	if (roomid_check(o.pos[0]) < 0 || ctx_config(c) < 0)
 		goto out;
-	if (!(h = hs_open(c->cfg, 1)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
+	if (!(h = ctx_hs(c, HS_WRITE)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
 		goto out;
 	if (queue_begin(c, h) < 0)
 		goto out;
@@ -263,7 +263,7 @@ out:
 	if (h)
 		db_rollback(h->user);
 	db_close(rs);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -327,7 +327,7 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 	}
 	if (ctx_config(c) < 0 || mxid_parse(o.pos[0], c->cfg->server_name, &id) < 0)
 		goto out;
-	if (!(h = hs_open(c->cfg, 1)))
+	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
@@ -354,7 +354,7 @@ out:
 	if (h)
 		db_rollback(h->user);
 	account_clear(&a);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -406,7 +406,7 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 		err_hint("a comma-separated list of pending, done, skipped, failed, cancelled");
 		goto out;
 	}
-	if (ctx_config(c) < 0 || !(h = hs_open(c->cfg, 0)))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_READ)))
 		goto out;
 	if (!queue_tables_ready(h)) {
 		if (err_pending())
@@ -473,7 +473,7 @@ out:
 		if (ret == EX_OK && g_verbosity >= 0)
 			fprintf(stderr, "%lld queued operation(s)\n", n);
 	}
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -504,7 +504,7 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 		}
 		ids[i] = v;
 	}
-	if (ctx_config(c) < 0 || !(h = hs_open(c->cfg, 1)))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	if (queue_begin(c, h) < 0)
 		goto out;
@@ -547,7 +547,7 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 out:
 	if (h)
 		db_rollback(h->user);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(ids);
 	free(o.pos);
 	return ret;

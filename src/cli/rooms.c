@@ -79,12 +79,12 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 		goto out;
 	{
 		/* a typo must not look like "in no rooms": the account has to exist */
-		struct hs *h = hs_open(c->cfg, HS_READ);
+		struct hs *h = ctx_hs(c, HS_READ);
 		struct account a;
 		int rc = h ? hs_find_user(h, &id, &a) : -1;
 		if (rc == 0)
 			account_clear(&a);
-		hs_close(h);
+		ctx_hs_done(c, h);
 		if (rc < 0)
 			goto out;
 	}

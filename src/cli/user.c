@@ -15,14 +15,6 @@
 
 static const char *yesno(int v) { return v < 0 ? "NULL" : v ? "yes" : "no"; }
 
-/* Open the homeserver for a command (config first). */
-static struct hs *open_hs(struct ctx *c, int write)
-{
-	if (ctx_config(c) < 0)
-		return NULL;
-	return hs_open(c->cfg, write);
-}
-
 /* Finish a write transaction: commit, or roll back for --dry-run. */
 static int finish(struct ctx *c, struct hs *h)
 {
@@ -42,6 +34,16 @@ static int refuse_special(struct hs *h, const struct account *a, const char *ful
 		return err_hint("change the appservice's registration file instead");
 	}
 	return hs_check_reserved(h, a->localpart, full, action);
+}
+
+/* In a batch, passwords come only as --password-hash (or --random-password,
+ * which the batch turns into one). */
+static int refuse_interactive_in_batch(struct ctx *c, enum pw_source src)
+{
+	if (!c->batch_line || src == PW_HASH)
+		return 0;
+	err_set(EX_USAGE, "passwords are never read inside a batch");
+	return err_hint("use --random-password (with batch --passwords-out FILE) or --password-hash HASH");
 }
 
 /* ---- user list ---- */
@@ -69,10 +71,10 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 	args[0] = DB_ARG_INT(opt(&o, list_opts, "--admins") != NULL);
 	args[1] = DB_ARG_INT(opt(&o, list_opts, "--deactivated") != NULL);
 	free(o.pos);
-	if (!(h = open_hs(c, 0)))
+	if (!(h = ctx_hs(c, HS_READ)))
 		return -1;
 	if (db_begin(h->user, 0) < 0 || !(r = db_query(h->user, "accounts_list", args, 2))) {
-		hs_close(h);
+		ctx_hs_done(c, h);
 		return -1;
 	}
 	if (!g_json)
@@ -107,7 +109,7 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 		ret = -1;
 	db_rows_free(r);
 	db_rollback(h->user);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	if (ret == EX_OK && !g_json && g_verbosity >= 0)
 		fprintf(stderr, "%lld account(s)\n", n);
 	return ret;
@@ -146,7 +148,7 @@ int cmd_user_show(struct ctx *c, int argc, char **argv)
 	if (opts_parse(c, argc, argv, no_opts, &o) < 0 || one_user_arg(c, &o, &id) < 0)
 		return free(o.pos), -1;
 	free(o.pos);
-	if (!(h = open_hs(c, 0)))
+	if (!(h = ctx_hs(c, HS_READ)))
 		return -1;
 	if (db_begin(h->user, 0) < 0)
 		goto out;
@@ -226,7 +228,7 @@ out:
 	free(display);
 	free(avatar);
 	db_rollback(h->user);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	return ret;
 }
 
@@ -235,7 +237,7 @@ out:
 static const struct optspec create_opts[] = { { "--admin", 0 },           { "--display-name", 1 },
 					      { "--password-stdin", 0 },  { "--password-file", 1 },
 					      { "--random-password", 0 }, { "--no-password", 0 },
-					      { 0, 0 } };
+					      { "--password-hash", 1 },   { 0, 0 } };
 
 /* Conflicts for a new account: the account itself (both key variants) and
  * a profile left behind by a hand-deleted account. */
@@ -302,12 +304,16 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 		err_set(EX_USAGE, "display name must be printable UTF-8 of at most 256 bytes");
 		goto out;
 	}
-	if (!(h = open_hs(c, 1)))
+	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	if (hs_check_reserved(h, id.localpart, id.full, "create") < 0 || create_conflicts(h, &id) < 0)
 		goto out;
 	/* hash before taking the write lock: bcrypt is slow on purpose */
-	if (!nopw) {
+	if (!nopw && src == PW_HASH)
+		snprintf(hash, sizeof(hash), "%s", file);
+	else if (!nopw && refuse_interactive_in_batch(c, src) < 0)
+		goto out;
+	else if (!nopw) {
 		if (!(pw = pw_read(src, file, 1, "New password: ")) || pw_check_new(pw) < 0 ||
 		    bcrypt_hash(pw, c->cfg->bcrypt_cost, hash) < 0)
 			goto out;
@@ -350,7 +356,7 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 out:
 	if (h)
 		db_rollback(h->user);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	pw_free(pw);
 	sodium_memzero(hash, sizeof(hash));
 	free(o.pos);
@@ -387,7 +393,7 @@ static int set_type(struct ctx *c, int argc, char **argv, int to_admin)
 	for (int i = 0; i < o.npos; i++)
 		if (mxid_parse(o.pos[i], c->cfg->server_name, &t[i].id) < 0)
 			goto out;
-	if (!(h = open_hs(c, 1)))
+	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	/* look everything up first, so a refusal or a question comes before the lock */
 	for (int i = 0; i < o.npos; i++) {
@@ -470,7 +476,7 @@ out:
 		for (int i = 0; i < o.npos; i++)
 			account_clear(&t[i].a);
 	free(t);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
 }
@@ -482,7 +488,8 @@ int cmd_user_demote(struct ctx *c, int argc, char **argv) { return set_type(c, a
 
 static const struct optspec passwd_opts[] = { { "--password-stdin", 0 },  { "--password-file", 1 },
 					      { "--random-password", 0 }, { "--logout-devices", 0 },
-					      { "--scheme", 1 },          { 0, 0 } };
+					      { "--scheme", 1 },          { "--password-hash", 1 },
+					      { 0, 0 } };
 
 int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 {
@@ -513,7 +520,7 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 		}
 		goto out;
 	}
-	if (!(h = open_hs(c, 1)))
+	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
@@ -527,8 +534,10 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 		if (confirm(c, q) < 0)
 			goto out;
 	}
-	if (!(pw = pw_read(src, file, 1, "New password: ")) || pw_check_new(pw) < 0 ||
-	    bcrypt_hash(pw, c->cfg->bcrypt_cost, hash) < 0)
+	if (src == PW_HASH)
+		snprintf(hash, sizeof(hash), "%s", file);
+	else if (refuse_interactive_in_batch(c, src) < 0 || !(pw = pw_read(src, file, 1, "New password: ")) ||
+		 pw_check_new(pw) < 0 || bcrypt_hash(pw, c->cfg->bcrypt_cost, hash) < 0)
 		goto out;
 	if (db_begin(h->user, 1) < 0)
 		goto out;
@@ -564,7 +573,7 @@ out:
 	if (h)
 		db_rollback(h->user);
 	account_clear(&a);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	pw_free(pw);
 	sodium_memzero(hash, sizeof(hash));
 	free(o.pos);
@@ -590,7 +599,7 @@ int cmd_user_verify_password(struct ctx *c, int argc, char **argv)
 	if (opts_parse(c, argc, argv, verify_opts, &o) < 0 || one_user_arg(c, &o, &id) < 0 ||
 	    pw_source(&o, verify_opts, 0, &src, &file) < 0)
 		goto out;
-	if (!(h = open_hs(c, 0)))
+	if (!(h = ctx_hs(c, HS_READ)))
 		goto out;
 	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
@@ -614,7 +623,7 @@ int cmd_user_verify_password(struct ctx *c, int argc, char **argv)
 	}
 out:
 	account_clear(&a);
-	hs_close(h);
+	ctx_hs_done(c, h);
 	pw_free(pw);
 	free(o.pos);
 	return ret;

@@ -39,6 +39,12 @@ int err_detail(const char *fmt, ...)
 	return -1;
 }
 
+void err_detail_more(const char *text)
+{
+	size_t n = strlen(pending.detail);
+	snprintf(pending.detail + n, sizeof(pending.detail) - n, "%s%s", n ? "; " : "", text);
+}
+
 int err_hint(const char *fmt, ...)
 {
 	va_list ap;
@@ -46,6 +52,22 @@ int err_hint(const char *fmt, ...)
 	vset(pending.hint, sizeof(pending.hint), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+void err_prefix(const char *fmt, ...)
+{
+	char msg[sizeof(pending.msg)];
+	size_t n;
+	va_list ap;
+	if (!pending.code)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, 256, fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	memcpy(msg + n, pending.msg, sizeof(msg) - n - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	memcpy(pending.msg, msg, sizeof(msg));
 }
 
 int err_code(void) { return pending.code ? pending.code : EX_FAIL; }

@@ -22,7 +22,11 @@ enum exit_code {
 int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add the DETAIL / HINT line to the pending error. Return -1. */
 int err_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append TEXT to the DETAIL line ("; " between). */
+void err_detail_more(const char *text);
 int err_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prefix the pending error's message (e.g. "line 12: "). */
+void err_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The pending error's exit code, or EX_FAIL if none is pending. */
 int err_code(void);
 int err_pending(void);

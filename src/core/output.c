@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "err.h"
 #include "util.h"
 
 int g_json;
+int g_out_muted;
 
 #define BUFFERED_ROWS 200
 
@@ -118,6 +121,10 @@ void out_json(json_t *o)
 {
 	if (!o)
 		return;
+	if (g_out_muted) {
+		json_decref(o);
+		return;
+	}
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 	fputc('\n', stdout);
 	json_decref(o);
@@ -128,7 +135,7 @@ void out_kv(const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	char *v;
-	if (g_json)
+	if (g_json || g_out_muted)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&v, fmt, ap) < 0)
@@ -145,7 +152,7 @@ void out_kv(const char *key, const char *fmt, ...)
 void out_line(const char *fmt, ...)
 {
 	va_list ap;
-	if (g_json)
+	if (g_json || g_out_muted)
 		return;
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -164,4 +171,53 @@ const char *fmt_ms(long long ms, char *buf, int n)
 	}
 	strftime(buf, (size_t)n, "%Y-%m-%d %H:%M:%S", &tm);
 	return buf;
+}
+
+struct progress {
+	const char *label;
+	long long total, done;
+	long long start_ms, last_ms;
+};
+
+struct progress *progress_start(const char *label, long long total)
+{
+	struct progress *p;
+	if (!isatty(2) || g_verbosity < 0 || total <= 0)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->label = label;
+	p->total = total;
+	p->start_ms = p->last_ms = now_ms();
+	return p;
+}
+
+static void progress_draw(struct progress *p, long long now)
+{
+	int width = 30, filled = (int)(p->done * width / p->total);
+	double secs = (double)(now - p->start_ms) / 1000.0;
+	fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld  %.0f/s ", p->label, filled, "##############################",
+		width - filled, "", p->done, p->total, secs > 0 ? (double)p->done / secs : 0.0);
+	fflush(stderr);
+}
+
+void progress_tick(struct progress *p, long long done)
+{
+	long long now;
+	if (!p)
+		return;
+	p->done = done > p->total ? p->total : done;
+	now = now_ms();
+	if (now - p->last_ms >= 100) {
+		p->last_ms = now;
+		progress_draw(p, now);
+	}
+}
+
+void progress_end(struct progress *p)
+{
+	if (!p)
+		return;
+	progress_draw(p, now_ms());
+	fputc('\n', stderr);
+	free(p);
 }

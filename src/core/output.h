@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 extern int g_json;
+/* Set while `mxdba batch` runs its lines: the commands' own output is dropped. */
+extern int g_out_muted;
 
 struct table;
 struct table *table_begin(int ncols, const char *const *headers);
@@ -21,4 +23,10 @@ void out_kv(const char *key, const char *fmt, ...) __attribute__((format(printf,
 void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Format Unix milliseconds as UTC "YYYY-MM-DD HH:MM:SS"; "-" for 0. */
 const char *fmt_ms(long long ms, char *buf, int n);
+
+/* A progress bar on stderr, only when stderr is a terminal (and not -q). */
+struct progress;
+struct progress *progress_start(const char *label, long long total);
+void progress_tick(struct progress *p, long long done);
+void progress_end(struct progress *p);
 #endif

@@ -4,6 +4,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "output.h"
 #include "util.h"
 
 #define PW_BUF 1024 /* longest line read; longer input is refused */
@@ -166,6 +168,7 @@ char *pw_read(enum pw_source src, const char *file, int confirm, const char *pro
 		pw_free(again);
 		return b;
 	case PW_NONE:
+	case PW_HASH:
 		break;
 	}
 	err_set(EX_FAIL, "internal: no password source");
@@ -220,7 +223,7 @@ int argon2id_hash(const char *pw, char *out)
 	return 0;
 }
 
-static int is_bcrypt(const char *h)
+int hash_is_bcrypt(const char *h)
 {
 	/* $2?$NN$ + 53 chars of ./A-Za-z0-9 */
 	if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' || !strchr("aby", h[2]) || h[3] != '$' ||
@@ -238,7 +241,7 @@ int hash_verify(const char *pw, const char *hash)
 {
 	if (!hash || !*hash)
 		return 0;
-	if (is_bcrypt(hash)) {
+	if (hash_is_bcrypt(hash)) {
 		struct crypt_data *cd = sodium_malloc(sizeof(*cd));
 		const char *h;
 		int match;
@@ -263,11 +266,67 @@ void hash_describe(const char *hash, char *buf, size_t n, int *dendrite_ok)
 		snprintf(buf, n, "NULL (Dendrite cannot read it: logins fail with 500)");
 	else if (!*hash)
 		snprintf(buf, n, "none (password login disabled)");
-	else if (is_bcrypt(hash)) {
+	else if (hash_is_bcrypt(hash)) {
 		snprintf(buf, n, "bcrypt $2%c$ cost %c%c", hash[2], hash[4], hash[5]);
 		*dendrite_ok = 1;
 	} else if (!strncmp(hash, "$argon2id$", 10))
 		snprintf(buf, n, "argon2id (Dendrite cannot verify it)");
 	else
 		snprintf(buf, n, "unknown scheme (Dendrite cannot verify it)");
+}
+
+struct hash_job {
+	char *const *pw;
+	char (*out)[HASH_MAX];
+	int n, cost, next, finished, failed;
+	pthread_mutex_t lock;
+	struct progress *prog;
+};
+
+static void *hash_worker(void *arg)
+{
+	struct hash_job *j = arg;
+	for (;;) {
+		int i;
+		pthread_mutex_lock(&j->lock);
+		i = j->next < j->n && !j->failed ? j->next++ : -1;
+		pthread_mutex_unlock(&j->lock);
+		if (i < 0)
+			return NULL;
+		if (bcrypt_hash(j->pw[i], j->cost, j->out[i]) < 0) {
+			pthread_mutex_lock(&j->lock);
+			j->failed = 1;
+			pthread_mutex_unlock(&j->lock);
+			return NULL;
+		}
+		pthread_mutex_lock(&j->lock);
+		progress_tick(j->prog, ++j->finished);
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
+int bcrypt_hash_parallel(char *const *pw, char (*out)[HASH_MAX], int n, int cost, const char *label)
+{
+	struct hash_job j = { pw, out, n, cost, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, NULL };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t th[64];
+	int nth = (int)(cores < 1 ? 1 : cores > 64 ? 64 : cores);
+	if (n <= 0)
+		return 0;
+	if (nth > n)
+		nth = n;
+	j.prog = progress_start(label, n);
+	for (int i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, hash_worker, &j) != 0) {
+			nth = i;
+			break;
+		}
+	if (nth == 0)
+		hash_worker(&j);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	progress_end(j.prog);
+	if (j.failed)
+		return err_set(EX_FAIL, "bcrypt hashing failed");
+	return 0;
 }

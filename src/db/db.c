@@ -59,9 +59,40 @@ static const char *stmt_text(db *d, const char *name)
 	return sql;
 }
 
+int db_batch_begin(db *d)
+{
+	if (db_begin(d, 1) < 0)
+		return -1;
+	d->in_tx = 0;
+	d->batch = 1;
+	d->batch_failed = 0;
+	return 0;
+}
+
+int db_batch_end(db *d, int commit)
+{
+	int rc;
+	if (!d->batch)
+		return err_set(EX_FAIL, "internal: no batch open");
+	d->batch = 0;
+	d->in_tx = 1;
+	if (commit && !d->batch_failed)
+		return db_commit(d);
+	rc = db_rollback(d);
+	return commit ? err_set(EX_FAIL, "internal: batch had a failed command; rolled back") : rc;
+}
+
+int db_batch_failed(const db *d) { return d->batch_failed; }
+
 int db_begin(db *d, int write)
 {
 	const char *sql = (!IS_PG(d) && write) ? "BEGIN IMMEDIATE" : "BEGIN";
+	if (d->batch) {
+		if (d->in_tx)
+			return err_set(EX_FAIL, "internal: nested transaction in a batch");
+		d->in_tx = 1;
+		return 0;
+	}
 	if (d->in_tx)
 		return err_set(EX_FAIL, "internal: transaction already open on %s", d->label);
 	if ((IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql)) < 0)
@@ -76,6 +107,10 @@ int db_commit(db *d)
 	int rc;
 	if (!d->in_tx)
 		return err_set(EX_FAIL, "internal: commit without a transaction");
+	if (d->batch) {
+		d->in_tx = 0;
+		return 0;
+	}
 	/* a failed COMMIT applies nothing: PostgreSQL ends the transaction itself,
 	 * sqlite.c rolls back before it returns */
 	rc = IS_PG(d) ? pg_simple(d, "COMMIT") : lite_simple(d, "COMMIT");
@@ -90,6 +125,11 @@ int db_rollback(db *d)
 		return 0;
 	if (d->open_rows)
 		db_rows_free(d->open_rows);
+	if (d->batch) {
+		d->in_tx = 0;
+		d->batch_failed = 1;
+		return 0;
+	}
 	d->in_tx = 0;
 	debugx("%s: ROLLBACK", d->label);
 	return IS_PG(d) ? pg_simple(d, "ROLLBACK") : lite_simple(d, "ROLLBACK");

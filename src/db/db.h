@@ -34,6 +34,14 @@ int db_begin(db *d, int write);
 int db_commit(db *d);
 int db_rollback(db *d); /* safe to call when no transaction is open */
 
+/* Batch mode: one real transaction around many commands. Inside it,
+ * db_begin/db_commit only mark a command's span, and db_rollback marks the
+ * whole batch as failed. db_batch_end commits (COMMIT=1, unless something
+ * failed) or rolls back. */
+int db_batch_begin(db *d);
+int db_batch_end(db *d, int commit);
+int db_batch_failed(const db *d);
+
 /* Run NAME; rows are streamed one at a time (constant memory). Only one
  * db_rows may be open per connection. NULL + error on failure. */
 db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs);

@@ -12,6 +12,8 @@ struct db {
 	char *path;
 	int readonly;
 	int in_tx;
+	int batch;        /* an outer transaction (mxdba batch) holds the real one */
+	int batch_failed; /* a command inside the batch rolled back */
 	void *conn; /* PGconn* or sqlite3* */
 	struct stmt_cache *cache;
 	db_rows *open_rows;

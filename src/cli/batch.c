@@ -1,0 +1,390 @@
+/* `mxdba batch [FILE|-]`: many mxdba commands, one per line, in one
+ * transaction on one connection. All or nothing: the first failing line is
+ * named and everything is rolled back. Passwords are never read here:
+ * --random-password (hashed up front on every core, written to the 0600
+ * --passwords-out file) or --password-hash. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/err.h"
+#include "core/mxid.h"
+#include "core/output.h"
+#include "core/util.h"
+#include "hs/dendrite.h"
+
+#define MAX_LINE 65536
+#define MAX_TOKENS 64
+
+struct bline {
+	int lineno;
+	int argc;
+	char **argv;
+	const struct command *cmd;
+	int used;   /* words taken by the command name */
+	int random; /* index of the hash slot, or -1 */
+};
+
+struct secret_slot {
+	char user[2 * MXID_MAX + 4];
+	char *pw;   /* inside the locked arena */
+	char hash[HASH_MAX];
+};
+
+static const char *const batchable[] = { "user create", "user promote", "user demote", "user passwd",
+					 "evacuate",    "notice",       "queue cancel" };
+
+/* Split a line into words: whitespace separates, '…' and "…" quote
+ * (backslash escapes inside "…"), # starts a comment. -1 + error. */
+static int tokenize(char *line, char **tok, int *n)
+{
+	char *p = line, *out;
+	*n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			return 0;
+		if (*n >= MAX_TOKENS)
+			return err_set(EX_USAGE, "more than %d words", MAX_TOKENS);
+		tok[(*n)++] = out = p;
+		while (*p && *p != ' ' && *p != '\t') {
+			if (*p == '\'' || *p == '"') {
+				char q = *p++;
+				while (*p && *p != q) {
+					if (q == '"' && *p == '\\' && p[1])
+						p++;
+					*out++ = *p++;
+				}
+				if (*p != q)
+					return err_set(EX_USAGE, "unterminated %c quote", q);
+				p++;
+			} else
+				*out++ = *p++;
+		}
+		if (*p)
+			p++;
+		*out = '\0';
+	}
+}
+
+static const struct command *lookup(int argc, char **argv, int *used)
+{
+	for (const struct command *c = commands; c->group; c++) {
+		char name[64];
+		int words = c->name ? 2 : 1;
+		if (argc < words || strcmp(argv[0], c->group) || (c->name && strcmp(argv[1], c->name)))
+			continue;
+		snprintf(name, sizeof(name), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+		for (size_t i = 0; i < ARRAY_LEN(batchable); i++)
+			if (!strcmp(name, batchable[i])) {
+				*used = words;
+				return c;
+			}
+		return NULL;
+	}
+	return NULL;
+}
+
+static int is_global_option(const char *a)
+{
+	static const char *const g[] = { "-c", "--config", "--dry-run", "--json", "--yes", "-y", "-v", "--verbose",
+					  "-q", "--quiet", "-h", "--help", "--version" };
+	for (size_t i = 0; i < ARRAY_LEN(g); i++)
+		if (!strcmp(a, g[i]) || (!strncmp(a, "--config=", 9)))
+			return 1;
+	return 0;
+}
+
+/* Check one line's words and note a --random-password. -1 + error. */
+static int prepare(struct ctx *c, struct bline *b, int *nrandom, int have_out)
+{
+	b->random = -1;
+	if (!(b->cmd = lookup(b->argc, b->argv, &b->used))) {
+		err_set(EX_USAGE, "\"%.40s%s%.40s\" cannot be used in a batch", b->argv[0], b->argc > 1 ? " " : "",
+			b->argc > 1 ? b->argv[1] : "");
+		return err_hint("a batch takes: user create|promote|demote|passwd, evacuate, notice, queue cancel");
+	}
+	for (int i = b->used; i < b->argc; i++) {
+		if (is_global_option(b->argv[i])) {
+			err_set(EX_USAGE, "global option %s inside a batch line", b->argv[i]);
+			return err_hint("put -c, --dry-run, --json, --yes on the `mxdba batch` command line");
+		}
+		if (!strcmp(b->argv[i], "--password-stdin") || !strcmp(b->argv[i], "--password-file")) {
+			err_set(EX_USAGE, "%s cannot be used in a batch: passwords are never read there", b->argv[i]);
+			return err_hint("use --random-password (with --passwords-out FILE) or --password-hash HASH");
+		}
+		if (!strcmp(b->argv[i], "--random-password")) {
+			if (!have_out) {
+				err_set(EX_USAGE, "--random-password in a batch needs --passwords-out FILE");
+				return err_hint("mxdba batch --passwords-out new-passwords.csv FILE");
+			}
+			b->random = (*nrandom)++;
+		}
+	}
+	(void)c;
+	return 0;
+}
+
+/* Random passwords for every slot, hashed on every core. */
+static int hash_all(struct secret_slot *slots, int n, int cost)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+	char **pw = xcalloc((size_t)n, sizeof(char *));
+	char (*out)[HASH_MAX] = xcalloc((size_t)n, HASH_MAX);
+	int rc;
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < 24; k++)
+			slots[i].pw[k] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+		slots[i].pw[24] = '\0';
+		pw[i] = slots[i].pw;
+	}
+	rc = bcrypt_hash_parallel(pw, out, n, cost, "hashing");
+	for (int i = 0; i < n; i++)
+		memcpy(slots[i].hash, out[i], HASH_MAX);
+	free(pw);
+	free(out);
+	return rc;
+}
+
+static int write_passwords(const char *path, struct secret_slot *slots, int n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f;
+	if (fd < 0) {
+		err_set(EX_USAGE, "cannot create --passwords-out %s: %s", path, strerror(errno));
+		return err_hint(errno == EEXIST ? "it exists already; mxdba never overwrites a password file" : "check the path");
+	}
+	f = fdopen(fd, "w");
+	fprintf(f, "user_id,password\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s,%s\n", slots[i].user, slots[i].pw);
+	if (fflush(f) != 0 || fsync(fd) != 0) {
+		fclose(f);
+		unlink(path);
+		return err_set(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+	}
+	fclose(f);
+	return 0;
+}
+
+static const struct optspec batch_opts[] = { { "--passwords-out", 1 }, { 0, 0 } };
+
+int cmd_batch(struct ctx *c, int argc, char **argv)
+{
+	struct opts o;
+	struct bline *lines = NULL;
+	struct secret_slot *slots = NULL;
+	char *arena = NULL;
+	const char *path, *out_path;
+	FILE *in = NULL;
+	char *buf = NULL;
+	size_t cap = 0, arena_len = 0;
+	ssize_t len;
+	int nlines = 0, nrandom = 0, lineno = 0, ret = -1, dry, wrote = 0;
+	struct hs *h = NULL;
+	struct progress *prog = NULL;
+	json_t *counts = json_object();
+
+	if (opts_parse(c, argc, argv, batch_opts, &o) < 0)
+		goto out;
+	if (o.npos > 1) {
+		err_set(EX_USAGE, "batch takes one FILE (or - for standard input)");
+		goto out;
+	}
+	out_path = opt(&o, batch_opts, "--passwords-out");
+	path = o.npos ? o.pos[0] : "-";
+	in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!in) {
+		err_set(EX_USAGE, "cannot read batch file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ctx_config(c) < 0)
+		goto out;
+	/* phase 1: read and check every line before touching the database */
+	while ((len = getline(&buf, &cap, in)) >= 0) {
+		char *tok[MAX_TOKENS];
+		int n;
+		lineno++;
+		if (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		if (len > 0 && buf[len - 1] == '\r')
+			buf[--len] = '\0';
+		if ((size_t)len != strlen(buf)) {
+			err_set(EX_USAGE, "%s:%d: the line contains a NUL byte", path, lineno);
+			goto out;
+		}
+		if (len > MAX_LINE) {
+			err_set(EX_USAGE, "%s:%d: the line is longer than %d bytes", path, lineno, MAX_LINE);
+			goto out;
+		}
+		for (char *p = buf; *p; p++)
+			if (*p == '\t')
+				*p = ' ';
+		if (!text_is_clean(buf)) {
+			err_set(EX_USAGE, "%s:%d: the line has control characters or invalid UTF-8", path, lineno);
+			goto out;
+		}
+		if (tokenize(buf, tok, &n) < 0) {
+			err_prefix("%s:%d: ", path, lineno);
+			goto out;
+		}
+		if (n == 0)
+			continue;
+		lines = xrealloc(lines, sizeof(*lines) * (size_t)(nlines + 1));
+		lines[nlines].lineno = lineno;
+		lines[nlines].argc = n;
+		lines[nlines].argv = xcalloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; i < n; i++)
+			lines[nlines].argv[i] = xstrdup(tok[i]);
+		nlines++;
+		if (prepare(c, &lines[nlines - 1], &nrandom, out_path != NULL) < 0) {
+			err_prefix("%s:%d: ", path, lineno);
+			goto out;
+		}
+	}
+	if (ferror(in)) {
+		err_set(EX_USAGE, "cannot read batch file %s", path);
+		goto out;
+	}
+	if (nlines == 0) {
+		err_set(EX_USAGE, "the batch %s has no commands", path);
+		goto out;
+	}
+	/* phase 2: passwords for --random-password, hashed on every core */
+	dry = c->dry_run;
+	if (nrandom) {
+		slots = xcalloc((size_t)nrandom, sizeof(*slots));
+		arena_len = (size_t)nrandom * 32;
+		arena = xmalloc(arena_len);
+		sodium_mlock(arena, arena_len);
+		for (int i = 0, k = 0; i < nlines; i++) {
+			struct bline *b = &lines[i];
+			struct mxid id;
+			int upos = b->used + (b->argc > b->used && !strcmp(b->argv[0], "evacuate") ? 1 : 0);
+			if (b->random < 0)
+				continue;
+			slots[k].pw = arena + (size_t)k * 32;
+			/* the account named on the line, for the password file */
+			for (int w = upos; w < b->argc; w++)
+				if (b->argv[w][0] != '-') {
+					if (mxid_parse(b->argv[w], c->cfg->server_name, &id) == 0)
+						snprintf(slots[k].user, sizeof(slots[k].user), "%s", id.full);
+					err_clear();
+					break;
+				}
+			k++;
+		}
+		if (hash_all(slots, nrandom, c->cfg->bcrypt_cost) < 0)
+			goto out;
+		for (int i = 0; i < nlines; i++)
+			for (int w = 0; w < lines[i].argc && lines[i].random >= 0; w++)
+				if (!strcmp(lines[i].argv[w], "--random-password")) {
+					/* --random-password becomes --password-hash HASH */
+					char **v = xrealloc(lines[i].argv, sizeof(char *) * (size_t)(lines[i].argc + 2));
+					memmove(v + w + 2, v + w + 1, sizeof(char *) * (size_t)(lines[i].argc - w));
+					free(v[w]);
+					v[w] = xstrdup("--password-hash");
+					v[w + 1] = xstrdup(slots[lines[i].random].hash);
+					lines[i].argv = v;
+					lines[i].argc++;
+					break;
+				}
+	}
+	/* phase 3: every line in one transaction */
+	if (!(h = ctx_hs(c, HS_WRITE)))
+		goto out;
+	if (db_batch_begin(h->user) < 0)
+		goto out;
+	c->batch_hs = h;
+	c->dry_run = 0; /* the batch decides: commit or roll back at the end */
+	if (dry)
+		c->yes = 1;
+	g_out_muted = 1;
+	prog = progress_start("batch", nlines);
+	for (int i = 0; i < nlines; i++) {
+		struct bline *b = &lines[i];
+		char name[64];
+		int rc;
+		c->batch_line = b->lineno;
+		c->cmd = b->cmd;
+		rc = b->cmd->fn(c, b->argc - b->used, b->argv + b->used);
+		if (rc < 0 || rc != EX_OK || err_pending() || db_batch_failed(h->user)) {
+			if (!err_pending())
+				err_set(EX_FAIL, "the command failed");
+			err_prefix("%s:%d: ", path, b->lineno);
+			err_detail_more("nothing was changed: the whole batch was rolled back");
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s%s%s", b->cmd->group, b->cmd->name || !strcmp(b->argv[0], "evacuate") ? " " : "",
+			 b->cmd->name ? b->cmd->name : !strcmp(b->argv[0], "evacuate") ? b->argv[1] : "");
+		json_object_set_new(counts, name, json_integer(json_integer_value(json_object_get(counts, name)) + 1));
+		progress_tick(prog, i + 1);
+	}
+	progress_end(prog);
+	prog = NULL;
+	g_out_muted = 0;
+	if (!dry && out_path) {
+		if (write_passwords(out_path, slots, nrandom) < 0)
+			goto out;
+		wrote = 1;
+	}
+	c->batch_hs = NULL;
+	if (db_batch_end(h->user, !dry) < 0)
+		goto out;
+	wrote = 0;
+	if (g_json)
+		out_json(json_pack("{s:i, s:O, s:b, s:s?}", "lines", nlines, "commands", counts, "dry_run", dry,
+				   "passwords_out", !dry && out_path ? out_path : NULL));
+	else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(counts, k, v)
+			out_line("%-16s %lld", k, (long long)json_integer_value(v));
+		out_line("%s %d line(s) in one transaction", dry ? "would run" : "ran", nlines);
+		if (!dry && out_path)
+			out_line("new passwords written to %s (mode 0600)", out_path);
+	}
+	c->dry_run = dry;
+	dry_run_note(c);
+	ret = EX_OK;
+out:
+	g_out_muted = 0;
+	progress_end(prog);
+	if (wrote)
+		unlink(out_path); /* the commit failed: those passwords were never stored */
+	if (h) {
+		if (c->batch_hs) {
+			c->batch_hs = NULL;
+			db_batch_end(h->user, 0);
+		}
+		ctx_hs_done(c, h);
+	}
+	c->batch_line = 0;
+	if (arena) {
+		sodium_memzero(arena, arena_len);
+		sodium_munlock(arena, arena_len);
+		free(arena);
+	}
+	if (slots) {
+		sodium_memzero(slots, sizeof(*slots) * (size_t)nrandom);
+		free(slots);
+	}
+	for (int i = 0; i < nlines; i++) {
+		for (int w = 0; w < lines[i].argc; w++)
+			free(lines[i].argv[w]);
+		free(lines[i].argv);
+	}
+	free(lines);
+	free(buf);
+	if (in && in != stdin)
+		fclose(in);
+	json_decref(counts);
+	free(o.pos);
+	return ret;
+}

@@ -1,0 +1,199 @@
+"""`mxdba batch` and `mxdba user import`: one transaction, all or nothing,
+errors naming the line, passwords never in the file, hashing on every core."""
+import json
+import os
+import pty
+import stat
+import subprocess
+
+import pytest
+from mxtest import BIN
+
+EX_USAGE, EX_CONFLICT, EX_NOTFOUND, EX_REFUSED = 2, 5, 4, 6
+G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"   # "password", from Go's x/crypto
+
+
+def refused(home, args, code, msg=None, input=None):
+    before = home.snapshot()
+    r = home.run(*args, input=input)
+    assert r.rc == code, r
+    if msg:
+        assert msg in r.err, r.err
+    assert home.snapshot() == before
+    return r
+
+
+def test_batch_runs_everything_in_one_transaction(home, tmp_path):
+    home.add_account("alice")
+    home.add_account("bob", account_type=3)
+    home.add_account("root", account_type=3)
+    f = tmp_path / "b.txt"
+    f.write_text("# maintenance window\n\nuser promote alice\nuser demote bob\n"
+                 f"user create carol --password-hash {G} --display-name 'Carol C.'\n"
+                 "user create dave --random-password\n\tuser passwd alice --random-password --logout-devices\n")
+    before = home.snapshot()
+    r = home.run("--dry-run", "--yes", "batch", f, "--passwords-out", tmp_path / "pw.csv")
+    assert r.rc == 0 and "would run 5 line(s)" in r.out, r
+    assert "user promote" in r.out and "user create     " in r.out
+    assert home.snapshot() == before and not (tmp_path / "pw.csv").exists()
+    r = home.run("--json", "--yes", "batch", f, "--passwords-out", tmp_path / "pw.csv")
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    assert doc["lines"] == 5 and doc["commands"]["user create"] == 2 and doc["dry_run"] is False
+    assert home.account("alice")[5] == "3" and home.account("bob")[5] == "1"
+    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'carol'") == [("Carol C.",)]
+    pw = tmp_path / "pw.csv"
+    assert stat.S_IMODE(pw.stat().st_mode) == 0o600
+    lines = pw.read_text().splitlines()
+    assert lines[0] == "user_id,password" and len(lines) == 3
+    creds = dict(l.split(",") for l in lines[1:])
+    assert set(creds) == {"@dave:example.org", "@alice:example.org"}
+    for user, p in creds.items():
+        assert home.run("user", "verify-password", user, "--password-stdin", input=p + "\n").rc == 0
+    assert home.run("user", "verify-password", "carol", "--password-stdin", input="password\n").rc == 0
+    # passwords are in the 0600 file only: not on stdout/stderr
+    assert not any(p in r.out + r.err for p in creds.values())
+
+
+def test_batch_error_names_the_line_and_rolls_everything_back(home, tmp_path):
+    home.add_account("alice")
+    f = tmp_path / "b.txt"
+    f.write_text("user promote alice\nuser create bob --no-password\nuser promote nobody\nuser promote alice\n")
+    r = refused(home, ["batch", f], EX_NOTFOUND, f"{f}:3: user @nobody:example.org not found")
+    assert "rolled back" in r.err
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("user show alice\n", "cannot be used in a batch"),
+    ("check\n", "cannot be used in a batch"),
+    ("user passwd alice --password-stdin\n", "never read"),
+    ("user passwd alice --random-password\n", "--passwords-out"),
+    ("user passwd alice\n", "never read inside a batch"),
+    ("user promote alice --dry-run\n", "global option"),
+    ("user promote 'alice\n", "unterminated"),
+    ("user promote alice\x01\n", "control characters"),
+    ("user create Upper --no-password\n", "uppercase"),
+    ("user passwd alice --password-hash $1$abc\n", "not a bcrypt hash"),
+    ("\n# nothing\n", "no commands"),
+    ("frobnicate\n", "cannot be used"),
+])
+def test_batch_refuses_bad_lines(home, tmp_path, text, msg):
+    home.add_account("alice")
+    f = tmp_path / "b.txt"
+    f.write_bytes(text.encode())
+    refused(home, ["batch", f], EX_USAGE, msg)
+
+
+def test_batch_refuses_nul_bytes_and_huge_lines(home, tmp_path):
+    home.add_account("alice")
+    f = tmp_path / "b.txt"
+    f.write_bytes(b"user promote alice\nuser promote \x00bob\n")
+    refused(home, ["batch", f], EX_USAGE, ":2: the line contains a NUL byte")
+    f.write_bytes(b"user promote " + b"a" * (1 << 20) + b"\n")
+    refused(home, ["batch", f], EX_USAGE, "longer than")
+    refused(home, ["batch", tmp_path / "missing.txt"], EX_USAGE, "cannot read")
+
+
+def test_batch_from_stdin_and_existing_password_file_is_never_overwritten(home, tmp_path):
+    home.add_account("alice")
+    pw = tmp_path / "pw.csv"
+    pw.write_text("precious\n")
+    r = refused(home, ["batch", "-", "--passwords-out", pw], EX_USAGE, "never overwrites",
+                input="user passwd alice --random-password\n")
+    assert pw.read_text() == "precious\n"
+    r = home.run("batch", input="user promote alice\n")
+    assert r.rc == 0 and home.account("alice")[5] == "3", r
+
+
+# ---------- user import ----------
+
+CSV = ("user,password_hash,password,admin,display_name,deactivated\n"
+       f"@imp1:example.org,{G},,true,\"Imp, One\",\n"
+       "imp2,,imp2-password,,,yes\n"
+       "alice,,,true,Alice Renamed,\n")
+
+
+def test_import_creates_and_updates(home, tmp_path):
+    home.add_account("alice")
+    f = tmp_path / "u.csv"
+    f.write_text(CSV)
+    refused(home, ["user", "import", f], EX_CONFLICT, f"{f}:4: user @alice:example.org already exists")
+    before = home.snapshot()
+    r = home.run("--dry-run", "user", "import", f, "--on-conflict", "update")
+    assert r.rc == 0 and "would import: 2 created, 1 updated" in r.out, r
+    assert home.snapshot() == before
+    r = home.run("--json", "user", "import", f, "--on-conflict", "update")
+    assert r.rc == 0 and json.loads(r.out) == {"created": 2, "updated": 1, "skipped": 0, "dry_run": False}, r
+    assert home.account("imp1")[5] == "3" and home.account("imp1")[2] == G
+    assert home.account("imp2")[4] in ("1", "t")
+    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'imp1'") == [("Imp, One",)]
+    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'alice'") == [("Alice Renamed",)]
+    assert home.account("alice")[5] == "3"
+    assert home.run("user", "verify-password", "imp2", "--password-stdin", input="imp2-password\n").rc == 0
+    assert home.run("user", "verify-password", "imp1", "--password-stdin", input="password\n").rc == 0
+    r = home.run("--json", "user", "import", f, "--on-conflict", "skip")
+    assert json.loads(r.out)["skipped"] == 3
+
+
+def test_import_accepts_2a_2b_2y_and_refuses_every_bad_line(home, tmp_path):
+    f = tmp_path / "u.csv"
+    y = "$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+    f.write_text("user,password_hash,password\n"
+                 f"ok2a,{G},\nok2b,{y.replace('2y', '2b')},\nok2y,{y},\n"
+                 "bad user,,\n"
+                 "md5,$1$abc$def,\n"
+                 "both," + G + ",also-a-password\n"
+                 "short,,short\n"
+                 "Upper,,\n"
+                 "@x:other.org,,\n"
+                 "\"unterminated,,\n")
+    r = refused(home, ["user", "import", f], EX_USAGE, "refused")
+    for n in (5, 6, 7, 8, 9, 10, 11):
+        assert f"{f}:{n}:" in r.err, (n, r.err)
+    assert f"{f}:2:" not in r.err
+    f.write_text("user,password_hash\n" f"ok2a,{G}\nok2b,{y.replace('2y', '2b')}\nok2y,{y}\n")
+    assert home.run("user", "import", f).rc == 0
+    assert home.run("user", "verify-password", "ok2y", "--password-stdin", input="U*U\n").rc == 0
+    assert home.run("user", "verify-password", "ok2b", "--password-stdin", input="U*U\n").rc == 0
+
+
+@pytest.mark.parametrize("header,msg", [("", "header"), ("name,hash\n", "unknown column"),
+                                         ("user,user\n", "duplicate column"), ("admin\n", "no user column")])
+def test_import_bad_headers(home, tmp_path, header, msg):
+    f = tmp_path / "u.csv"
+    f.write_text(header + ("alice\n" if header else ""))
+    refused(home, ["user", "import", f], EX_USAGE, msg)
+
+
+def test_import_refuses_appservice_updates_and_bad_options(home, tmp_path):
+    home.add_account("bridge", account_type=4, appservice="irc")
+    f = tmp_path / "u.csv"
+    f.write_text("user,admin\nbridge,true\n")
+    refused(home, ["user", "import", f, "--on-conflict", "update"], EX_REFUSED, "appservice")
+    refused(home, ["user", "import", f, "--on-conflict", "maybe"], EX_USAGE)
+    refused(home, ["user", "import"], EX_USAGE)
+
+
+def test_progress_bar_only_on_a_terminal(home, tmp_path):
+    f = tmp_path / "b.txt"
+    f.write_text("".join(f"user create u{i} --no-password\n" for i in range(300)))
+    r = home.run("batch", f)
+    assert r.rc == 0 and "\r" not in r.err and "batch [" not in r.err, r
+    f.write_text("".join(f"user promote u{i}\n" for i in range(300)))
+    # stderr on a pseudo-terminal: the bar shows counts and a rate
+    master, slave = pty.openpty()
+    p = subprocess.run([BIN, "-c", str(home.config), "batch", str(f)], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=slave, timeout=120)
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    os.close(master)
+    assert p.returncode == 0
+    assert b"batch [" in out and b"300/300" in out and b"/s" in out, out[-300:]
