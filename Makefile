@@ -9,7 +9,9 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -Isrc -Ibuild -D_GNU_SOURCE -DMXDBA_VERSION='"$(VERSION)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl and libpq are compiled against but loaded with dlopen (src/net/http.c,
+# src/db/pg.c): their start-up cost is paid only by commands that use them
+PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl libpq,$(PKGS)) 2>/dev/null) -ldl
 
 SRC  = $(wildcard src/*.c src/cli/*.c src/core/*.c src/db/*.c src/hs/*.c src/net/*.c)
 LIB_SRC = $(filter-out src/main.c,$(SRC))
@@ -18,7 +20,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps demo test test-unit test-integration test-e2e bench install uninstall clean help
+.PHONY: all deps demo test test-unit test-integration test-e2e test-bench-tiny bench install uninstall clean help
 all: mxdba
 
 help:
@@ -73,8 +75,20 @@ test: deps
 	$(MAKE) mxdba build/mxdba-san
 	$(MAKE) test-unit
 	$(MAKE) test-integration
+	$(MAKE) test-bench-tiny
 	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
 	 else $(MAKE) test-e2e; fi
+
+# the benchmark suite (BENCHMARKS.md, bench.png); see scripts/bench
+bench: deps mxdba
+	scripts/dendrite build >/dev/null
+	scripts/bench
+
+# a tiny run of every benchmark: proves it still runs (timings are not checked)
+test-bench-tiny: mxdba
+	scripts/dendrite build >/dev/null
+	scripts/bench --tiny --out build/BENCHMARKS-tiny.md
+	@test -s build/BENCHMARKS-tiny.md && grep -q "queue apply" build/BENCHMARKS-tiny.md && echo "bench: tiny run ok"
 
 demo: deps mxdba
 	scripts/demo

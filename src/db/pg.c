@@ -1,5 +1,8 @@
 /* PostgreSQL backend (libpq). Parameterised statements only; results are
- * streamed in single-row mode so a listing never holds all rows. */
+ * streamed in single-row mode so a listing never holds all rows. libpq is
+ * loaded with dlopen when a PostgreSQL database is first opened: it brings
+ * OpenSSL, Kerberos and LDAP, whose start-up an SQLite user should not pay. */
+#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,44 @@
 #include "core/util.h"
 #include "db_impl.h"
 #include "sqlreg.h"
+
+#define PQ_FUNCS(X) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
+#define PQ_DECL(f) static __typeof__(f) *pq_##f;
+PQ_FUNCS(PQ_DECL)
+#define PQclear pq_PQclear
+#define PQcmdTuples pq_PQcmdTuples
+#define PQconnectdbParams pq_PQconnectdbParams
+#define PQerrorMessage pq_PQerrorMessage
+#define PQexec pq_PQexec
+#define PQexecPrepared pq_PQexecPrepared
+#define PQfinish pq_PQfinish
+#define PQgetResult pq_PQgetResult
+#define PQgetisnull pq_PQgetisnull
+#define PQgetvalue pq_PQgetvalue
+#define PQnfields pq_PQnfields
+#define PQprepare pq_PQprepare
+#define PQresultErrorField pq_PQresultErrorField
+#define PQresultStatus pq_PQresultStatus
+#define PQsendQueryPrepared pq_PQsendQueryPrepared
+#define PQsetSingleRowMode pq_PQsetSingleRowMode
+#define PQstatus pq_PQstatus
+
+static int pq_load(void)
+{
+	static void *lib;
+	if (lib)
+		return 0;
+	if (!(lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL))) {
+		err_set(EX_DB, "cannot load libpq: %s", dlerror());
+		return err_hint("install the libpq5 package");
+	}
+#define PQ_SYM(f)                                                              \
+	if (!(*(void **)&pq_##f = dlsym(lib, #f)))                             \
+		return err_set(EX_DB, "libpq lacks %s", #f);
+	PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+	return 0;
+}
 
 #define CONN(d) ((PGconn *)(d)->conn)
 
@@ -66,7 +107,10 @@ int pg_open(db *d, const char *target)
 {
 	const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
 	const char *vals[] = { "10", "mxdba", target, NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGconn *c;
+	if (pq_load() < 0)
+		return -1;
+	c = PQconnectdbParams(keys, vals, 1);
 	d->conn = c;
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		char msg[1024];
