@@ -85,6 +85,13 @@ const struct command commands[] = {
 	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
 	  "--wait SECONDS\twait this long for /_dendrite/monitor/up (default 30)\n",
 	  "mxdba queue apply --wait 120" },
+	{ "audit", "list", cmd_audit_list, "[--user USER] [--since DATE|AGE]",
+	  "every change mxdba made: when, who (OS user), the command, old and new value (hashes described)",
+	  "--user USER\tonly rows about this user\n--since T\t2026-11-26, 2026-11-26T10:00 (UTC), or an age: 30m, 12h, 7d\n",
+	  "mxdba audit list --user @alice:example.org --since 7d" },
+	{ "audit", "undo", cmd_audit_undo, "ID",
+	  "restore the old value of one audit row (account_type, password_hash, is_deactivated); refused if it changed since",
+	  "", "mxdba audit undo 42" },
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the userapi database; also done on first need",
 	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
@@ -255,7 +262,9 @@ int main(int argc, char **argv)
 	if (pw_init() < 0)
 		goto fail;
 	c.cmd = cmd;
+	c.cmdline = cmdline_join(argc - 1, argv + 1);
 	rc = cmd->fn(&c, n - used, rest + used);
+	free(c.cmdline);
 	config_free(c.cfg);
 	free(rest);
 	if (rc < 0 || err_pending()) {

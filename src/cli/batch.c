@@ -37,7 +37,7 @@ struct secret_slot {
 };
 
 static const char *const batchable[] = { "user create", "user promote", "user demote", "user passwd",
-					 "evacuate",    "notice",       "queue cancel" };
+					 "evacuate",    "notice",       "queue cancel", "audit undo" };
 
 /* Split a line into words: whitespace separates, '…' and "…" quote
  * (backslash escapes inside "…"), # starts a comment. -1 + error. */
@@ -311,9 +311,15 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 		struct bline *b = &lines[i];
 		char name[64];
 		int rc;
+		char *words = cmdline_join(b->argc, b->argv);
+		char *saved = c->cmdline;
 		c->batch_line = b->lineno;
 		c->cmd = b->cmd;
+		c->cmdline = xasprintf("batch %s:%d: %s", path, b->lineno, words);
+		free(words);
 		rc = b->cmd->fn(c, b->argc - b->used, b->argv + b->used);
+		free(c->cmdline);
+		c->cmdline = saved;
 		if (rc < 0 || rc != EX_OK || err_pending() || db_batch_failed(h->user)) {
 			if (!err_pending())
 				err_set(EX_FAIL, "the command failed");

@@ -15,6 +15,7 @@ struct ctx {
 	const struct command *cmd;
 	struct hs *batch_hs; /* inside `mxdba batch`: the one shared userapi connection */
 	int batch_line;      /* inside `mxdba batch`: the line being run (0 otherwise) */
+	char *cmdline;       /* the command as the audit log records it (secrets elided) */
 };
 
 struct command {
@@ -50,6 +51,16 @@ struct hs *ctx_hs(struct ctx *c, int mode);
 /* Close what ctx_hs gave (the batch's connection stays open). */
 void ctx_hs_done(struct ctx *c, struct hs *h);
 
+/* BEGIN a write transaction on the userapi database and apply mxdba's own
+ * migrations inside it (announced), so audit and queue tables exist. */
+int write_begin(struct ctx *c, struct hs *h);
+/* One mxdba_audit row in the open transaction: TARGET's FIELD went from OLD to
+ * NEW (either may be NULL). Never pass a password. */
+int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,
+		const char *new_value);
+/* The words of a command joined for the audit log, secrets elided; malloc'd. */
+char *cmdline_join(int argc, char **argv);
+
 /* Load the config once (EX_CONFIG error on failure). */
 int ctx_config(struct ctx *c);
 /* Ask before a hard-to-undo action: 0 go on, -1 + EX_REFUSED error.
@@ -82,4 +93,6 @@ int cmd_queue_apply(struct ctx *, int, char **);
 int cmd_migrate(struct ctx *, int, char **);
 int cmd_batch(struct ctx *, int, char **);
 int cmd_user_import(struct ctx *, int, char **);
+int cmd_audit_list(struct ctx *, int, char **);
+int cmd_audit_undo(struct ctx *, int, char **);
 #endif

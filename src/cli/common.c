@@ -8,7 +8,10 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "db/migrate.h"
 #include "hs/dendrite.h"
+#include <pwd.h>
+#include <stdlib.h>
 
 static void usage_hint(struct ctx *c)
 {
@@ -160,4 +163,70 @@ void dry_run_note(struct ctx *c)
 {
 	if (c->dry_run && !g_json)
 		infox("dry run: rolled back, nothing was changed");
+}
+
+int write_begin(struct ctx *c, struct hs *h)
+{
+	int applied;
+	if (db_begin(h->user, 1) < 0)
+		return -1;
+	if (migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0) {
+		db_rollback(h->user);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *os_user_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "?";
+}
+
+int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,
+		const char *new_value)
+{
+	db_arg a[7] = { DB_ARG_INT(now_ms()),
+			DB_ARG_TEXT(os_user_name()),
+			DB_ARG_TEXT(c->cmdline ? c->cmdline : "?"),
+			DB_ARG_TEXT(target),
+			DB_ARG_TEXT(field),
+			old ? DB_ARG_TEXT(old) : DB_ARG_NULL,
+			new_value ? DB_ARG_TEXT(new_value) : DB_ARG_NULL };
+	long long n;
+	if (c->dry_run)
+		return 0; /* rolled back anyway; and a PostgreSQL sequence would advance */
+	if (db_exec(h->user, "audit_insert", a, 7, &n) < 0)
+		return -1;
+	if (n != 1)
+		return err_set(EX_DB, "writing the audit row changed %lld rows, expected 1", n);
+	return 0;
+}
+
+char *cmdline_join(int argc, char **argv)
+{
+	size_t cap = 64, len = 0;
+	char *out = xmalloc(cap);
+	out[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		char *clean;
+		size_t n;
+		if (i > 0 && !strcmp(argv[i - 1], "--password-hash"))
+			w = "****"; /* not a password, but a secret all the same */
+		clean = xstrdup(w);
+		for (char *p = clean; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		n = strlen(clean) + 3;
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			out = xrealloc(out, cap);
+		}
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "", clean);
+		free(clean);
+		if (len > 4000)
+			break; /* the audit log records what was done, not megabytes of it */
+	}
+	return out;
 }

@@ -290,7 +290,7 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 		if (rc < 0)
 			goto out;
 	}
-	if (db_begin(h->user, 1) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	prog = progress_start("import", nrows);
 	for (int i = 0; i < nrows; i++) {
@@ -328,10 +328,20 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 						  DB_ARG_INT(a.type) };
 				db_arg dea[3] = { DB_ARG_INT(r->deact), k[0], k[1] };
 				db_arg dis[3] = { DB_ARG_TEXT(r->display ? r->display : ""), k[0], k[1] };
-				int bad = (r->hash && db_exec(h->user, "account_set_password", hsh, 3, &n) < 0) ||
-					  (r->admin >= 0 && db_exec(h->user, "account_set_type", typ, 4, &n) < 0) ||
-					  (r->deact >= 0 && db_exec(h->user, "account_set_deactivated", dea, 3, &n) < 0) ||
-					  (r->display && db_exec(h->user, "profile_set_display_name", dis, 3, &n) < 0);
+				char ot[8], nt[8], od[8];
+				int bad;
+				snprintf(ot, sizeof(ot), "%d", a.type);
+				snprintf(nt, sizeof(nt), "%d", r->admin == 1 ? ACCT_ADMIN : ACCT_USER);
+				snprintf(od, sizeof(od), "%d", a.deactivated);
+				bad = (r->hash && (db_exec(h->user, "account_set_password", hsh, 3, &n) < 0 ||
+						   audit_write(c, h, r->id.full, "password_hash", a.password_hash, r->hash) < 0)) ||
+				      (r->admin >= 0 && (db_exec(h->user, "account_set_type", typ, 4, &n) < 0 ||
+							 audit_write(c, h, r->id.full, "account_type", ot, nt) < 0)) ||
+				      (r->deact >= 0 && (db_exec(h->user, "account_set_deactivated", dea, 3, &n) < 0 ||
+							 audit_write(c, h, r->id.full, "is_deactivated",
+								     a.deactivated < 0 ? NULL : od, r->deact ? "1" : "0") < 0)) ||
+				      (r->display && (db_exec(h->user, "profile_set_display_name", dis, 3, &n) < 0 ||
+						      audit_write(c, h, r->id.full, "display_name", NULL, r->display) < 0));
 				account_clear(&a); /* the arguments above point into it */
 				if (bad)
 					goto line_fail;
@@ -367,6 +377,8 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 					err_set(EX_DB, "inserting %s changed %lld rows, expected 1", r->id.full, n);
 				goto line_fail;
 			}
+			if (audit_write(c, h, r->id.full, "account", NULL, r->admin == 1 ? "created (admin)" : "created (user)") < 0)
+				goto line_fail;
 			created++;
 		}
 		progress_tick(prog, i + 1);

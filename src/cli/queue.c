@@ -23,18 +23,6 @@ const char *os_user(void)
 	return pw ? pw->pw_name : "?";
 }
 
-int queue_begin(struct ctx *c, struct hs *h)
-{
-	int applied;
-	if (db_begin(h->user, 1) < 0)
-		return -1;
-	if (migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0) {
-		db_rollback(h->user);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- migrate ---- */
 
 static const struct optspec migrate_opts[] = { { "--status", 0 }, { 0, 0 } };
@@ -164,7 +152,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	}
 	if (!(rs = rooms_open_roomserver(c->cfg)))
 		goto out;
-	if (queue_begin(c, h) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	q.c = c;
 	q.h = h;
@@ -180,6 +168,16 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 			goto out;
 		}
 		if (db_exec(h->user, "devices_delete_all", k, 2, &ndev) < 0)
+			goto out;
+	}
+	{
+		char what[64], gone[48];
+		snprintf(what, sizeof(what), "%lld leave(s) queued", q.queued);
+		snprintf(gone, sizeof(gone), "%lld device(s)", ndev);
+		if ((q.queued && audit_write(c, h, id.full, "queue", NULL, what) < 0) ||
+		    (lock && audit_write(c, h, id.full, "is_deactivated", a.deactivated < 0 ? NULL : a.deactivated ? "1" : "0",
+					 "1") < 0) ||
+		    (lock && audit_write(c, h, id.full, "devices", gone, "deleted") < 0))
 			goto out;
 	}
 	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
@@ -237,7 +235,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = ctx_hs(c, HS_WRITE)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
 		goto out;
-	if (queue_begin(c, h) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	q.c = c;
 	q.h = h;
@@ -245,6 +243,12 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 	q.include_invites = opt(&o, evac_room_opts, "--include-invites") != NULL;
 	if (members_of_room(rs, o.pos[0], MS_JOIN | (q.include_invites ? MS_INVITE : 0), 1, 0, room_member_cb, &q) < 0)
 		goto out;
+	if (q.queued) {
+		char what[64];
+		snprintf(what, sizeof(what), "%lld leave(s) queued", q.queued);
+		if (audit_write(c, h, o.pos[0], "queue", NULL, what) < 0)
+			goto out;
+	}
 	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
 		goto out;
 	if (g_json)
@@ -331,12 +335,14 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (hs_find_user(h, &id, &a) < 0)
 		goto out;
-	if (notice_admin(c, h, &admin) < 0 || queue_begin(c, h) < 0)
+	if (notice_admin(c, h, &admin) < 0 || write_begin(c, h) < 0)
 		goto out;
 	{
 		db_arg q[6] = { DB_ARG_TEXT("notice"), DB_ARG_TEXT(id.full), DB_ARG_TEXT(""), DB_ARG_TEXT(o.pos[1]),
 				DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user()) };
 		if (db_exec(h->user, "queue_insert", q, 6, &n) < 0)
+			goto out;
+		if (n && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0)
 			goto out;
 	}
 	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
@@ -506,11 +512,15 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 	}
 	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE)))
 		goto out;
-	if (queue_begin(c, h) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	if (all) {
 		db_arg a = DB_ARG_INT(now_ms());
+		char what[48];
 		if (db_exec(h->user, "queue_cancel_all", &a, 1, &total) < 0)
+			goto out;
+		snprintf(what, sizeof(what), "%lld cancelled", total);
+		if (total && audit_write(c, h, "queue", "state", "pending", what) < 0)
 			goto out;
 	}
 	for (int i = 0; i < o.npos; i++) {
@@ -527,6 +537,14 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 		if (db_exec(h->user, "queue_cancel", a, 2, &n) < 0) {
 			free(state);
 			goto out;
+		}
+		if (n) {
+			char target[48];
+			snprintf(target, sizeof(target), "queue #%lld", ids[i]);
+			if (audit_write(c, h, target, "state", "pending", "cancelled") < 0) {
+				free(state);
+				goto out;
+			}
 		}
 		total += n;
 		if (g_json)

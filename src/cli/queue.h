@@ -7,9 +7,6 @@
 
 /* The OS user running mxdba (recorded with queued rows). */
 const char *os_user(void);
-/* BEGIN a write transaction on the userapi DB and apply mxdba's own
- * migrations inside it (announced). */
-int queue_begin(struct ctx *c, struct hs *h);
 /* 1 when mxdba's tables exist and are current. */
 int queue_tables_ready(struct hs *h);
 /* The configured [server] admin_user, checked to be an admin. */

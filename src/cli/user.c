@@ -318,7 +318,7 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 		    bcrypt_hash(pw, c->cfg->bcrypt_cost, hash) < 0)
 			goto out;
 	}
-	if (db_begin(h->user, 1) < 0 || create_conflicts(h, &id) < 0)
+	if (write_begin(c, h) < 0 || create_conflicts(h, &id) < 0)
 		goto out;
 	{
 		db_arg acc[5] = { DB_ARG_TEXT(id.localpart), DB_ARG_TEXT(id.server), DB_ARG_INT(now_ms()),
@@ -338,6 +338,8 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 			err_set(EX_DB, "inserting the profile for %s changed %lld rows, expected 1", id.full, n);
 			goto out;
 		}
+		if (audit_write(c, h, id.full, "account", NULL, admin ? "created (admin)" : "created (user)") < 0)
+			goto out;
 	}
 	if (finish(c, h) < 0)
 		goto out;
@@ -436,10 +438,11 @@ static int set_type(struct ctx *c, int argc, char **argv, int to_admin)
 		} else
 			free(v);
 	}
-	if (db_begin(h->user, 1) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	for (int i = 0; i < o.npos; i++) {
 		long long n;
+		char oldv[8], newv[8];
 		db_arg args[4] = { DB_ARG_INT(to), DB_ARG_TEXT(t[i].a.localpart), DB_ARG_TEXT(t[i].a.server_name),
 				   DB_ARG_INT(from) };
 		if (!t[i].change)
@@ -452,6 +455,10 @@ static int set_type(struct ctx *c, int argc, char **argv, int to_admin)
 			err_hint("run the command again");
 			goto out;
 		}
+		snprintf(oldv, sizeof(oldv), "%d", from);
+		snprintf(newv, sizeof(newv), "%d", to);
+		if (audit_write(c, h, t[i].id.full, "account_type", oldv, newv) < 0)
+			goto out;
 	}
 	if (finish(c, h) < 0)
 		goto out;
@@ -539,7 +546,7 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 	else if (refuse_interactive_in_batch(c, src) < 0 || !(pw = pw_read(src, file, 1, "New password: ")) ||
 		 pw_check_new(pw) < 0 || bcrypt_hash(pw, c->cfg->bcrypt_cost, hash) < 0)
 		goto out;
-	if (db_begin(h->user, 1) < 0)
+	if (write_begin(c, h) < 0)
 		goto out;
 	{
 		db_arg args[3] = { DB_ARG_TEXT(hash), DB_ARG_TEXT(a.localpart), DB_ARG_TEXT(a.server_name) };
@@ -552,6 +559,15 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 		}
 		if (logout && db_exec(h->user, "devices_delete_all", args + 1, 2, &ndev) < 0)
 			goto out;
+		/* the old hash is kept for `audit undo`; the password never is */
+		if (audit_write(c, h, id.full, "password_hash", a.password_hash, hash) < 0)
+			goto out;
+		if (logout) {
+			char gone[48];
+			snprintf(gone, sizeof(gone), "%lld device(s)", ndev);
+			if (audit_write(c, h, id.full, "devices", gone, "deleted") < 0)
+				goto out;
+		}
 	}
 	if (finish(c, h) < 0)
 		goto out;

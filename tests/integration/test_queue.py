@@ -110,12 +110,12 @@ def test_migrate_status_apply_and_idempotent(world):
     assert world.run("--dry-run", "migrate").rc == 0
     assert world.snapshot() == before
     r = world.run("migrate")
-    assert r.rc == 0 and "applied 1 migration(s)" in r.out and "0001_queue" in r.err, r
+    assert r.rc == 0 and "applied 2 migration(s)" in r.out and "0001_queue" in r.err and "0002_audit" in r.err, r
     after = world.snapshot()
     r = world.run("migrate")
     assert r.rc == 0 and "up to date" in r.out
     assert world.snapshot() == after
-    assert jl(world.run("--json", "migrate", "--status").out)[0]["applied"] is True
+    assert [m["applied"] for m in jl(world.run("--json", "migrate", "--status").out)] == [True, True]
 
 
 # ---------- evacuate / notice / queue ----------

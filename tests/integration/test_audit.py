@@ -1,0 +1,110 @@
+"""Every change writes an mxdba_audit row in the same transaction; `audit
+undo` restores the old value, and refuses when the value changed since."""
+import json
+
+EX_USAGE, EX_NOTFOUND, EX_REFUSED = 2, 4, 6
+G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
+
+
+def rows(home, *args):
+    r = home.run("--json", "audit", "list", *args)
+    assert r.rc == 0, r
+    return [json.loads(l) for l in r.out.splitlines()]
+
+
+def test_changes_are_audited_with_old_and_new_values(home):
+    home.add_account("alice", password_hash=G)
+    assert home.run("user", "create", "bob", "--no-password").rc == 0
+    assert home.run("user", "promote", "alice").rc == 0
+    assert home.run("user", "passwd", "alice", "--password-stdin", "--logout-devices", "--yes",
+                    input="secret-new-pass\n").rc == 0
+    got = rows(home)
+    assert [(r["target"], r["field"]) for r in got] == [
+        ("@bob:example.org", "account"), ("@alice:example.org", "account_type"),
+        ("@alice:example.org", "password_hash"), ("@alice:example.org", "devices")]
+    assert got[1]["old"] == "1" and got[1]["new"] == "3"
+    assert got[2]["old"] == "bcrypt $2a$ cost 04"           # hashes are described, not listed
+    assert got[0]["command"].startswith("-c ") and "user create bob" in got[0]["command"]
+    assert all(r["os_user"] for r in got)
+    # the new password appears nowhere in the audit table; the old hash is kept for undo
+    dump = str(home.sql("SELECT * FROM mxdba_audit"))
+    assert "secret-new-pass" not in dump and G in dump
+    assert [r["field"] for r in rows(home, "--user", "bob")] == ["account"]
+    assert rows(home, "--since", "1m") == got
+    assert rows(home, "--since", "2099-01-01") == []
+
+
+def test_refused_and_dry_run_commands_write_no_audit_row(home):
+    home.add_account("alice")
+    assert home.run("user", "promote", "alice").rc == 0
+    n = len(rows(home))
+    assert home.run("user", "promote", "nobody").rc == EX_NOTFOUND
+    assert home.run("--dry-run", "user", "demote", "alice", "--yes").rc == 0
+    assert len(rows(home)) == n
+
+
+def test_undo_restores_and_refuses_when_changed_since(home):
+    home.add_account("alice", password_hash=G)
+    home.add_account("root", account_type=3)
+    assert home.run("user", "promote", "alice").rc == 0
+    assert home.run("user", "passwd", "alice", "--password-stdin", input="another-pass-1\n").rc == 0
+    ids = {r["field"]: r["id"] for r in rows(home)}
+    before = home.snapshot()
+    r = home.run("--dry-run", "audit", "undo", str(ids["password_hash"]))
+    assert r.rc == 0 and "would restore" in r.out
+    assert home.snapshot() == before
+    r = home.run("audit", "undo", str(ids["password_hash"]))
+    assert r.rc == 0 and "restored password_hash of @alice:example.org" in r.out, r
+    assert home.account("alice")[2] == G
+    assert home.run("user", "verify-password", "alice", "--password-stdin", input="password\n").rc == 0
+    # undoing twice: the value is no longer the one the row wrote
+    before = home.snapshot()
+    r = home.run("audit", "undo", str(ids["password_hash"]))
+    assert r.rc == EX_REFUSED and "changed since" in r.err, r
+    assert home.snapshot() == before
+    # somebody demoted alice meanwhile: the promote cannot be undone blindly
+    assert home.run("user", "demote", "alice").rc == 0
+    r = home.run("audit", "undo", str(ids["account_type"]))
+    assert r.rc == EX_REFUSED and "changed since" in r.err
+    # the undo itself is audited and can be undone
+    last = rows(home)[-1]
+    assert last["field"] == "account_type" and last["new"] == "1"
+    assert home.run("audit", "undo", str(last["id"])).rc == 0
+    assert home.account("alice")[5] == "3"
+
+
+def test_undo_refuses_what_cannot_come_back(home):
+    home.add_account("alice")
+    home.add_device("alice", "D", "tok")
+    assert home.run("user", "create", "bob", "--no-password").rc == 0
+    assert home.run("user", "passwd", "alice", "--random-password", "--logout-devices", "--yes").rc == 0
+    ids = {r["field"]: r["id"] for r in rows(home)}
+    before = home.snapshot()
+    for field, why in (("account", "never deleted"), ("devices", "cannot come back")):
+        r = home.run("audit", "undo", str(ids[field]))
+        assert r.rc == EX_REFUSED and why in r.err, r
+    assert home.snapshot() == before
+    assert home.run("audit", "undo", "999999").rc == EX_NOTFOUND
+    assert home.run("audit", "undo", "x").rc == EX_USAGE
+    assert home.run("audit", "list", "--since", "yesterday").rc == EX_USAGE
+
+
+def test_evacuate_lock_is_audited_and_unlock_by_undo(home):
+    home.add_account("mallory")
+    home.add_device("mallory", "D", "tok")
+    assert home.run("evacuate", "user", "mallory", "--lock").rc == 0
+    got = {r["field"]: r for r in rows(home, "--user", "mallory")}
+    assert got["is_deactivated"]["old"] == "0" and got["is_deactivated"]["new"] == "1"
+    assert got["devices"]["old"] == "1 device(s)"
+    assert home.run("audit", "undo", str(got["is_deactivated"]["id"])).rc == 0
+    assert home.account("mallory")[4] in ("0", "f")
+
+
+def test_batch_lines_are_audited_with_their_line(home, tmp_path):
+    home.add_account("alice")
+    f = tmp_path / "b.txt"
+    f.write_text(f"user promote alice\nuser passwd alice --password-hash {G}\n")
+    assert home.run("batch", f).rc == 0
+    got = rows(home)
+    assert got[0]["command"] == f"batch {f}:1: user promote alice"
+    assert got[1]["command"] == f"batch {f}:2: user passwd alice --password-hash ****"
