@@ -111,6 +111,8 @@ static const char global_help[] =
 	"  -c, --config FILE   config file (default: $MXDBA_CONFIG, ./mxdba.ini, /etc/mxdba/mxdba.ini)\n"
 	"  --dry-run           do the work, print what would change, roll back\n"
 	"  --json              one JSON object per line on stdout\n"
+	"  --backup            copy the SQLite userapi file into [safety] backup_dir before writing\n"
+	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
 	"  -v, --verbose       more messages on stderr (statement names, transactions)\n"
 	"  -q, --quiet         only errors on stderr\n"
@@ -219,6 +221,10 @@ int main(int argc, char **argv)
 			c.dry_run = 1;
 		else if (!strcmp(a, "--json"))
 			g_json = 1;
+		else if (!strcmp(a, "--backup"))
+			c.backup = 1;
+		else if (!strcmp(a, "--no-backup"))
+			c.no_backup = 1;
 		else if (!strcmp(a, "--yes") || !strcmp(a, "-y"))
 			c.yes = 1;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))

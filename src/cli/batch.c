@@ -94,7 +94,7 @@ static const struct command *lookup(int argc, char **argv, int *used)
 static int is_global_option(const char *a)
 {
 	static const char *const g[] = { "-c", "--config", "--dry-run", "--json", "--yes", "-y", "-v", "--verbose",
-					  "-q", "--quiet", "-h", "--help", "--version" };
+					  "-q", "--quiet", "-h", "--help", "--version", "--backup", "--no-backup" };
 	for (size_t i = 0; i < ARRAY_LEN(g); i++)
 		if (!strcmp(a, g[i]) || (!strncmp(a, "--config=", 9)))
 			return 1;
@@ -299,8 +299,10 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 	/* phase 3: every line in one transaction */
 	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
-	if (db_batch_begin(h->user) < 0)
+	c->dry_run = dry;
+	if (maybe_backup(c, h, 1) < 0 || db_batch_begin(h->user) < 0)
 		goto out;
+	c->backed_up = 1; /* once, before the batch: not again for each line */
 	c->batch_hs = h;
 	c->dry_run = 0; /* the batch decides: commit or roll back at the end */
 	if (dry)

@@ -91,6 +91,11 @@ static int check_userapi(struct ctx *c)
 		       stats[1], stats[3], stats[2], devices);
 		out_kv("homeserver", "%s (%s)", running_word(running), who);
 		out_kv("writes", "%s", writable ? "allowed" : "refused (see the error below)");
+		if (db_kind(h->user) == DB_POSTGRES) {
+			char *line = pg_dump_line(h->udc.label);
+			out_kv("backup", "%s", line);
+			free(line);
+		}
 		if (stats[3] == 0 && writable)
 			out_kv("note", "no active admin: create one with `mxdba user create USER --admin`");
 	}

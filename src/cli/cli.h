@@ -16,6 +16,9 @@ struct ctx {
 	struct hs *batch_hs; /* inside `mxdba batch`: the one shared userapi connection */
 	int batch_line;      /* inside `mxdba batch`: the line being run (0 otherwise) */
 	char *cmdline;       /* the command as the audit log records it (secrets elided) */
+	int backup;          /* --backup: copy the SQLite userapi file before this write */
+	int no_backup;       /* --no-backup: not even before a bulk write */
+	int backed_up;
 };
 
 struct command {
@@ -54,6 +57,13 @@ void ctx_hs_done(struct ctx *c, struct hs *h);
 /* BEGIN a write transaction on the userapi database and apply mxdba's own
  * migrations inside it (announced), so audit and queue tables exist. */
 int write_begin(struct ctx *c, struct hs *h);
+/* Before a write: on SQLite, copy the userapi file into [safety] backup_dir
+ * when BULK (batch, import) or --backup asks for it, unless --no-backup; keep
+ * the newest backup_keep copies. On PostgreSQL --backup is refused with the
+ * pg_dump line to run instead. -1 + error. */
+int maybe_backup(struct ctx *c, struct hs *h, int bulk);
+/* The pg_dump command line for the userapi tables of LABEL (password masked); malloc'd. */
+char *pg_dump_line(const char *label);
 /* One mxdba_audit row in the open transaction: TARGET's FIELD went from OLD to
  * NEW (either may be NULL). Never pass a password. */
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,

@@ -1,5 +1,10 @@
 /* Option parsing, config loading and confirmation shared by all commands. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -165,9 +170,98 @@ void dry_run_note(struct ctx *c)
 		infox("dry run: rolled back, nothing was changed");
 }
 
+char *pg_dump_line(const char *label)
+{
+	return xasprintf("pg_dump --format=custom --table='userapi_*' --table='mxdba_*' --file=userapi-$(date +%%F).dump "
+			 "'%s'", label);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Delete the oldest backups in DIR beyond KEEP. */
+static void prune(const char *dir, int keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	int n = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "dendrite_userapi-", 17) && strstr(e->d_name, ".db")) {
+			names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
+			names[n++] = xstrdup(e->d_name);
+		}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(char *), cmp_str); /* names sort by time */
+	for (int i = 0; i < n; i++) {
+		if (i < n - keep) {
+			char *p = xasprintf("%s/%s", dir, names[i]);
+			unlink(p);
+			free(p);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+int maybe_backup(struct ctx *c, struct hs *h, int bulk)
+{
+	char stamp[64], *dir, *path, *tmp;
+	struct timespec ts;
+	struct tm tm;
+	if (c->backed_up || c->dry_run || c->no_backup || (!bulk && !c->backup))
+		return 0;
+	if (db_kind(h->user) == DB_POSTGRES) {
+		char *line = pg_dump_line(h->udc.label);
+		if (c->backup) {
+			err_set(EX_USAGE, "--backup copies SQLite files; this userapi database is PostgreSQL");
+			err_hint("back it up first with: %s", line);
+			free(line);
+			return -1;
+		}
+		infox("no automatic backup on PostgreSQL; for one, run first: %s", line);
+		free(line);
+		return 0;
+	}
+	if (c->cfg->backup_dir)
+		dir = xstrdup(c->cfg->backup_dir);
+	else {
+		tmp = xstrdup(db_path(h->user));
+		dir = xasprintf("%s/mxdba-backups", dirname(tmp));
+		free(tmp);
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err_set(EX_DB, "cannot create backup folder %s: %s", dir, strerror(errno));
+		err_hint("set [safety] backup_dir, or give --no-backup to go on without a backup");
+		free(dir);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	path = xasprintf("%s/dendrite_userapi-%s.%03ldZ.db", dir, stamp, ts.tv_nsec / 1000000);
+	if (db_backup(h->user, path) < 0) {
+		unlink(path);
+		err_hint("free space or set [safety] backup_dir; --no-backup goes on without one");
+		free(path);
+		free(dir);
+		return -1;
+	}
+	chmod(path, 0600);
+	infox("backed up %s to %s", h->udc.label, path);
+	prune(dir, c->cfg->backup_keep);
+	c->backed_up = 1;
+	free(path);
+	free(dir);
+	return 0;
+}
+
 int write_begin(struct ctx *c, struct hs *h)
 {
 	int applied;
+	if (maybe_backup(c, h, 0) < 0)
+		return -1;
 	if (db_begin(h->user, 1) < 0)
 		return -1;
 	if (migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0) {

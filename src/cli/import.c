@@ -290,7 +290,7 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 		if (rc < 0)
 			goto out;
 	}
-	if (write_begin(c, h) < 0)
+	if (maybe_backup(c, h, 1) < 0 || write_begin(c, h) < 0)
 		goto out;
 	prog = progress_start("import", nrows);
 	for (int i = 0; i < nrows; i++) {

@@ -79,9 +79,9 @@ static char *reader(char *str, int num, void *stream)
 				memcpy(name, p + 1, n);
 				name[n] = '\0';
 				if (strcmp(name, "homeserver") && strcmp(name, "database") && strcmp(name, "passwords") &&
-				    strcmp(name, "server"))
-					ctx_error(x, "unknown section [%s] (known: [homeserver], [database], [passwords], [server])",
-						  name);
+				    strcmp(name, "server") && strcmp(name, "safety"))
+					ctx_error(x, "unknown section [%s] (known: [homeserver], [database], [passwords], [server], "
+						     "[safety])", name);
 			}
 		}
 	}
@@ -199,6 +199,21 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		c->bcrypt_cost = (int)v;
 		c->bcrypt_cost_set = 1;
+	} else if (!strcmp(section, "safety")) {
+		long v;
+		if (!strcmp(name, "backup_dir")) {
+			free(c->backup_dir);
+			c->backup_dir = value[0] == '/' ? xstrdup(value) : xasprintf("%s/%s", c->dir, value);
+		} else if (!strcmp(name, "backup_keep")) {
+			if (parse_int(value, 1, 1000, &v) < 0) {
+				ctx_error(x, "backup_keep \"%s\" is not a whole number from 1 to 1000", value);
+				return 0;
+			}
+			c->backup_keep = (int)v;
+		} else {
+			ctx_error(x, "unknown key %s in [safety] (known: backup_dir, backup_keep)", name);
+			return 0;
+		}
 	} else if (!strcmp(section, "server")) {
 		if (!strcmp(name, "admin_user")) {
 			if (value[0] != '@' || !strchr(value, ':')) {
@@ -322,6 +337,7 @@ struct config *config_parse_file(const char *path)
 	}
 	free(tmp);
 	c->bcrypt_cost = 10;
+	c->backup_keep = 5;
 	x.c = c;
 
 	ini_use_stack = 0;
@@ -407,6 +423,7 @@ void config_free(struct config *c)
 		free(c->db_comp[i]);
 	free(c->server_url);
 	free(c->notice_admin);
+	free(c->backup_dir);
 	free(c->notices_local_part);
 	free(c->dendrite_config);
 	for (int i = 0; i < c->n_as; i++) {

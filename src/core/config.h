@@ -19,6 +19,8 @@ struct config {
 	int bcrypt_cost_set;
 	char *server_url;  /* [server] url, default http://localhost:8008 */
 	char *notice_admin; /* [server] admin_user: sends server notices */
+	char *backup_dir;   /* [safety] backup_dir; default: <userapi file's folder>/mxdba-backups */
+	int backup_keep;    /* [safety] backup_keep, default 5 */
 	char *notices_local_part; /* server-notices account, default _server */
 	char *dendrite_config;    /* [homeserver] dendrite_config: Dendrite's own YAML */
 	/* exclusive appservice user namespaces (regex, owning appservice id) and senders */

@@ -241,3 +241,10 @@ int db_run_migration(db *d, const char *name)
 	debugx("%s: migration %s", d->label, name);
 	return IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql);
 }
+
+int db_backup(db *d, const char *path)
+{
+	if (IS_PG(d))
+		return err_set(EX_USAGE, "the built-in backup is for SQLite; back up PostgreSQL with pg_dump");
+	return lite_backup(d, path);
+}

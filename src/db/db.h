@@ -59,6 +59,10 @@ int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *a
 /* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
  * *out is malloc'd (NULL for SQL NULL). */
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
+/* SQLite only: copy the whole database to the new file PATH with SQLite's
+ * online backup API (consistent even while others read it). -1 + error. */
+int db_backup(db *d, const char *path);
+
 /* Run the tool's embedded migration script NAME (several statements) inside
  * the open transaction. */
 int db_run_migration(db *d, const char *name);

@@ -44,5 +44,6 @@ int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int lite_step(db_rows *r);
 const char *lite_text(const db_rows *r, int i);
 void lite_rows_free(db_rows *r);
+int lite_backup(db *d, const char *path);
 int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected);
 #endif

@@ -182,3 +182,33 @@ int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int 
 	sqlite3_reset(s);
 	return 0;
 }
+
+int lite_backup(db *d, const char *path)
+{
+	sqlite3 *out = NULL;
+	sqlite3_backup *b;
+	int rc;
+	if (sqlite3_open_v2(path, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE, NULL) !=
+	    SQLITE_OK) {
+		err_set(EX_DB, "cannot create backup file %s: %s", path, out ? sqlite3_errmsg(out) : "out of memory");
+		sqlite3_close(out);
+		return -1;
+	}
+	if (!(b = sqlite3_backup_init(out, "main", CONN(d), "main"))) {
+		err_set(EX_DB, "cannot start the backup to %s: %s", path, sqlite3_errmsg(out));
+		sqlite3_close(out);
+		return -1;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		err_set(EX_DB, "backup of %s to %s failed: %s", d->label, path, sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_FULL)
+			err_hint("the disk is full; free space or set [safety] backup_dir elsewhere");
+		sqlite3_close(out);
+		return -1;
+	}
+	if (sqlite3_close(out) != SQLITE_OK)
+		return err_set(EX_DB, "cannot close backup file %s", path);
+	return 0;
+}
