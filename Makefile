@@ -56,10 +56,11 @@ build/mxdba-san: $(SAN_OBJ)
 	$(CC) $(SANFLAGS) -o $@ $(SAN_OBJ) $(PKG_LIBS) -lpthread
 
 UNIT = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
-build/unit/%: tests/unit/%.c tests/unit/unit.h $(filter-out build/san/main.o,$(SAN_OBJ))
+# unit tests link the library layers, not the command-line front end (src/main.c, src/cli/)
+UNIT_OBJ = $(filter-out build/san/main.o build/san/cli/%,$(SAN_OBJ))
+build/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_OBJ)
 	@mkdir -p build/unit
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -Itests/unit -o $@ $< \
-	  $(filter-out build/san/main.o,$(SAN_OBJ)) $(PKG_LIBS) -lpthread
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -Itests/unit -o $@ $< $(UNIT_OBJ) $(PKG_LIBS) -lpthread
 
 test-unit: $(UNIT)
 	@tests/unit/run $(UNIT)
