@@ -139,11 +139,7 @@ int cmd_audit_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	ret = EX_OK;
 out:
-	if (t) {
-		table_end(t);
-		if (ret == EX_OK && g_verbosity >= 0)
-			fprintf(stderr, "%lld audit row(s)\n", n);
-	}
+	table_end_count(t, ret == EX_OK, n, "audit row(s)");
 	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
@@ -251,7 +247,7 @@ int cmd_audit_undo(struct ctx *c, int argc, char **argv)
 	}
 	if (audit_write(c, h, id.full, field, newv, oldv) < 0)
 		goto out;
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:i, s:s, s:s, s:b, s:b}", "undone", (int)id_v, "target", id.full, "field", field,

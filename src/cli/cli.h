@@ -64,6 +64,8 @@ int write_begin(struct ctx *c, struct hs *h);
 int maybe_backup(struct ctx *c, struct hs *h, int bulk);
 /* The pg_dump command line for the userapi tables of LABEL (password masked); malloc'd. */
 char *pg_dump_line(const char *label);
+/* End a write transaction: COMMIT, or ROLLBACK under --dry-run. */
+int write_end(struct ctx *c, struct hs *h);
 /* One mxdba_audit row in the open transaction: TARGET's FIELD went from OLD to
  * NEW (either may be NULL). Never pass a password. */
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,

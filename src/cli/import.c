@@ -390,7 +390,7 @@ line_fail:
 	}
 	progress_end(prog);
 	prog = NULL;
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:I, s:I, s:I, s:b}", "created", (json_int_t)created, "updated", (json_int_t)updated,

@@ -59,7 +59,7 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 	}
 	if (db_begin(h->user, 1) < 0 || migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0)
 		goto out;
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:i, s:b}", "applied", applied, "dry_run", c->dry_run));
@@ -180,7 +180,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 		    (lock && audit_write(c, h, id.full, "devices", gone, "deleted") < 0))
 			goto out;
 	}
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:s, s:I, s:I, s:b, s:I, s:b}", "user_id", id.full, "queued", (json_int_t)q.queued,
@@ -249,7 +249,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 		if (audit_write(c, h, o.pos[0], "queue", NULL, what) < 0)
 			goto out;
 	}
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:s, s:I, s:I, s:b}", "room_id", o.pos[0], "queued", (json_int_t)q.queued,
@@ -345,7 +345,7 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 		if (n && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0)
 			goto out;
 	}
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:s, s:s, s:b, s:s, s:b}", "kind", "notice", "user_id", id.full, "queued", n != 0,
@@ -474,11 +474,7 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	ret = EX_OK;
 out:
-	if (t) {
-		table_end(t);
-		if (ret == EX_OK && g_verbosity >= 0)
-			fprintf(stderr, "%lld queued operation(s)\n", n);
-	}
+	table_end_count(t, ret == EX_OK, n, "queued operation(s)");
 	ctx_hs_done(c, h);
 	free(o.pos);
 	return ret;
@@ -554,7 +550,7 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 			out_line("%lld is %s, not pending: left as it is", ids[i], state);
 		free(state);
 	}
-	if ((c->dry_run ? db_rollback(h->user) : db_commit(h->user)) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (!g_json)
 		out_line("%s %lld queued operation(s)", c->dry_run ? "would cancel" : "cancelled", total);

@@ -101,12 +101,7 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 		goto out;
 	ret = EX_OK;
 out:
-	if (l.t) {
-		table_end(l.t);
-		if (ret == EX_OK && g_verbosity >= 0)
-			fprintf(stderr, "%lld room(s)%s\n", l.n,
-				pseudo ? " (some under MSC4014 pseudo IDs; listed as such)" : "");
-	}
+	table_end_count(l.t, ret == EX_OK, l.n, pseudo ? "room(s) (some under MSC4014 pseudo IDs; listed as such)" : "room(s)");
 	db_close(l.sync);
 	db_close(rs);
 	free(o.pos);
@@ -147,11 +142,7 @@ int cmd_members(struct ctx *c, int argc, char **argv)
 		goto out;
 	ret = EX_OK;
 out:
-	if (l.t) {
-		table_end(l.t);
-		if (ret == EX_OK && g_verbosity >= 0)
-			fprintf(stderr, "%lld member(s)\n", l.n);
-	}
+	table_end_count(l.t, ret == EX_OK, l.n, "member(s)");
 	db_close(rs);
 	free(o.pos);
 	return ret;

@@ -15,14 +15,6 @@
 
 static const char *yesno(int v) { return v < 0 ? "NULL" : v ? "yes" : "no"; }
 
-/* Finish a write transaction: commit, or roll back for --dry-run. */
-static int finish(struct ctx *c, struct hs *h)
-{
-	if (c->dry_run)
-		return db_rollback(h->user);
-	return db_commit(h->user);
-}
-
 /* Accounts mxdba must not modify: appservice (type 4) and the
  * server-notices sender. -1 + EX_REFUSED. */
 static int refuse_special(struct hs *h, const struct account *a, const char *full, const char *action)
@@ -103,15 +95,12 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 			table_row(t, cells);
 		}
 	}
-	if (t)
-		table_end(t);
 	if (rc < 0)
 		ret = -1;
+	table_end_count(t, ret == EX_OK, n, "account(s)");
 	db_rows_free(r);
 	db_rollback(h->user);
 	ctx_hs_done(c, h);
-	if (ret == EX_OK && !g_json && g_verbosity >= 0)
-		fprintf(stderr, "%lld account(s)\n", n);
 	return ret;
 }
 
@@ -341,7 +330,7 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 		if (audit_write(c, h, id.full, "account", NULL, admin ? "created (admin)" : "created (user)") < 0)
 			goto out;
 	}
-	if (finish(c, h) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json) {
 		out_json(json_pack("{s:s, s:b, s:s, s:b, s:s?, s:b}", "user_id", id.full, "created", !c->dry_run, "type",
@@ -460,7 +449,7 @@ static int set_type(struct ctx *c, int argc, char **argv, int to_admin)
 		if (audit_write(c, h, t[i].id.full, "account_type", oldv, newv) < 0)
 			goto out;
 	}
-	if (finish(c, h) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	for (int i = 0; i < o.npos; i++) {
 		if (g_json)
@@ -569,7 +558,7 @@ int cmd_user_passwd(struct ctx *c, int argc, char **argv)
 				goto out;
 		}
 	}
-	if (finish(c, h) < 0)
+	if (write_end(c, h) < 0)
 		goto out;
 	if (g_json) {
 		out_json(json_pack("{s:s, s:b, s:I, s:s?, s:b}", "user_id", id.full, "password_changed", !c->dry_run,

@@ -117,6 +117,15 @@ void table_end(struct table *t)
 	fflush(stdout);
 }
 
+void table_end_count(struct table *t, int ok, long long n, const char *what)
+{
+	if (!t)
+		return;
+	table_end(t);
+	if (ok && g_verbosity >= 0)
+		fprintf(stderr, "%lld %s\n", n, what);
+}
+
 void out_json(json_t *o)
 {
 	if (!o)

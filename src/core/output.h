@@ -14,6 +14,8 @@ struct table *table_begin(int ncols, const char *const *headers);
 /* CELLS[i] may be NULL (shown as -). Control characters are shown as '?'. */
 void table_row(struct table *t, const char *const *cells);
 void table_end(struct table *t);
+/* table_end, then "N WHAT" on stderr when OK (and not -q). T may be NULL (--json). */
+void table_end_count(struct table *t, int ok, long long n, const char *what);
 
 /* Print O as one compact line on stdout and release it. */
 void out_json(json_t *o);
