@@ -1,6 +1,7 @@
 /* Pending-error store and stderr messages. The only place that formats
  * error text for the user. */
 #include "err.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,6 +79,10 @@ void err_print(void)
 {
 	if (!pending.code)
 		return;
+	/* messages quote user input: never let it carry control bytes or broken UTF-8 to a terminal */
+	text_sanitize(pending.msg);
+	text_sanitize(pending.detail);
+	text_sanitize(pending.hint);
 	fprintf(stderr, "mxdba: error: %s\n", pending.msg);
 	if (pending.detail[0])
 		fprintf(stderr, "DETAIL: %s\n", pending.detail);
@@ -89,8 +94,10 @@ void err_print(void)
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
+	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(text_sanitize(buf), stderr);
 	fputc('\n', stderr);
 }
 

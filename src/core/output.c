@@ -27,11 +27,7 @@ struct table {
 
 static char *clean(const char *s)
 {
-	char *c = xstrdup(s ? s : "-");
-	for (unsigned char *p = (unsigned char *)c; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
+	return text_sanitize(xstrdup(s ? s : "-"));
 }
 
 /* Display width: count UTF-8 lead bytes only. */
@@ -128,8 +124,14 @@ void table_end_count(struct table *t, int ok, long long n, const char *what)
 
 void out_json(json_t *o)
 {
-	if (!o)
+	if (!o) {
+		/* jansson refuses strings that are not UTF-8: say so instead of losing the row quietly */
+		if (!g_out_muted) {
+			fputs("{\"error\":\"a value in this row is not valid UTF-8; see the human output\"}\n", stdout);
+			fflush(stdout);
+		}
 		return;
+	}
 	if (g_out_muted) {
 		json_decref(o);
 		return;

@@ -14,6 +14,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long long now_ms(void);
 /* 1 if every byte of s is valid UTF-8 and none is a control character. */
 int text_is_clean(const char *s);
+/* Make S safe to print: every invalid UTF-8 byte and control character
+ * becomes '?', in place. Returns S. */
+char *text_sanitize(char *s);
 /* Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
 int parse_int(const char *s, long lo, long hi, long *out);
 
