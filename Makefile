@@ -20,7 +20,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps demo test test-unit test-integration test-e2e test-bench-tiny bench install uninstall clean help
+.PHONY: all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
 all: mxdba
 
 help:
@@ -76,9 +76,18 @@ test: deps
 	$(MAKE) mxdba build/mxdba-san
 	$(MAKE) test-unit
 	$(MAKE) test-integration
+	$(MAKE) test-fuzz-smoke
 	$(MAKE) test-bench-tiny
 	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
 	 else $(MAKE) test-e2e; fi
+
+# libFuzzer harnesses (config, IDs, batch words): a short smoke run in make test;
+# `make fuzz FUZZ_SECONDS=600` for a long one
+FUZZ_SECONDS ?= 300
+test-fuzz-smoke:
+	tests/fuzz/run 10
+fuzz:
+	tests/fuzz/run $(FUZZ_SECONDS)
 
 # the benchmark suite (BENCHMARKS.md, bench.png); see scripts/bench
 bench: deps mxdba

@@ -16,10 +16,10 @@
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "core/words.h"
 #include "hs/dendrite.h"
 
 #define MAX_LINE 65536
-#define MAX_TOKENS 64
 
 struct bline {
 	int lineno;
@@ -38,40 +38,6 @@ struct secret_slot {
 
 static const char *const batchable[] = { "user create", "user promote", "user demote", "user passwd",
 					 "evacuate",    "notice",       "queue cancel", "audit undo" };
-
-/* Split a line into words: whitespace separates, '…' and "…" quote
- * (backslash escapes inside "…"), # starts a comment. -1 + error. */
-static int tokenize(char *line, char **tok, int *n)
-{
-	char *p = line, *out;
-	*n = 0;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p || *p == '#')
-			return 0;
-		if (*n >= MAX_TOKENS)
-			return err_set(EX_USAGE, "more than %d words", MAX_TOKENS);
-		tok[(*n)++] = out = p;
-		while (*p && *p != ' ' && *p != '\t') {
-			if (*p == '\'' || *p == '"') {
-				char q = *p++;
-				while (*p && *p != q) {
-					if (q == '"' && *p == '\\' && p[1])
-						p++;
-					*out++ = *p++;
-				}
-				if (*p != q)
-					return err_set(EX_USAGE, "unterminated %c quote", q);
-				p++;
-			} else
-				*out++ = *p++;
-		}
-		if (*p)
-			p++;
-		*out = '\0';
-	}
-}
 
 static const struct command *lookup(int argc, char **argv, int *used)
 {
@@ -230,7 +196,7 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 			err_set(EX_USAGE, "%s:%d: the line has control characters or invalid UTF-8", path, lineno);
 			goto out;
 		}
-		if (tokenize(buf, tok, &n) < 0) {
+		if (split_words(buf, tok, MAX_TOKENS, &n) < 0) {
 			err_prefix("%s:%d: ", path, lineno);
 			goto out;
 		}
