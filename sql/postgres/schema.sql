@@ -3,8 +3,10 @@
 -- name: probe
 SELECT 1;
 
--- name: session_read_only
-SET default_transaction_read_only = on;
+-- name: read_only_begin
+-- a read-only connection is one read-only transaction for its whole life: no
+-- session setting that a pooler (PgBouncer) could hand on to another client
+BEGIN TRANSACTION READ ONLY;
 
 -- name: table_exists
 SELECT 1 FROM information_schema.tables
@@ -27,3 +29,9 @@ SELECT dendrite_version, count(*), min(time), max(time)
 SELECT count(*), coalesce(string_agg(DISTINCT nullif(application_name, ''), ', '), '')
   FROM pg_stat_activity
  WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend';
+
+-- name: deallocate_all
+-- prepared statements live on the server connection: drop them before the
+-- transaction ends, so a pooler (PgBouncer, transaction mode) never hands
+-- them to another client
+DEALLOCATE ALL;

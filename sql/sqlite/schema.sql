@@ -3,7 +3,7 @@
 -- name: probe
 SELECT count(*) FROM sqlite_master;
 
--- name: session_read_only
+-- name: read_only_begin
 PRAGMA query_only = 1;
 
 -- name: table_exists
@@ -22,3 +22,7 @@ SELECT dendrite_version, count(*), min(time), max(time)
 -- name: other_sessions
 -- SQLite has no sessions; mxdba looks for other processes holding the file (/proc)
 SELECT 0, '';
+
+-- name: deallocate_all
+-- nothing to drop on SQLite (statements are cached client-side)
+SELECT 1;

@@ -87,6 +87,13 @@ int db_batch_failed(const db *d) { return d->batch_failed; }
 int db_begin(db *d, int write)
 {
 	const char *sql = (!IS_PG(d) && write) ? "BEGIN IMMEDIATE" : "BEGIN";
+	if (IS_PG(d) && d->readonly) {
+		/* the connection already is one read-only transaction (pg.c) */
+		if (write)
+			return err_set(EX_FAIL, "internal: write transaction on the read-only connection %s", d->label);
+		d->in_tx = 1;
+		return 0;
+	}
 	if (d->batch) {
 		if (d->in_tx)
 			return err_set(EX_FAIL, "internal: nested transaction in a batch");
@@ -107,7 +114,7 @@ int db_commit(db *d)
 	int rc;
 	if (!d->in_tx)
 		return err_set(EX_FAIL, "internal: commit without a transaction");
-	if (d->batch) {
+	if (d->batch || (IS_PG(d) && d->readonly)) {
 		d->in_tx = 0;
 		return 0;
 	}
@@ -128,6 +135,10 @@ int db_rollback(db *d)
 	if (d->batch) {
 		d->in_tx = 0;
 		d->batch_failed = 1;
+		return 0;
+	}
+	if (IS_PG(d) && d->readonly) {
+		d->in_tx = 0;
 		return 0;
 	}
 	d->in_tx = 0;

@@ -16,6 +16,7 @@ struct db {
 	int batch_failed; /* a command inside the batch rolled back */
 	void *conn; /* PGconn* or sqlite3* */
 	struct stmt_cache *cache;
+	unsigned tx_seq; /* PostgreSQL: names prepared statements per transaction */
 	db_rows *open_rows;
 };
 

@@ -13,10 +13,12 @@
 #include "db_impl.h"
 #include "sqlreg.h"
 
-#define PQ_FUNCS(X) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
+#define PQ_FUNCS(X) X(PQexecParams) X(PQsendQueryParams) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
 #define PQ_DECL(f) static __typeof__(f) *pq_##f;
 PQ_FUNCS(PQ_DECL)
 #define PQclear pq_PQclear
+#define PQexecParams pq_PQexecParams
+#define PQsendQueryParams pq_PQsendQueryParams
 #define PQcmdTuples pq_PQcmdTuples
 #define PQconnectdbParams pq_PQconnectdbParams
 #define PQerrorMessage pq_PQerrorMessage
@@ -55,30 +57,50 @@ static int pq_load(void)
 
 static int pg_fail(db *d, const char *what, const PGresult *res);
 
-/* Statements are prepared once per connection and reused (named after their
- * position in the cache): a batch of 100,000 lines parses each one once. */
+/* Inside a transaction each named statement is prepared once and reused (a
+ * batch of 100,000 lines parses each statement once); the names carry the
+ * transaction's number and are dropped (DEALLOCATE ALL) before it ends.
+ * Outside a transaction statements go unnamed, in one round trip. Both keep
+ * PgBouncer in transaction mode working: nothing outlives the transaction
+ * that pins the server connection. */
 struct stmt_cache {
 	const char *sql;
-	char name[32];
+	char name[40];
 	struct stmt_cache *next;
 };
 
-static const char *prepared(db *d, const char *what, const char *sql, int nargs)
+static void forget_prepared(db *d)
+{
+	struct stmt_cache *c = d->cache, *next;
+	for (; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	d->cache = NULL;
+}
+
+/* The prepared name for SQL, preparing it now if needed; NULL without an
+ * error when no transaction is open (then the caller sends it unnamed). */
+static const char *prepared(db *d, const char *what, const char *sql, int nargs, int *failed)
 {
 	struct stmt_cache *c;
 	int n = 0;
 	PGresult *res;
+	*failed = 0;
+	if ((!d->in_tx && !d->batch) || d->readonly)
+		return NULL; /* a read-only connection never ends its transaction: nothing named may pile up */
 	for (c = d->cache; c; c = c->next, n++)
 		if (c->sql == sql)
 			return c->name;
 	c = xcalloc(1, sizeof(*c));
 	c->sql = sql;
-	snprintf(c->name, sizeof(c->name), "mxdba_%d", n);
+	snprintf(c->name, sizeof(c->name), "mxdba_%u_%d", d->tx_seq, n);
 	res = PQprepare(CONN(d), c->name, sql, nargs, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_fail(d, what, res);
 		PQclear(res);
 		free(c);
+		*failed = 1;
 		return NULL;
 	}
 	PQclear(res);
@@ -124,11 +146,11 @@ int pg_open(db *d, const char *target)
 		return -1;
 	}
 	if (d->readonly) {
-		const char *sql = sql_lookup("postgres", "session_read_only");
+		const char *sql = sql_lookup("postgres", "read_only_begin");
 		PGresult *res = PQexec(c, sql);
 		int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		if (!ok)
-			pg_fail(d, "setting the session read-only", res);
+			pg_fail(d, "starting the read-only transaction", res);
 		PQclear(res);
 		if (!ok)
 			return -1;
@@ -138,19 +160,23 @@ int pg_open(db *d, const char *target)
 
 void pg_close(db *d)
 {
-	struct stmt_cache *c = d->cache, *next;
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	d->cache = NULL;
+	forget_prepared(d);
 	PQfinish(CONN(d));
 	d->conn = NULL;
 }
 
 int pg_simple(db *d, const char *sql)
 {
-	PGresult *res = PQexec(CONN(d), sql);
+	PGresult *res;
+	int ending = !strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK");
+	if (ending && d->cache) {
+		/* fails harmlessly in an aborted transaction; names are unique per transaction anyway */
+		PQclear(PQexec(CONN(d), sql_lookup("postgres", "deallocate_all")));
+		forget_prepared(d);
+	}
+	if (!strcmp(sql, "BEGIN"))
+		d->tx_seq++;
+	res = PQexec(CONN(d), sql);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		pg_fail(d, sql, res);
@@ -184,10 +210,14 @@ int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
 	const char *name;
+	int failed, ok;
 	pg_params(args, nargs, vals, buf);
-	if (!(name = prepared(r->d, r->name, sql, nargs)))
+	name = prepared(r->d, r->name, sql, nargs, &failed);
+	if (failed)
 		return -1;
-	if (!PQsendQueryPrepared(CONN(r->d), name, nargs, vals, NULL, NULL, 0))
+	ok = name ? PQsendQueryPrepared(CONN(r->d), name, nargs, vals, NULL, NULL, 0)
+		  : PQsendQueryParams(CONN(r->d), sql, nargs, NULL, vals, NULL, NULL, 0);
+	if (!ok)
 		return pg_fail(r->d, r->name, NULL);
 	PQsetSingleRowMode(CONN(r->d));
 	return 0;
@@ -258,10 +288,13 @@ int pg_exec(db *d, const char *name, const char *sql, const db_arg *args, int na
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", name);
 	const char *pname;
+	int failed;
 	pg_params(args, nargs, vals, buf);
-	if (!(pname = prepared(d, name, sql, nargs)))
+	pname = prepared(d, name, sql, nargs, &failed);
+	if (failed)
 		return -1;
-	res = PQexecPrepared(CONN(d), pname, nargs, vals, NULL, NULL, 0);
+	res = pname ? PQexecPrepared(CONN(d), pname, nargs, vals, NULL, NULL, 0)
+		    : PQexecParams(CONN(d), sql, nargs, NULL, vals, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		pg_fail(d, name, res);
