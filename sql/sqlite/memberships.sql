@@ -16,6 +16,27 @@ SELECT r.room_id,
    AND (?3 = 1 OR m.forgotten = 0)
  ORDER BY r.room_id;
 
+-- name: memberships_of_user_named
+-- the same, with the room name and canonical alias from the sync API tables
+-- (same PostgreSQL database, or the SQLite file attached as "syncapi")
+SELECT r.room_id,
+       CASE m.membership_nid WHEN 2 THEN 'invite' WHEN 3 THEN 'join' WHEN 4 THEN 'knock'
+            ELSE coalesce((SELECT json_extract(ej.event_json, '$.content.membership')
+                             FROM roomserver_event_json ej
+                            WHERE ej.event_nid = m.event_nid AND m.event_nid <> 0), 'leave_or_ban') END,
+       m.forgotten, r.room_version, m.room_nid,
+       (SELECT json_extract(s.headered_event_json, '$.content.name') FROM syncapi.syncapi_current_room_state s
+         WHERE s.room_id = r.room_id AND s.type = 'm.room.name' AND s.state_key = ''),
+       (SELECT json_extract(s.headered_event_json, '$.content.alias') FROM syncapi.syncapi_current_room_state s
+         WHERE s.room_id = r.room_id AND s.type = 'm.room.canonical_alias' AND s.state_key = '')
+  FROM roomserver_event_state_keys k
+  JOIN roomserver_membership m ON m.target_nid = k.event_state_key_nid
+  JOIN roomserver_rooms r ON r.room_nid = m.room_nid
+ WHERE k.event_state_key = ?1
+   AND ((?2 >> m.membership_nid) & 1) = 1
+   AND (?3 = 1 OR m.forgotten = 0)
+ ORDER BY r.room_id;
+
 -- name: members_of_room
 SELECT k.event_state_key,
        CASE m.membership_nid WHEN 2 THEN 'invite' WHEN 3 THEN 'join' WHEN 4 THEN 'knock'
@@ -65,3 +86,7 @@ SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roomserver_membersh
 
 -- name: pseudo_id_table_exists
 SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roomserver_user_room_keys';
+
+-- name: attach_syncapi
+-- the sync API's file, attached to the (read-only) roomserver connection for room names
+ATTACH DATABASE ?1 AS syncapi;

@@ -429,6 +429,7 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	memset(&ap, 0, sizeof(ap));
 	memset(&sa, 0, sizeof(sa));
 	ap.c = c;
+	g_out_flush_lines = 1;
 	if (opts_parse(c, argc, argv, apply_opts, &o) < 0)
 		goto out;
 	if (o.npos) {

@@ -17,6 +17,7 @@
 #include "core/output.h"
 #include "core/util.h"
 #include "core/words.h"
+#include "db/migrate.h"
 #include "hs/dendrite.h"
 
 #define MAX_LINE 65536
@@ -266,7 +267,8 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 	if (!(h = ctx_hs(c, HS_WRITE)))
 		goto out;
 	c->dry_run = dry;
-	if (maybe_backup(c, h, 1) < 0 || db_batch_begin(h->user) < 0)
+	/* asked once here (committed state), not on each of 100,000 lines */
+	if (maybe_backup(c, h, 1) < 0 || migrate_pending(h->user) < 0 || db_batch_begin(h->user) < 0)
 		goto out;
 	c->backed_up = 1; /* once, before the batch: not again for each line */
 	c->batch_hs = h;

@@ -24,7 +24,10 @@ static int print_row(const struct room_row *row, void *user)
 	struct listing *l = user;
 	char *name = NULL, *alias = NULL;
 	l->n++;
-	if (!l->members && l->sync && room_name_alias(l->sync, row->room_id, &name, &alias) < 0) {
+	if (row->have_names) {
+		name = row->name ? xstrdup(row->name) : NULL;
+		alias = row->alias ? xstrdup(row->alias) : NULL;
+	} else if (!l->members && l->sync && room_name_alias(l->sync, row->room_id, &name, &alias) < 0) {
 		/* names are a convenience: say so once and go on without them */
 		warnx_("room names unavailable; continuing without them");
 		err_clear();
@@ -90,7 +93,9 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 	}
 	if (!(rs = rooms_open_roomserver(c->cfg)))
 		goto out;
-	if (!(l.sync = rooms_open_syncapi(c->cfg)) && err_pending()) {
+	if (rooms_join_names(rs, c->cfg) == 1)
+		; /* names come with the rows */
+	else if (!(l.sync = rooms_open_syncapi(c->cfg)) && err_pending()) {
 		warnx_("room names unavailable: the syncapi database could not be opened");
 		err_clear();
 	}

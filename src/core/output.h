@@ -8,6 +8,8 @@
 extern int g_json;
 /* Set while `mxdba batch` runs its lines: the commands' own output is dropped. */
 extern int g_out_muted;
+/* Flush stdout after every JSON line (queue apply: a watcher sees each result at once). */
+extern int g_out_flush_lines;
 
 struct table;
 struct table *table_begin(int ncols, const char *const *headers);

@@ -105,6 +105,7 @@ int db_begin(db *d, int write)
 	if ((IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql)) < 0)
 		return -1;
 	d->in_tx = 1;
+	d->tx_start_ms = write ? now_ms() : 0;
 	debugx("%s: %s", d->label, sql);
 	return 0;
 }
@@ -123,6 +124,8 @@ int db_commit(db *d)
 	rc = IS_PG(d) ? pg_simple(d, "COMMIT") : lite_simple(d, "COMMIT");
 	d->in_tx = 0;
 	debugx("%s: COMMIT%s", d->label, rc < 0 ? " failed" : "");
+	if (d->tx_start_ms)
+		debugx("%s: write transaction held the lock %lld ms", d->label, now_ms() - d->tx_start_ms);
 	return rc;
 }
 
@@ -143,6 +146,8 @@ int db_rollback(db *d)
 	}
 	d->in_tx = 0;
 	debugx("%s: ROLLBACK", d->label);
+	if (d->tx_start_ms)
+		debugx("%s: write transaction held the lock %lld ms", d->label, now_ms() - d->tx_start_ms);
 	return IS_PG(d) ? pg_simple(d, "ROLLBACK") : lite_simple(d, "ROLLBACK");
 }
 
@@ -259,3 +264,8 @@ int db_backup(db *d, const char *path)
 		return err_set(EX_USAGE, "the built-in backup is for SQLite; back up PostgreSQL with pg_dump");
 	return lite_backup(d, path);
 }
+
+int db_migrations_current(const db *d) { return d->migrations_current; }
+void db_set_migrations_current(db *d, int yes) { d->migrations_current = yes; }
+int db_in_tx(const db *d) { return d->in_tx || d->batch; }
+int db_batch_active(const db *d) { return d->batch; }

@@ -41,6 +41,7 @@ int db_rollback(db *d); /* safe to call when no transaction is open */
 int db_batch_begin(db *d);
 int db_batch_end(db *d, int commit);
 int db_batch_failed(const db *d);
+int db_batch_active(const db *d);
 
 /* Run NAME; rows are streamed one at a time (constant memory). Only one
  * db_rows may be open per connection. NULL + error on failure. */
@@ -62,6 +63,12 @@ int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out
 /* SQLite only: copy the whole database to the new file PATH with SQLite's
  * online backup API (consistent even while others read it). -1 + error. */
 int db_backup(db *d, const char *path);
+
+/* Remembered per connection: mxdba's own tables are up to date (migrate.c). */
+int db_migrations_current(const db *d);
+/* 1 while a transaction (or a batch) is open on D. */
+int db_in_tx(const db *d);
+void db_set_migrations_current(db *d, int yes);
 
 /* Run the tool's embedded migration script NAME (several statements) inside
  * the open transaction. */

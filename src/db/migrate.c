@@ -53,6 +53,8 @@ int migrate_status(db *d, void (*fn)(const char *, long long, void *), void *use
 int migrate_pending(db *d)
 {
 	int have, n = 0;
+	if (db_migrations_current(d))
+		return 0; /* a batch asks once per line: answer from memory */
 	if ((have = table_exists(d)) < 0)
 		return -1;
 	for (const struct sql_entry *e = sql_entries; e->name; e++) {
@@ -63,6 +65,9 @@ int migrate_pending(db *d)
 			return -1;
 		n += ts == 0;
 	}
+	/* only a committed state may be remembered: inside a transaction it could still roll back */
+	if (n == 0 && !db_in_tx(d))
+		db_set_migrations_current(d, 1);
 	return n;
 }
 
@@ -95,5 +100,8 @@ int migrate_apply_in_tx(db *d, int announce, int dry_run, int *applied)
 			return -1;
 		(*applied)++;
 	}
+	/* inside a batch every line shares this transaction's fate: no need to ask again */
+	if (db_batch_active(d))
+		db_set_migrations_current(d, 1);
 	return 0;
 }

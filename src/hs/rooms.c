@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/util.h"
@@ -158,7 +159,7 @@ static int pseudo_rooms(db *rs, const char *user_id, unsigned flags, int include
 			break;
 		}
 		if ((rc = db_step(r)) == 1) {
-			struct room_row row = { p[i].room_id, db_text(r, 0), (int)db_int(r, 1, NULL), 1, user_id, 1 };
+			struct room_row row = { p[i].room_id, db_text(r, 0), (int)db_int(r, 1, NULL), 1, user_id, 1, 0, NULL, NULL };
 			(*count)++;
 			if ((membership_flag(row.state) & flags) && (include_forgotten || !row.forgotten) &&
 			    fn(&row, user) < 0)
@@ -175,16 +176,52 @@ static int pseudo_rooms(db *rs, const char *user_id, unsigned flags, int include
 	return ret;
 }
 
+static int names_joined; /* set by rooms_join_names for this process's roomserver connection */
+
+int rooms_join_names(db *rs, struct config *c)
+{
+	struct dbconf rdc, sdc;
+	int ok = 0;
+	names_joined = 0;
+	if (!c->db_comp[COMP_SYNCAPI] && !c->db_default)
+		return 0;
+	if (config_db(c, COMP_ROOMSERVER, &rdc) < 0 || config_db(c, COMP_SYNCAPI, &sdc) < 0) {
+		dbconf_free(&rdc);
+		err_clear();
+		return 0;
+	}
+	if (rdc.kind == DB_POSTGRES && sdc.kind == DB_POSTGRES)
+		ok = !strcmp(rdc.target, sdc.target);
+	else if (rdc.kind == DB_SQLITE && sdc.kind == DB_SQLITE) {
+		db_arg a = DB_ARG_TEXT(sdc.target);
+		ok = access(sdc.target, R_OK) == 0 && db_exec(rs, "attach_syncapi", &a, 1, NULL) == 0;
+		err_clear();
+	}
+	if (ok) {
+		/* the tables must really be there */
+		db_arg u[3] = { DB_ARG_TEXT("@probe:invalid"), DB_ARG_INT(0), DB_ARG_INT(0) };
+		db_rows *r = db_query(rs, "memberships_of_user_named", u, 3);
+		ok = r && db_step(r) >= 0;
+		db_rows_free(r);
+		err_clear();
+	}
+	dbconf_free(&rdc);
+	dbconf_free(&sdc);
+	names_joined = ok;
+	return ok;
+}
+
 int rooms_of_user(db *rs, const char *user_id, unsigned flags, int include_forgotten, room_fn fn, void *user,
 		  int *pseudo)
 {
 	db_arg a[3] = { DB_ARG_TEXT(user_id), DB_ARG_INT(membership_nid_mask(flags)), DB_ARG_INT(include_forgotten) };
-	db_rows *r = db_query(rs, "memberships_of_user", a, 3);
+	db_rows *r = db_query(rs, names_joined ? "memberships_of_user_named" : "memberships_of_user", a, 3);
 	int rc, ret = 0;
 	if (!r)
 		return -1;
 	while ((rc = db_step(r)) == 1) {
-		struct room_row row = { db_text(r, 0), db_text(r, 1), (int)db_int(r, 2, NULL), 1, user_id, 0 };
+		struct room_row row = { db_text(r, 0), db_text(r, 1), (int)db_int(r, 2, NULL), 1, user_id, 0, names_joined,
+					names_joined ? db_text(r, 5) : NULL, names_joined ? db_text(r, 6) : NULL };
 		if (!(membership_flag(row.state) & flags))
 			continue; /* e.g. ban when only leave was asked for */
 		if (fn(&row, user) < 0) {
@@ -225,7 +262,7 @@ int members_of_room(db *rs, const char *room_id, unsigned flags, int local_only,
 		return -1;
 	while ((rc = db_step(r)) == 1) {
 		struct room_row row = { room_id, db_text(r, 1), (int)db_int(r, 3, NULL), (int)db_int(r, 2, NULL),
-					db_text(r, 0), 0 };
+					db_text(r, 0), 0, 0, NULL, NULL };
 		if (!(membership_flag(row.state) & flags))
 			continue;
 		if (fn(&row, user) < 0) {

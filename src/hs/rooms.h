@@ -34,6 +34,8 @@ struct room_row {
 	int local;            /* members: target is local */
 	const char *user_id;  /* members: the member; rooms: the user */
 	int pseudo_id;        /* the membership is under an MSC4014 pseudo ID */
+	int have_names;       /* rooms: NAME and ALIAS came with the row (joined) */
+	const char *name, *alias;
 };
 typedef int (*room_fn)(const struct room_row *row, void *user);
 
@@ -41,6 +43,11 @@ typedef int (*room_fn)(const struct room_row *row, void *user);
  * *pseudo gets how many pseudo-ID rooms were found. 0 or -1. */
 int rooms_of_user(db *rs, const char *user_id, unsigned flags, int include_forgotten, room_fn fn, void *user,
 		  int *pseudo);
+/* Make room names come with rooms_of_user's rows when the sync API tables
+ * can be joined on the roomserver connection RS (SQLite: the syncapi file is
+ * attached read-only; PostgreSQL: both components share one database).
+ * 1 joined, 0 not possible (use room_name_alias), -1 error. */
+int rooms_join_names(db *rs, struct config *c);
 /* 0 if ROOM_ID is in roomserver_rooms, else -1 + EX_NOTFOUND (or a DB error). */
 int room_known(db *rs, const char *room_id);
 /* Stream ROOM_ID's members. 0, -1 (error), or EX_NOTFOUND error if no such room. */
