@@ -147,7 +147,13 @@ def test_read_only_sqlite_file(make_home, tmp_path):
     os.chmod(home.path, 0o644)
     os.chmod(home.config, 0o644)
     # root may write anything: run as an unprivileged user who can only read the file
-    r = subprocess.run(["runuser", "-u", "nobody", "--", BIN, "-c", str(home.config), "user", "promote", "u1"],
-                       capture_output=True, text=True)
+    # (from a copy of the binary it can reach: the checkout may sit in a private folder)
+    import tempfile
+    from pathlib import Path
+    bindir = Path(tempfile.mkdtemp(prefix="mxdba-bin-"))
+    shutil.copy(BIN, bindir / "mxdba")
+    os.chmod(bindir, 0o755)
+    r = subprocess.run(["runuser", "-u", "nobody", "--", str(bindir / "mxdba"), "-c", str(home.config), "user",
+                        "promote", "u1"], capture_output=True, text=True)
     assert r.returncode == 7 and "mxdba: error:" in r.stderr and "HINT:" in r.stderr, r
     assert home.path.read_bytes() == bytes_before and dump(home) == before
