@@ -371,12 +371,9 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 			prof[0] = k[0];
 			prof[1] = k[1];
 			prof[2] = DB_ARG_TEXT(r->display ? r->display : r->id.localpart);
-			if (db_exec(h->user, "account_insert_import", acc, 6, &n) < 0 || n != 1 ||
-			    db_exec(h->user, "profile_insert", prof, 3, &n) < 0 || n != 1) {
-				if (!err_pending())
-					err_set(EX_DB, "inserting %s changed %lld rows, expected 1", r->id.full, n);
+			if (db_exec_one(h->user, "account_insert_import", acc, 6, "inserting the account") < 0 ||
+			    db_exec_one(h->user, "profile_insert", prof, 3, "inserting the profile") < 0)
 				goto line_fail;
-			}
 			if (audit_write(c, h, r->id.full, "account", NULL, r->admin == 1 ? "created (admin)" : "created (user)") < 0)
 				goto line_fail;
 			created++;

@@ -127,7 +127,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	struct enqueue q = { 0 };
 	db *rs = NULL;
 	int lock, pseudo = 0, ret = -1;
-	long long ndev = 0, n;
+	long long ndev = 0;
 
 	memset(&a, 0, sizeof(a));
 	if (opts_parse(c, argc, argv, evac_user_opts, &o) < 0)
@@ -161,12 +161,8 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (lock) {
 		db_arg k[2] = { DB_ARG_TEXT(a.localpart), DB_ARG_TEXT(a.server_name) };
-		if (db_exec(h->user, "account_deactivate", k, 2, &n) < 0)
+		if (db_exec_one(h->user, "account_deactivate", k, 2, "locking the account") < 0)
 			goto out;
-		if (n != 1) {
-			err_set(EX_DB, "locking %s changed %lld rows, expected 1", id.full, n);
-			goto out;
-		}
 		if (db_exec(h->user, "devices_delete_all", k, 2, &ndev) < 0)
 			goto out;
 	}

@@ -276,7 +276,6 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 	char hash[HASH_MAX] = "";
 	char *pw = NULL;
 	int admin, nopw, ret = -1;
-	long long n;
 
 	if (opts_parse(c, argc, argv, create_opts, &o) < 0 || one_user_arg(c, &o, &id) < 0)
 		goto out;
@@ -315,18 +314,9 @@ int cmd_user_create(struct ctx *c, int argc, char **argv)
 		/* Dendrite sets the display name to the localpart after creating an account */
 		db_arg prof[3] = { DB_ARG_TEXT(id.localpart), DB_ARG_TEXT(id.server),
 				   DB_ARG_TEXT(display ? display : id.localpart) };
-		if (db_exec(h->user, "account_insert", acc, 5, &n) < 0)
+		if (db_exec_one(h->user, "account_insert", acc, 5, "inserting the account") < 0 ||
+		    db_exec_one(h->user, "profile_insert", prof, 3, "inserting the profile") < 0)
 			goto out;
-		if (n != 1) {
-			err_set(EX_DB, "inserting the account for %s changed %lld rows, expected 1", id.full, n);
-			goto out;
-		}
-		if (db_exec(h->user, "profile_insert", prof, 3, &n) < 0)
-			goto out;
-		if (n != 1) {
-			err_set(EX_DB, "inserting the profile for %s changed %lld rows, expected 1", id.full, n);
-			goto out;
-		}
 		if (audit_write(c, h, id.full, "account", NULL, admin ? "created (admin)" : "created (user)") < 0)
 			goto out;
 	}

@@ -231,6 +231,16 @@ int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *a
 	return rc;
 }
 
+int db_exec_one(db *d, const char *name, const db_arg *args, int nargs, const char *what)
+{
+	long long n;
+	if (db_exec(d, name, args, nargs, &n) < 0)
+		return -1;
+	if (n != 1)
+		return err_set(EX_DB, "%s changed %lld rows, expected 1", what, n);
+	return 0;
+}
+
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out)
 {
 	db_rows *r = db_query(d, name, args, nargs);

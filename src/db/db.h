@@ -57,6 +57,9 @@ void db_rows_free(db_rows *r);
 
 /* Run a statement that returns no rows; *affected gets the row count (may be NULL). */
 int db_exec(db *d, const char *name, const db_arg *args, int nargs, long long *affected);
+/* db_exec for a statement that must change exactly one row: any other count
+ * is an EX_DB error "WHAT changed N rows, expected 1". */
+int db_exec_one(db *d, const char *name, const db_arg *args, int nargs, const char *what);
 /* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
  * *out is malloc'd (NULL for SQL NULL). */
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
