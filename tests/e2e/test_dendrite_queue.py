@@ -114,9 +114,15 @@ def test_evacuate_user_with_lock_then_apply(dendrite):
         assert member_state(d, b, room, "@alice:example.org") == "leave"
         assert "@alice:example.org" not in joined_members(d, b, room)
     assert member_state(d, b, rooms["pending"], "@alice:example.org") == "leave"
-    status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(rooms['bobs'])}/messages?dir=b&limit=20", token=b)
-    assert any(e["type"] == "m.room.member" and e.get("state_key") == "@alice:example.org"
-               and e["content"].get("membership") == "leave" for e in msgs["chunk"]), msgs
+    import time
+    for _ in range(50):   # the sync API learns of events asynchronously
+        status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(rooms['bobs'])}/messages?dir=b&limit=20", token=b)
+        if any(e["type"] == "m.room.member" and e.get("state_key") == "@alice:example.org"
+               and e["content"].get("membership") == "leave" for e in msgs["chunk"]):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"no leave event in bob's timeline: {msgs}")
     assert minted_devices(d) == (0, 0)
     # as the server sees it: alice is in no room (a token minted here by the test itself)
     d.sql("INSERT INTO userapi_devices (access_token, session_id, device_id, localpart, server_name, created_ts,"
@@ -206,7 +212,14 @@ def test_notice_arrives_in_the_server_notice_room(dendrite):
     assert invites, sync
     room = next(iter(invites))
     join(d, t, room)
-    status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=20", token=t)
-    assert any(e["type"] == "m.room.message" and e["content"].get("body") == "Maintenance tonight at 22:00 UTC"
-               for e in msgs["chunk"]), msgs
+    # the sync API learns of events asynchronously: give it a few seconds
+    import time
+    for _ in range(50):
+        status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=20", token=t)
+        if any(e["type"] == "m.room.message" and e["content"].get("body") == "Maintenance tonight at 22:00 UTC"
+               for e in msgs["chunk"]):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the notice never showed in the room: {msgs}")
     assert minted_devices(d) == (0, 0)
