@@ -35,3 +35,17 @@ SELECT count(*), coalesce(string_agg(DISTINCT nullif(application_name, ''), ', '
 -- transaction ends, so a pooler (PgBouncer, transaction mode) never hands
 -- them to another client
 DEALLOCATE ALL;
+
+-- Transaction control. Row locks are enough on PostgreSQL.
+
+-- name: tx_begin
+BEGIN;
+
+-- name: tx_begin_write
+BEGIN;
+
+-- name: tx_commit
+COMMIT;
+
+-- name: tx_rollback
+ROLLBACK;

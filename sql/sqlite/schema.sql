@@ -26,3 +26,19 @@ SELECT 0, '';
 -- name: deallocate_all
 -- nothing to drop on SQLite (statements are cached client-side)
 SELECT 1;
+
+-- Transaction control. Writes on SQLite take the EXCLUSIVE lock up front
+-- (see sqlite.c: no Dendrite transaction can be half-way through a read when
+-- mxdba writes, so none of them is refused with SQLITE_BUSY).
+
+-- name: tx_begin
+BEGIN;
+
+-- name: tx_begin_write
+BEGIN EXCLUSIVE;
+
+-- name: tx_commit
+COMMIT;
+
+-- name: tx_rollback
+ROLLBACK;

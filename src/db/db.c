@@ -86,7 +86,7 @@ int db_batch_failed(const db *d) { return d->batch_failed; }
 
 int db_begin(db *d, int write)
 {
-	const char *sql = (!IS_PG(d) && write) ? "BEGIN IMMEDIATE" : "BEGIN";
+	const char *sql;
 	if (IS_PG(d) && d->readonly) {
 		/* the connection already is one read-only transaction (pg.c) */
 		if (write)
@@ -102,7 +102,10 @@ int db_begin(db *d, int write)
 	}
 	if (d->in_tx)
 		return err_set(EX_FAIL, "internal: transaction already open on %s", d->label);
-	if ((IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql)) < 0)
+	if (!(sql = stmt_text(d, write ? "tx_begin_write" : "tx_begin")))
+		return -1;
+	if ((IS_PG(d) ? pg_simple(d, sql, write ? TX_BEGIN_WRITE : TX_BEGIN)
+		      : lite_simple(d, sql, write ? TX_BEGIN_WRITE : TX_BEGIN)) < 0)
 		return -1;
 	d->in_tx = 1;
 	d->tx_start_ms = write ? now_ms() : 0;
@@ -112,6 +115,7 @@ int db_begin(db *d, int write)
 
 int db_commit(db *d)
 {
+	const char *sql;
 	int rc;
 	if (!d->in_tx)
 		return err_set(EX_FAIL, "internal: commit without a transaction");
@@ -121,7 +125,8 @@ int db_commit(db *d)
 	}
 	/* a failed COMMIT applies nothing: PostgreSQL ends the transaction itself,
 	 * sqlite.c rolls back before it returns */
-	rc = IS_PG(d) ? pg_simple(d, "COMMIT") : lite_simple(d, "COMMIT");
+	sql = stmt_text(d, "tx_commit");
+	rc = !sql ? -1 : IS_PG(d) ? pg_simple(d, sql, TX_END) : lite_simple(d, sql, TX_END);
 	d->in_tx = 0;
 	debugx("%s: COMMIT%s", d->label, rc < 0 ? " failed" : "");
 	if (d->tx_start_ms)
@@ -131,6 +136,7 @@ int db_commit(db *d)
 
 int db_rollback(db *d)
 {
+	const char *sql;
 	if (!d || !d->in_tx)
 		return 0;
 	if (d->open_rows)
@@ -148,7 +154,9 @@ int db_rollback(db *d)
 	debugx("%s: ROLLBACK", d->label);
 	if (d->tx_start_ms)
 		debugx("%s: write transaction held the lock %lld ms", d->label, now_ms() - d->tx_start_ms);
-	return IS_PG(d) ? pg_simple(d, "ROLLBACK") : lite_simple(d, "ROLLBACK");
+	if (!(sql = stmt_text(d, "tx_rollback")))
+		return -1;
+	return IS_PG(d) ? pg_simple(d, sql, TX_END) : lite_simple(d, sql, TX_END);
 }
 
 db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs)
@@ -265,7 +273,7 @@ int db_run_migration(db *d, const char *name)
 	if (!d->in_tx)
 		return err_set(EX_FAIL, "internal: migration %s outside a transaction", name);
 	debugx("%s: migration %s", d->label, name);
-	return IS_PG(d) ? pg_simple(d, sql) : lite_simple(d, sql);
+	return IS_PG(d) ? pg_simple(d, sql, TX_OTHER) : lite_simple(d, sql, TX_OTHER);
 }
 
 int db_backup(db *d, const char *path)

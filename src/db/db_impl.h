@@ -33,7 +33,9 @@ struct db_rows {
 
 int pg_open(db *d, const char *target);
 void pg_close(db *d);
-int pg_simple(db *d, const char *sql); /* BEGIN / COMMIT / ROLLBACK, embedded migration scripts */
+/* what a simple statement does to the transaction state */
+enum tx_op { TX_OTHER, TX_BEGIN, TX_BEGIN_WRITE, TX_END };
+int pg_simple(db *d, const char *sql, enum tx_op op); /* transaction control, embedded migration scripts */
 int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int pg_step(db_rows *r);
 const char *pg_text(const db_rows *r, int i);
@@ -42,7 +44,7 @@ int pg_exec(db *d, const char *name, const char *sql, const db_arg *args, int na
 
 int lite_open(db *d, const char *target);
 void lite_close(db *d);
-int lite_simple(db *d, const char *sql);
+int lite_simple(db *d, const char *sql, enum tx_op op);
 int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int lite_step(db_rows *r);
 const char *lite_text(const db_rows *r, int i);

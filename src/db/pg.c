@@ -165,16 +165,15 @@ void pg_close(db *d)
 	d->conn = NULL;
 }
 
-int pg_simple(db *d, const char *sql)
+int pg_simple(db *d, const char *sql, enum tx_op op)
 {
 	PGresult *res;
-	int ending = !strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK");
-	if (ending && d->cache) {
+	if (op == TX_END && d->cache) {
 		/* fails harmlessly in an aborted transaction; names are unique per transaction anyway */
 		PQclear(PQexec(CONN(d), sql_lookup("postgres", "deallocate_all")));
 		forget_prepared(d);
 	}
-	if (!strcmp(sql, "BEGIN"))
+	if (op == TX_BEGIN || op == TX_BEGIN_WRITE)
 		d->tx_seq++;
 	res = PQexec(CONN(d), sql);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;

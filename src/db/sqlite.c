@@ -1,10 +1,11 @@
 /* SQLite backend. Never creates a database file; read-only components are
- * opened with SQLITE_OPEN_READONLY; writes take the lock with BEGIN
- * IMMEDIATE. Prepared statements are cached per connection. */
+ * opened with SQLITE_OPEN_READONLY; writes take the EXCLUSIVE lock up front
+ * (lite_begin_write). Prepared statements are cached per connection. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "core/util.h"
@@ -13,6 +14,7 @@
 
 #define CONN(d) ((sqlite3 *)(d)->conn)
 #define BUSY_TIMEOUT_MS 5000
+#define POLITE_MS 2000 /* how long a writer steps back rather than queue (lite_begin_write) */
 
 struct stmt_cache {
 	const char *sql; /* embedded text: its address is the key */
@@ -75,12 +77,48 @@ void lite_close(db *d)
 	d->conn = NULL;
 }
 
-int lite_simple(db *d, const char *sql)
+/* Dendrite (rollback journal, deferred transactions) reads first and then
+ * upgrades to a write lock. SQLite refuses that upgrade at once, without its
+ * busy timeout, whenever another connection holds RESERVED or more: it would
+ * deadlock. So mxdba never holds RESERVED while a Dendrite reader is around:
+ * BEGIN EXCLUSIVE with no busy wait, and if readers are there the attempt
+ * gives every lock back and tries again a moment later. Once mxdba holds
+ * EXCLUSIVE no reader can start, and Dendrite's own busy timeout makes its
+ * requests wait for the few milliseconds of mxdba's transaction. After
+ * POLITE_MS of stepping back (readers never all gone) mxdba queues like any
+ * writer (SQLite's PENDING lock stops new readers) for the rest of the busy
+ * timeout, so a busy server cannot starve it. */
+static int lite_begin_write(db *d, const char *sql)
 {
+	long long start = now_ms();
+	unsigned delay_us = 200;
+	int rc;
+	sqlite3_busy_timeout(CONN(d), 0);
+	while ((rc = sqlite3_exec(CONN(d), sql, NULL, NULL, NULL)) != SQLITE_OK &&
+	       (rc & 0xff) == SQLITE_BUSY && now_ms() - start < POLITE_MS) {
+		struct timespec ts = {0, (long)delay_us * 1000};
+		nanosleep(&ts, NULL);
+		if (delay_us < 5000)
+			delay_us *= 2;
+	}
+	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_BUSY) {
+		sqlite3_busy_timeout(CONN(d), BUSY_TIMEOUT_MS);
+		rc = sqlite3_exec(CONN(d), sql, NULL, NULL, NULL);
+	}
+	sqlite3_busy_timeout(CONN(d), BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK)
+		return lite_fail(d, "taking the write lock");
+	return 0;
+}
+
+int lite_simple(db *d, const char *sql, enum tx_op op)
+{
+	if (op == TX_BEGIN_WRITE)
+		return lite_begin_write(d, sql);
 	if (sqlite3_exec(CONN(d), sql, NULL, NULL, NULL) != SQLITE_OK) {
-		lite_fail(d, sql);
-		if (!strcmp(sql, "COMMIT") && !sqlite3_get_autocommit(CONN(d)))
-			sqlite3_exec(CONN(d), "ROLLBACK", NULL, NULL, NULL);
+		lite_fail(d, op == TX_END ? "ending the transaction" : op == TX_BEGIN ? "starting a transaction" : sql);
+		if (op == TX_END && !sqlite3_get_autocommit(CONN(d)))
+			sqlite3_exec(CONN(d), sql_lookup("sqlite", "tx_rollback"), NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;
