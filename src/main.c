@@ -17,21 +17,25 @@
 	"--password-stdin\tread the password from the first line of standard input\n"       \
 	"--password-file F\tread the password from the first line of file F\n"
 
+#define PW_HASH_OPT "--password-hash H\tstore the bcrypt hash H as it is (from `mxdba hash` or another server)\n"
+
 const struct command commands[] = {
 	{ "check", NULL, cmd_check, "",
 	  "connect read-only, detect schema and Dendrite version, count accounts, probe for a running server", "",
 	  "mxdba check" },
-	{ "user", "list", cmd_user_list, "[--admins] [--deactivated]", "list accounts (streamed)",
-	  "--admins\tonly accounts with account_type 3\n--deactivated\tonly deactivated accounts\n",
+	{ "user", "list", cmd_user_list, "[--admins] [--deactivated] [--ids]", "list accounts (streamed)",
+	  "--admins\tonly accounts with account_type 3\n--deactivated\tonly deactivated accounts\n"
+	  "--ids\tonly the user IDs, one per line (scripts, shell completion)\n",
 	  "mxdba user list --admins" },
 	{ "user", "show", cmd_user_show, "USER",
 	  "account type, state, hash scheme, created time, profile and devices (whois, offline)", "",
 	  "mxdba user show @alice:example.org" },
 	{ "user", "create", cmd_user_create,
-	  "USER [--admin] [--display-name N] [--password-stdin|--password-file F|--random-password|--no-password]",
+	  "USER [--admin] [--display-name N] [--password-stdin|--password-file F|--random-password|--password-hash H|--no-password]",
 	  "create an account with its profile (asks for the password twice by default)",
 	  "--admin\tmake it an admin (account_type 3)\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
-	  "--random-password\tgenerate a password and print it once\n--no-password\tno password: password login disabled\n",
+	  "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
+	  "--no-password\tno password: password login disabled\n",
 	  "mxdba user create @root:example.org --admin --random-password" },
 	{ "user", "import", cmd_user_import, "FILE [--on-conflict skip|update|fail]",
 	  "create or update accounts from a CSV file (header: user, password_hash or password, admin, display_name, "
@@ -44,9 +48,9 @@ const struct command commands[] = {
 	  "make admins ordinary users (account_type 1); demoting the last admin asks first", "",
 	  "mxdba user demote @alice:example.org" },
 	{ "user", "passwd", cmd_user_passwd,
-	  "USER [--password-stdin|--password-file F|--random-password] [--logout-devices]",
+	  "USER [--password-stdin|--password-file F|--random-password|--password-hash H] [--logout-devices] [--scheme S]",
 	  "set a new bcrypt password hash (asks twice by default)",
-	  PW_OPTS "--random-password\tgenerate a password and print it once\n"
+	  PW_OPTS "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
 		  "--logout-devices\talso delete every device (access token) of the user; asks first\n"
 		  "--scheme S\tbcrypt (default); argon2id is refused on Dendrite\n",
 	  "printf '%s\\n' \"$NEWPW\" | mxdba user passwd @alice:example.org --password-stdin --logout-devices --yes" },
@@ -111,6 +115,8 @@ static const char global_help[] =
 	"  -c, --config FILE   config file (default: $MXDBA_CONFIG, ./mxdba.ini, /etc/mxdba/mxdba.ini)\n"
 	"  --dry-run           do the work, print what would change, roll back\n"
 	"  --json              one JSON object per line on stdout\n"
+	"  --csv               listings as CSV with a header line (user list, rooms, members, queue list,\n"
+	"                      audit list, migrate --status)\n"
 	"  --backup            copy the SQLite userapi file into [safety] backup_dir before writing\n"
 	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
@@ -123,6 +129,18 @@ static const char exit_help[] =
 	"Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 not found, 5 conflict,\n"
 	"            6 refused by a safety rule, 7 database error, 8 password mismatch,\n"
 	"            9 homeserver did not answer, 10 some queued operations failed\n";
+
+/* Commands whose output is a listing (a table; --csv applies). */
+static int is_listing(const struct command *c)
+{
+	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate", NULL };
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(buf, names[i]))
+			return 1;
+	return 0;
+}
 
 static void print_name(const struct command *c)
 {
@@ -221,6 +239,8 @@ int main(int argc, char **argv)
 			c.dry_run = 1;
 		else if (!strcmp(a, "--json"))
 			g_json = 1;
+		else if (!strcmp(a, "--csv"))
+			g_csv = 1;
 		else if (!strcmp(a, "--backup"))
 			c.backup = 1;
 		else if (!strcmp(a, "--no-backup"))
@@ -264,6 +284,18 @@ int main(int argc, char **argv)
 		help_cmd(cmd);
 		free(rest);
 		return EX_OK;
+	}
+	if (g_csv && g_json) {
+		err_set(EX_USAGE, "--csv and --json exclude each other");
+		err_hint("pick one output format");
+		goto fail;
+	}
+	if (g_csv && !is_listing(cmd)) {
+		err_set(EX_USAGE, "--csv is for listings; %s%s%s is not one", cmd->group, cmd->name ? " " : "",
+			cmd->name ? cmd->name : "");
+		err_hint("--csv works with user list, rooms, members, queue list, audit list and migrate --status; "
+			 "--json works everywhere");
+		goto fail;
 	}
 	if (pw_init() < 0)
 		goto fail;

@@ -30,11 +30,12 @@ static const struct optspec migrate_opts[] = { { "--status", 0 }, { 0, 0 } };
 static void status_row(const char *name, long long ts, void *user)
 {
 	char when[32];
-	(void)user;
 	if (g_json)
 		out_json(json_pack("{s:s, s:b, s:I}", "migration", name, "applied", ts != 0, "applied_ts", (json_int_t)ts));
-	else
-		out_line("%-24s %s", name, ts ? fmt_ms(ts, when, sizeof(when)) : "pending");
+	else {
+		const char *cells[2] = { name, ts ? fmt_ms(ts, when, sizeof(when)) : "pending" };
+		table_row(user, cells);
+	}
 }
 
 int cmd_migrate(struct ctx *c, int argc, char **argv)
@@ -52,7 +53,11 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 	if (ctx_config(c) < 0 || !(h = ctx_hs(c, status ? HS_READ : HS_WRITE)))
 		goto out;
 	if (status) {
-		if (migrate_status(h->user, status_row, NULL) < 0)
+		static const char *const head[2] = { "MIGRATION", "APPLIED (UTC)" };
+		struct table *t = g_json ? NULL : table_begin(2, head);
+		int rc = migrate_status(h->user, status_row, t);
+		table_end(t);
+		if (rc < 0)
 			goto out;
 		ret = EX_OK;
 		goto out;

@@ -40,7 +40,7 @@ static int refuse_interactive_in_batch(struct ctx *c, enum pw_source src)
 
 /* ---- user list ---- */
 
-static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { 0, 0 } };
+static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { "--ids", 0 }, { 0, 0 } };
 
 int cmd_user_list(struct ctx *c, int argc, char **argv)
 {
@@ -50,11 +50,17 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 	struct table *t = NULL;
 	static const char *const head[] = { "USER", "TYPE", "DEACTIVATED", "CREATED (UTC)", "DISPLAY NAME" };
 	db_arg args[2];
-	int rc, ret = EX_OK;
+	int rc, ret = EX_OK, ids;
 	long long n = 0;
 
 	if (opts_parse(c, argc, argv, list_opts, &o) < 0)
 		return free(o.pos), -1;
+	ids = opt(&o, list_opts, "--ids") != NULL;
+	if (ids && (g_json || g_csv)) {
+		free(o.pos);
+		err_set(EX_USAGE, "--ids prints bare user IDs; it does not go with --json or --csv");
+		return err_hint("drop one of them");
+	}
 	if (o.npos) {
 		free(o.pos);
 		err_set(EX_USAGE, "user list takes no arguments");
@@ -69,7 +75,7 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 		ctx_hs_done(c, h);
 		return -1;
 	}
-	if (!g_json)
+	if (!g_json && !ids)
 		t = table_begin(5, head);
 	while ((rc = db_step(r)) == 1) {
 		char id[2 * MXID_MAX], ts[32], type[32];
@@ -78,7 +84,10 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 		long long created = db_int(r, 4, NULL);
 		snprintf(id, sizeof(id), "@%s:%s", db_text(r, 0), db_text(r, 1));
 		n++;
-		if (g_json) {
+		if (ids) {
+			if (text_is_clean(id))
+				puts(id);
+		} else if (g_json) {
 			out_json(json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:I, s:s?}", "user_id", id, "localpart",
 					   db_text(r, 0), "server_name", db_text(r, 1), "account_type", type_n, "type",
 					   account_type_name(type_n), "deactivated",

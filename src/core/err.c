@@ -1,6 +1,7 @@
 /* Pending-error store and stderr messages. The only place that formats
  * error text for the user. */
 #include "err.h"
+#include "output.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -83,7 +84,10 @@ void err_print(void)
 	text_sanitize(pending.msg);
 	text_sanitize(pending.detail);
 	text_sanitize(pending.hint);
-	fprintf(stderr, "mxdba: error: %s\n", pending.msg);
+	if (out_color(2))
+		fprintf(stderr, "mxdba: \033[1;31merror:\033[0m %s\n", pending.msg);
+	else
+		fprintf(stderr, "mxdba: error: %s\n", pending.msg);
 	if (pending.detail[0])
 		fprintf(stderr, "DETAIL: %s\n", pending.detail);
 	if (pending.hint[0])
@@ -107,7 +111,7 @@ void warnx_(const char *fmt, ...)
 	if (g_verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	vmsg("mxdba: warning: ", fmt, ap);
+	vmsg(out_color(2) ? "mxdba: \033[1;33mwarning:\033[0m " : "mxdba: warning: ", fmt, ap);
 	va_end(ap);
 }
 

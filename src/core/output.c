@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,19 +13,76 @@
 #include "util.h"
 
 int g_json;
+int g_csv;
 int g_out_muted;
 int g_out_flush_lines;
 
 #define BUFFERED_ROWS 200
 
+#define MIN_COL 6 /* narrowest a column is squeezed to on a narrow terminal */
+
 struct table {
 	int ncols;
 	int *width;
+	int *maxw; /* truncate cells beyond this (terminal width); 0 = no limit */
 	char **head;
 	char ***rows;
 	int nrows;
 	int flushed;
 };
+
+int out_color(int fd)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (nc && *nc)
+		return 0;
+	if (term && !strcmp(term, "dumb"))
+		return 0;
+	return isatty(fd);
+}
+
+/* Columns of the terminal on stdout; 0 when stdout is not a terminal. */
+static int term_cols(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	if (!isatty(1))
+		return 0;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env && atoi(env) > 0)
+		return atoi(env);
+	return 0;
+}
+
+/* RFC 4180: quote when needed, double the quotes. Raw data (scripts read it);
+ * control characters are only made safe when a terminal would see them. */
+static void csv_cell(const char *s, int last)
+{
+	char *owned = NULL;
+	if (!s)
+		s = "";
+	if (isatty(1))
+		s = owned = text_sanitize(xstrdup(s));
+	if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '))) {
+		fputc('"', stdout);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', stdout);
+			fputc(*s, stdout);
+		}
+		fputc('"', stdout);
+	} else
+		fputs(s, stdout);
+	fputs(last ? "\r\n" : ",", stdout);
+	free(owned);
+}
+
+static void csv_row(int ncols, const char *const *cells)
+{
+	for (int i = 0; i < ncols; i++)
+		csv_cell(cells[i], i + 1 == ncols);
+}
 
 static char *clean(const char *s)
 {
@@ -45,7 +103,29 @@ struct table *table_begin(int ncols, const char *const *headers)
 {
 	struct table *t = xcalloc(1, sizeof(*t));
 	t->ncols = ncols;
+	if (g_csv) {
+		t->flushed = 1;
+		if (!g_out_muted)
+			for (int i = 0; i < ncols; i++) {
+				/* "CREATED (UTC)" -> created_utc: names a script can rely on */
+				char name[64];
+				int n = 0, gap = 0;
+				for (const char *h = headers[i]; *h && n < (int)sizeof(name) - 1; h++) {
+					if ((*h >= 'A' && *h <= 'Z') || (*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9')) {
+						if (gap && n)
+							name[n++] = '_';
+						name[n++] = (char)(*h >= 'A' && *h <= 'Z' ? *h + 32 : *h);
+						gap = 0;
+					} else
+						gap = 1;
+				}
+				name[n] = 0;
+				csv_cell(name, i + 1 == ncols);
+			}
+		return t;
+	}
 	t->width = xcalloc((size_t)ncols, sizeof(int));
+	t->maxw = xcalloc((size_t)ncols, sizeof(int));
 	t->head = xcalloc((size_t)ncols, sizeof(char *));
 	t->rows = xcalloc(BUFFERED_ROWS, sizeof(char **));
 	for (int i = 0; i < ncols; i++) {
@@ -55,22 +135,84 @@ struct table *table_begin(int ncols, const char *const *headers)
 	return t;
 }
 
-static void print_row(const struct table *t, char *const *cells)
+/* Cut S to W display columns, the last one an ellipsis. */
+static char *truncate_cell(char *s, int w)
 {
+	int n = 0;
+	char *p = s, *cut = NULL;
+	if (w <= 0 || dwidth(s) <= w)
+		return s;
+	for (; *p; p++)
+		if ((*p & 0xc0) != 0x80 && ++n == w) {
+			cut = p;
+			break;
+		}
+	if (!cut)
+		return s;
+	s = xrealloc(s, (size_t)(cut - s) + 4);
+	memcpy(s + (cut - s), "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+	return s;
+}
+
+static void print_row(const struct table *t, char **cells, int head)
+{
+	int color = head && out_color(1);
+	if (color)
+		fputs("\033[1m", stdout);
 	for (int i = 0; i < t->ncols; i++) {
-		int pad = t->width[i] - dwidth(cells[i]);
+		int pad;
+		cells[i] = truncate_cell(cells[i], t->maxw[i]);
+		pad = t->width[i] - dwidth(cells[i]);
 		fputs(cells[i], stdout);
 		if (i + 1 < t->ncols)
 			printf("%*s  ", pad > 0 ? pad : 0, "");
 	}
+	if (color)
+		fputs("\033[0m", stdout);
 	fputc('\n', stdout);
+}
+
+/* On a terminal, squeeze the last column, then the widest ones, until a
+ * line fits; the last column gets what is left. Widths come from the
+ * buffered rows. */
+static void fit_to_terminal(struct table *t)
+{
+	int cols = term_cols(), total = 0, last = t->ncols - 1;
+	if (cols <= 0)
+		return;
+	for (int i = 0; i < t->ncols; i++)
+		total += t->width[i] + (i < last ? 2 : 0);
+	/* the last column (free text: names, messages) gives way first */
+	while (total > cols && t->width[last] > MIN_COL) {
+		t->width[last]--;
+		t->maxw[last] = t->width[last];
+		total--;
+	}
+	while (total > cols) {
+		int widest = -1;
+		for (int i = 0; i < t->ncols; i++)
+			if (t->width[i] > MIN_COL && (widest < 0 || t->width[i] > t->width[widest]))
+				widest = i;
+		if (widest < 0)
+			break;
+		t->width[widest]--;
+		t->maxw[widest] = t->width[widest];
+		total--;
+	}
+	if (total - t->width[last] < cols)
+		t->maxw[last] = cols - (total - t->width[last]);
+	if (t->maxw[last] && t->maxw[last] < MIN_COL)
+		t->maxw[last] = MIN_COL;
 }
 
 static void flush_buffer(struct table *t)
 {
-	print_row(t, t->head);
+	fit_to_terminal(t);
+	if (!g_out_muted)
+		print_row(t, t->head, 1);
 	for (int r = 0; r < t->nrows; r++) {
-		print_row(t, t->rows[r]);
+		if (!g_out_muted)
+			print_row(t, t->rows[r], 0);
 		for (int i = 0; i < t->ncols; i++)
 			free(t->rows[r][i]);
 		free(t->rows[r]);
@@ -81,14 +223,21 @@ static void flush_buffer(struct table *t)
 
 void table_row(struct table *t, const char *const *cells)
 {
-	char **row = xcalloc((size_t)t->ncols, sizeof(char *));
+	char **row;
+	if (g_csv) {
+		if (!g_out_muted)
+			csv_row(t->ncols, cells);
+		return;
+	}
+	row = xcalloc((size_t)t->ncols, sizeof(char *));
 	for (int i = 0; i < t->ncols; i++) {
 		row[i] = clean(cells[i]);
 		if (!t->flushed && dwidth(row[i]) > t->width[i])
 			t->width[i] = dwidth(row[i]);
 	}
 	if (t->flushed) {
-		print_row(t, row);
+		if (!g_out_muted)
+			print_row(t, row, 0);
 		for (int i = 0; i < t->ncols; i++)
 			free(row[i]);
 		free(row);
@@ -103,11 +252,17 @@ void table_end(struct table *t)
 {
 	if (!t)
 		return;
+	if (g_csv) {
+		free(t);
+		fflush(stdout);
+		return;
+	}
 	if (!t->flushed)
 		flush_buffer(t);
 	for (int i = 0; i < t->ncols; i++)
 		free(t->head[i]);
 	free(t->head);
+	free(t->maxw);
 	free(t->width);
 	free(t->rows);
 	free(t);

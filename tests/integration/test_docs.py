@@ -1,0 +1,275 @@
+"""The documentation tells the truth: the man page, the README and --help list
+the same commands, options, config keys and exit codes; the options --help
+lists are the ones the commands accept; every command's --json objects carry
+exactly the fields the README documents; --csv and human tables parse."""
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mxtest import BIN, Home, run
+
+ROOT = Path(__file__).resolve().parents[2]
+MAN = ROOT / "man" / "mxdba.8"
+README = ROOT / "README.md"
+
+
+def unroff(s):
+    s = re.sub(r"\\f[BIRP]", "", s)
+    return s.replace("\\-", "-").replace("\\(aq", "'").replace('"', "")
+
+
+def man_sections():
+    """{'SH name': [lines]}, and for COMMANDS/CONFIGURATION {'SS name': [lines]}."""
+    sh, ss, cur_sh, cur_ss = {}, {}, None, None
+    for line in MAN.read_text().splitlines():
+        if line.startswith(".SH "):
+            cur_sh, cur_ss = unroff(line[4:]).strip(), None
+            sh[cur_sh] = []
+        elif line.startswith(".SS ") and cur_sh:
+            cur_ss = (cur_sh, unroff(line[4:]).strip())
+            ss[cur_ss] = []
+        elif cur_ss:
+            ss[cur_ss].append(line)
+        elif cur_sh:
+            sh[cur_sh].append(line)
+    return sh, ss
+
+
+def tp_items(lines):
+    """The first line after each .TP, unroffed."""
+    out = []
+    for i, line in enumerate(lines):
+        if line == ".TP" and i + 1 < len(lines):
+            out.append(unroff(re.sub(r"^\.(B|BI|BR|I|IR)\s+", "", lines[i + 1])).strip())
+    return out
+
+
+def help_commands():
+    out = run(["--help"]).out
+    block = out.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+    return [re.split(r"\s{2,}", line.strip())[0] for line in block.splitlines()]
+
+
+def help_options(cmd):
+    r = run(["help"] + cmd.split())
+    assert r.rc == 0, r
+    if "\nOptions:\n" not in r.out:
+        return set()
+    block = r.out.split("\nOptions:\n", 1)[1].split("\n\n", 1)[0]
+    return {line.split()[0] for line in block.splitlines()}
+
+
+def man_command_name(heading):
+    words = []
+    for w in heading.split():
+        if not re.fullmatch(r"[a-z][a-z-]*", w):
+            break
+        words.append(w)
+    return " ".join(words)
+
+
+def test_man_page_renders_without_warnings():
+    r = subprocess.run(["groff", "-t", "-man", "-Tutf8", "-ww", "-z", str(MAN)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_man_page_and_help_list_the_same_commands_and_options():
+    _, ss = man_sections()
+    man_cmds = {man_command_name(name): lines for (sh, name), lines in ss.items() if sh == "COMMANDS"}
+    cmds = help_commands()
+    assert len(cmds) >= 20
+    assert sorted(man_cmds) == sorted(cmds)
+    for cmd in cmds:
+        man_opts = {item.split()[0] for item in tp_items(man_cmds[cmd])}
+        assert man_opts == help_options(cmd), cmd
+
+
+def test_help_options_are_the_ones_each_command_accepts():
+    for cmd in help_commands():
+        words = cmd.split() + (["user"] if cmd == "evacuate" else [])
+        bogus = run(words + ["--surely-not-an-option"])
+        assert bogus.rc == 2 and "unknown option --surely-not-an-option" in bogus.err, (cmd, bogus)
+        for o in help_options(cmd):
+            r = run(["-c", "/nonexistent/mxdba.ini"] + words + [o, "x"], input="")
+            assert "unknown option" not in r.err, (cmd, o, r)
+
+
+def test_global_options_are_the_same_in_help_man_and_readme():
+    out = run(["--help"]).out
+    block = out.split("Global options (anywhere on the line):\n", 1)[1].split("\n\n", 1)[0]
+    helped = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", " ".join(
+        line.strip().split("  ")[0] for line in block.splitlines() if line.startswith("  -"))))
+    sh, _ = man_sections()
+    manned = set()
+    for item in tp_items(sh["GLOBAL OPTIONS"]):
+        manned |= set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", item.split(" FILE")[0]))
+    readme = README.read_text().split("Global options may stand anywhere", 1)[1].split("\n\n", 2)[1]
+    readmed = set()
+    for row in readme.splitlines()[2:]:
+        readmed |= set(re.findall(r"`(--?[a-z][a-z-]*)", row.split("|")[1]))
+    assert helped == manned == readmed, (helped, manned, readmed)
+    assert {"--csv", "--json", "--dry-run", "--version"} <= helped
+
+
+def test_exit_codes_are_the_same_in_help_man_and_readme():
+    out = run(["--help"]).out
+    helped = {int(n) for n in re.findall(r"(\d+) [a-z]", out.split("Exit codes:", 1)[1])}
+    sh, _ = man_sections()
+    manned = {int(x) for x in tp_items(sh["EXIT STATUS"])}
+    table = README.read_text().split("## Exit codes", 1)[1].split("\n\n", 2)[1]
+    readmed = {int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)}
+    assert helped == manned == readmed == set(range(11))
+
+
+def test_config_keys_are_the_same_in_the_parser_man_and_readme(tmp_path):
+    _, ss = man_sections()
+    manned = {}
+    for (sh, name), lines in ss.items():
+        if sh == "CONFIGURATION":
+            manned[name.strip("[]")] = {i.split()[0] for i in tp_items(lines)}
+    readmed = {}
+    for sec, keys in re.findall(r"^\| (homeserver|database|passwords|server|safety) \| ([^|]+) \|",
+                                README.read_text(), re.M):
+        readmed.setdefault(sec, set()).update(re.findall(r"`([a-z_]+)`", keys))
+    parsed = {}
+    for sec in manned:
+        ini = tmp_path / f"{sec}.ini"
+        ini.write_text(f"[homeserver]\ntype = dendrite\nserver_name = example.org\n[{sec}]\nno_such_key = 1\n")
+        os.chmod(ini, 0o600)
+        r = run(["-c", ini, "check"])
+        assert r.rc == 3, r
+        known = re.search(r"\(known: ([^)]*)\)", r.err).group(1)
+        parsed[sec] = set(known.replace(" ", "").split(","))
+    assert manned == readmed == parsed
+    assert set(manned) == {"homeserver", "database", "passwords", "safety", "server"}
+
+
+# ---- JSON: every command's objects carry exactly the documented fields ----
+
+def documented_fields():
+    table = README.read_text().split("## JSON output", 1)[1].split("\n## ", 1)[0]
+    doc = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        top = re.sub(r"\([^)]*\)", "", cells[2])
+        fields = frozenset(re.findall(r"`([a-z_]+)`", top))
+        for cmd in re.findall(r"`([a-z -]+)`", cells[0]):
+            doc.setdefault(cmd, set()).add(fields)
+    return doc
+
+
+def objects(r):
+    assert r.rc in (0, 9, 10), r
+    return [json.loads(line) for line in r.out.splitlines()]
+
+
+G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
+
+
+@pytest.fixture
+def world(home):
+    home.add_account("alice", account_type=3, password_hash=G)
+    home.add_account("bob", password_hash=G)
+    home.add_device("alice", "DEV1", "tok1")
+    home.add_room("!r1:example.org", name="One")
+    home.add_member("!r1:example.org", "@alice:example.org", "join")
+    home.add_member("!r1:example.org", "@bob:example.org", "join")
+    text = home.config.read_text() + "\n[server]\nadmin_user = @alice:example.org\nurl = http://127.0.0.1:9\n"
+    home.write_config(text)
+    return home
+
+
+def test_every_command_emits_the_documented_json_fields(world, tmp_path):
+    doc = documented_fields()
+    j = lambda *a, **k: objects(world.run("--json", *a, **k))  # noqa: E731
+    seen = {}
+
+    def check(cmd, objs):
+        assert objs, cmd
+        for o in objs:
+            assert frozenset(o) in doc[cmd], (cmd, sorted(o), doc[cmd])
+        seen[cmd] = True
+
+    check("check", j("check"))
+    check("user list", j("user", "list"))
+    check("user show", j("user", "show", "alice"))
+    assert set(j("user", "show", "alice")[0]["devices"][0]) == {
+        "device_id", "display_name", "ip", "user_agent", "last_seen_ts", "created_ts"}
+    check("user create", j("user", "create", "carol", "--password-hash", G))
+    check("user promote", j("user", "promote", "carol", "alice"))
+    check("user demote", j("user", "demote", "carol"))
+    check("user passwd", j("user", "passwd", "carol", "--password-hash", G))
+    check("user verify-password", j("user", "verify-password", "carol", "--password-stdin", input="password\n"))
+    imp = tmp_path / "i.csv"
+    imp.write_text("user,admin\ndave,true\n")
+    check("user import", j("--no-backup", "user", "import", imp))
+    check("hash", j("hash", "--cost", "4", "--password-stdin", input="password-1\n"))
+    check("rooms", j("rooms", "alice", "--membership", "all"))
+    check("members", j("members", "!r1:example.org"))
+    check("evacuate user", j("evacuate", "user", "bob"))
+    check("evacuate room", j("evacuate", "room", "!r1:example.org"))
+    check("notice", j("notice", "bob", "hello"))
+    rows = j("queue", "list")
+    check("queue list", rows)
+    check("queue cancel", j("queue", "cancel", str(rows[0]["id"])))
+    check("queue apply", j("--dry-run", "queue", "apply"))
+    check("audit list", j("audit", "list"))
+    undo = [a for a in j("audit", "list") if a["field"] == "account_type"][-1]["id"]  # the demote: still current
+    check("audit undo", j("audit", "undo", str(undo)))
+    check("migrate", j("migrate"))
+    check("migrate --status", j("migrate", "--status"))
+    b = tmp_path / "b.txt"
+    b.write_text("user promote bob\n")
+    check("batch", j("--no-backup", "batch", b))
+    check("config init", objects(run(["--json", "-c", tmp_path / "new.ini", "config", "init"])))
+    assert sorted(seen) == sorted(doc), set(doc) ^ set(seen)
+
+
+def raw_csv(home, *args):
+    """stdout as bytes decoded without newline translation (CSV ends lines with CRLF)."""
+    p = subprocess.run([BIN, "-c", str(home.config), "--csv", *map(str, args)], capture_output=True, timeout=60)
+    assert p.returncode == 0, p
+    return p.stdout.decode()
+
+
+def test_every_listing_parses_as_csv_with_the_same_rows_as_json(world):
+    assert world.run("notice", "bob", 'a "quoted", text').rc == 0
+    world.run("user", "promote", "bob")
+    listings = [["user", "list"], ["rooms", "alice", "--membership", "all"], ["members", "!r1:example.org"],
+                ["queue", "list"], ["audit", "list"], ["migrate", "--status"]]
+    for cmd in listings:
+        js = objects(world.run("--json", *cmd))
+        raw = raw_csv(world, *cmd)
+        assert raw.endswith("\r\n"), raw
+        rows = list(csv.reader(io.StringIO(raw, newline="")))
+        header, body = rows[0], rows[1:]
+        assert all(re.fullmatch(r"[a-z0-9_]+", h) for h in header), header
+        assert len(body) == len(js) and all(len(row) == len(header) for row in body), (cmd, rows)
+    q = list(csv.DictReader(io.StringIO(raw_csv(world, "queue", "list"), newline="")))
+    assert any(row["room_text"] == '"a "quoted", text"' for row in q), q
+    # a human table parses too: one header line, columns two spaces apart
+    r = world.run("user", "list")
+    lines = r.out.splitlines()
+    assert lines[0].split()[0] == "USER" and len(lines) == 1 + len(objects(world.run("--json", "user", "list")))
+
+
+def test_csv_is_refused_where_it_does_not_apply(world):
+    before = world.snapshot()
+    for args in (["--csv", "user", "show", "alice"], ["--csv", "--json", "user", "list"],
+                 ["--csv", "user", "promote", "bob"], ["user", "list", "--ids", "--json"]):
+        r = world.run(*args)
+        assert r.rc == 2 and "HINT:" in r.err, (args, r)
+    assert world.snapshot() == before
+
+
+def test_user_list_ids_prints_bare_ids(world):
+    r = world.run("user", "list", "--ids")
+    assert r.rc == 0 and r.out.split() == ["@alice:example.org", "@bob:example.org"], r
