@@ -1,0 +1,151 @@
+# bash completion for mxdba(8). Needs nothing but bash (bash-completion's
+# helpers are not required). tests/integration/test_completion.py keeps the
+# lists below equal to `mxdba --help` and `mxdba help COMMAND`.
+#
+# USER arguments complete from the configured database (`mxdba user list
+# --ids`, read-only, at most 2 seconds) once at least one character is typed,
+# or always with MXDBA_COMPLETE_USERS=1; MXDBA_COMPLETE_USERS=0 turns it off.
+
+_mxdba_global_opts="-c --config --dry-run --json --csv --backup --no-backup -y --yes -v --verbose -q --quiet -h --help --version"
+
+_mxdba_opts_for() {
+	case "$1" in
+	"user list") echo "--admins --deactivated --ids" ;;
+	"user create") echo "--admin --display-name --password-stdin --password-file --random-password --password-hash --no-password" ;;
+	"user import") echo "--on-conflict" ;;
+	"user passwd") echo "--password-stdin --password-file --random-password --password-hash --logout-devices --scheme" ;;
+	"user verify-password") echo "--password-stdin --password-file" ;;
+	"hash") echo "--scheme --cost --password-stdin --password-file" ;;
+	"rooms") echo "--membership --include-forgotten" ;;
+	"members") echo "--local --membership --include-forgotten" ;;
+	"evacuate") echo "--include-invites --lock" ;;
+	"queue list") echo "--state" ;;
+	"queue cancel") echo "--all-pending" ;;
+	"queue apply") echo "--url --limit --wait" ;;
+	"audit list") echo "--user --since" ;;
+	"migrate") echo "--status" ;;
+	"batch") echo "--passwords-out" ;;
+	"config init") echo "--from-dendrite" ;;
+	esac
+}
+
+_mxdba_subs_for() {
+	case "$1" in
+	user) echo "list show create import promote demote passwd verify-password" ;;
+	queue) echo "list cancel apply" ;;
+	audit) echo "list undo" ;;
+	config) echo "init" ;;
+	evacuate) echo "user room" ;;
+	help) echo "check user hash rooms members evacuate notice queue audit migrate batch config" ;;
+	esac
+}
+
+_mxdba_commands="check user hash rooms members evacuate notice queue audit migrate batch config help"
+
+# Local user IDs from the database the command line's config points at.
+_mxdba_users() {
+	local cur="$1" cfg="$2"
+	[ "${MXDBA_COMPLETE_USERS:-}" = 0 ] && return
+	[ -z "$cur" ] && [ "${MXDBA_COMPLETE_USERS:-}" != 1 ] && return
+	local cmd=(mxdba -q)
+	[ -n "$cfg" ] && cmd+=(-c "$cfg")
+	if command -v timeout >/dev/null 2>&1; then
+		timeout 2 "${cmd[@]}" user list --ids 2>/dev/null </dev/null
+	else
+		"${cmd[@]}" user list --ids 2>/dev/null </dev/null
+	fi
+}
+
+# The line up to the cursor split on blanks: user IDs hold a colon, which
+# bash's COMP_WORDS would split.
+_mxdba_main() {
+	local line="${COMP_LINE:0:COMP_POINT}" cur prev cword
+	local -a words
+	read -ra words <<<"$line"
+	[[ -z "$line" || "$line" == *[[:space:]] ]] && words+=("")
+	cword=$((${#words[@]} - 1))
+	cur="${words[cword]}"
+	prev="${words[cword - 1]}"
+
+	# find the command words and the config file, skipping global options
+	local i w cfg="" cmd=() nargs=0
+	for ((i = 1; i < cword; i++)); do
+		w="${words[i]}"
+		case "$w" in
+		-c | --config) cfg="${words[i + 1]}"; i=$((i + 1)); continue ;;
+		--config=*) cfg="${w#--config=}"; continue ;;
+		-*) continue ;;
+		esac
+		if [ ${#cmd[@]} -eq 0 ]; then
+			cmd=("$w")
+		elif [ ${#cmd[@]} -eq 1 ] && [ -n "$(_mxdba_subs_for "${cmd[0]}")" ] &&
+			[[ " $(_mxdba_subs_for "${cmd[0]}") " == *" $w "* ]]; then
+			cmd+=("$w")
+		else
+			nargs=$((nargs + 1))
+		fi
+	done
+
+	case "$prev" in
+	-c | --config | --password-file | --passwords-out | --from-dendrite)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--scheme) COMPREPLY=($(compgen -W "bcrypt argon2id" -- "$cur")); return ;;
+	--on-conflict) COMPREPLY=($(compgen -W "fail skip update" -- "$cur")); return ;;
+	--membership) COMPREPLY=($(compgen -W "join invite leave ban knock all" -- "$cur")); return ;;
+	--state) COMPREPLY=($(compgen -W "pending done skipped failed cancelled" -- "$cur")); return ;;
+	--user) COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")); return ;;
+	--display-name | --password-hash | --cost | --url | --limit | --wait | --since) return ;;
+	esac
+
+	if [ ${#cmd[@]} -eq 0 ]; then
+		if [[ "$cur" == -* ]]; then
+			COMPREPLY=($(compgen -W "$_mxdba_global_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$_mxdba_commands" -- "$cur"))
+		fi
+		return
+	fi
+	local subs
+	subs="$(_mxdba_subs_for "${cmd[0]}")"
+	if [ ${#cmd[@]} -eq 1 ] && [ -n "$subs" ] && [ "${cmd[0]}" != evacuate ] && [ "${cmd[0]}" != help ]; then
+		COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+		return
+	fi
+	if [ "${cmd[0]}" = help ] || { [ "${cmd[0]}" = evacuate ] && [ ${#cmd[@]} -eq 1 ]; }; then
+		[ ${#cmd[@]} -eq 1 ] && COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+		[ ${#cmd[@]} -eq 2 ] && [ "${cmd[0]}" = help ] &&
+			COMPREPLY=($(compgen -W "$(_mxdba_subs_for "${cmd[1]}")" -- "$cur"))
+		return
+	fi
+	local key="${cmd[*]}" optkey="${cmd[*]}"
+	[ "${cmd[0]}" = evacuate ] && optkey=evacuate
+	if [[ "$cur" == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_mxdba_opts_for "$optkey") $_mxdba_global_opts" -- "$cur"))
+		return
+	fi
+	case "$key" in
+	"user show" | "user passwd" | "user verify-password" | "rooms" | "notice")
+		[ $nargs -eq 0 ] && COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;
+	"user promote" | "user demote")
+		COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;
+	"evacuate user" )
+		[ $nargs -eq 0 ] && COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;
+	"user import" | "batch")
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	esac
+}
+
+_mxdba() {
+	local line="${COMP_LINE:0:COMP_POINT}" cur pre
+	COMPREPLY=()
+	_mxdba_main
+	cur="${line##*[[:space:]]}"
+	# bash replaces only the part after the last colon (COMP_WORDBREAKS)
+	if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+		pre="${cur%"${cur##*:}"}"
+		COMPREPLY=("${COMPREPLY[@]#"$pre"}")
+	fi
+}
+
+complete -F _mxdba mxdba
