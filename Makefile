@@ -20,14 +20,18 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
+.PHONY: deb test-deb all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
 all: mxdba
 
 help:
 	@echo "make            build ./mxdba"
 	@echo "make demo       build, make a demo SQLite homeserver database, walk through the commands"
 	@echo "make test       everything: unit, integration (SQLite + throwaway PostgreSQL), sanitizers, e2e"
-	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
+	@echo "make install    install binary, man page, bash completion, example config into \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
+	@echo "make uninstall  remove what make install put there"
+	@echo "make deb        build build/mxdba_VERSION_ARCH.deb with dpkg-deb"
+	@echo "make test-deb   install that package on a clean Debian (debootstrap) and run it"
+	@echo "make bench      the benchmark suite (BENCHMARKS.md, bench.png); make fuzz: libFuzzer runs"
 
 deps:
 	@scripts/install-deps
@@ -78,6 +82,7 @@ test: deps
 	$(MAKE) test-integration
 	$(MAKE) test-fuzz-smoke
 	$(MAKE) test-bench-tiny
+	$(MAKE) test-deb
 	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
 	 else $(MAKE) test-e2e; fi
 
@@ -103,12 +108,36 @@ test-bench-tiny: mxdba
 demo: deps mxdba
 	scripts/demo
 
-install: mxdba
-	install -d $(DESTDIR)$(PREFIX)/bin
+# an example config: what `mxdba config init` writes (every key, commented)
+build/mxdba.ini.example: mxdba
+	@mkdir -p build
+	rm -f $@
+	./mxdba -q -c $@ config init >/dev/null
+	chmod 0644 $@
+
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR      ?= $(PREFIX)/share/doc/mxdba
+INSTALLED    = $(PREFIX)/bin/mxdba $(MANDIR)/man8/mxdba.8 $(BASHCOMPDIR)/mxdba $(DOCDIR)/mxdba.ini.example
+
+install: mxdba build/mxdba.ini.example
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 mxdba $(DESTDIR)$(PREFIX)/bin/mxdba
+	install -m 0644 man/mxdba.8 $(DESTDIR)$(MANDIR)/man8/mxdba.8
+	install -m 0644 completion/mxdba.bash $(DESTDIR)$(BASHCOMPDIR)/mxdba
+	install -m 0644 build/mxdba.ini.example $(DESTDIR)$(DOCDIR)/mxdba.ini.example
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/mxdba
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# a Debian package (dpkg-deb), Depends from the libraries really used
+deb: mxdba
+	scripts/mkdeb build
+
+# the package on a clean Debian (debootstrap into build/): install, --version, check
+test-deb: deb
+	scripts/test-deb build/mxdba_$(VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
 	rm -rf build mxdba

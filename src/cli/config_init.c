@@ -60,14 +60,18 @@ int cmd_config_init(struct ctx *c, int argc, char **argv)
 			   "dendrite_config = %s\n"
 			   "; server_name = %s\n"
 			   "; relative SQLite paths (file:x.db) resolve against base_dir; default: the folder of dendrite_config\n"
-			   "; base_dir = /var/lib/dendrite\n\n[database]\n"
+			   "; base_dir = /var/lib/dendrite\n"
+			   "; the server-notices account mxdba never touches (default _server, or dendrite.yaml's)\n"
+			   "; server_notices_local_part = _server\n\n[database]\n"
 			   "; taken from dendrite.yaml; set a key to override it\n", abs, y.server_name);
 	} else {
 		fprintf(f, "; Dendrite's global.server_name\nserver_name = example.org\n"
 			   "; or read it (and the databases) from Dendrite's config:\n"
 			   "; dendrite_config = /etc/dendrite/dendrite.yaml\n"
 			   "; relative SQLite paths (file:x.db) resolve against base_dir; default: this file's folder\n"
-			   "; base_dir = /var/lib/dendrite\n\n[database]\n");
+			   "; base_dir = /var/lib/dendrite\n"
+			   "; the server-notices account mxdba never touches (default _server, or dendrite.yaml's)\n"
+			   "; server_notices_local_part = _server\n\n[database]\n");
 	}
 	fprintf(f, "; used by every component without its own key:\n"
 		   "; default = postgres://dendrite@localhost/dendrite?sslmode=disable\n"
@@ -76,7 +80,12 @@ int cmd_config_init(struct ctx *c, int argc, char **argv)
 		   "; syncapi = file:dendrite_syncapi.db\n\n"
 		   "[passwords]\n; bcrypt cost for new hashes, 4-31 (default 10, or user_api.bcrypt_cost)\n"
 		   "; bcrypt_cost = 10\n\n"
-		   "[server]\n; the homeserver's client API, for queued operations\n; url = http://localhost:8008\n");
+		   "[safety]\n; where SQLite backups go (before batch / user import, or a write with --backup);\n"
+		   "; default: mxdba-backups/ beside the userapi file\n; backup_dir = /var/backups/mxdba\n"
+		   "; how many backups to keep, newest first (1-1000)\n; backup_keep = 5\n\n"
+		   "[server]\n; the homeserver's client API, for queued operations\n; url = http://localhost:8008\n"
+		   "; the admin account queued server notices are sent as (`mxdba notice`)\n"
+		   "; admin_user = @root:example.org\n");
 	if (fclose(f) != 0) {
 		err_set(EX_CONFIG, "cannot write %s: %s", out, strerror(errno));
 		unlink(out);
