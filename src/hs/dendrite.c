@@ -333,7 +333,8 @@ int hs_check_reserved(struct hs *h, const char *localpart, const char *full, con
 		if (regcomp(&re, c->as_regex[i], REG_EXTENDED | REG_NOSUB) != 0) {
 			err_set(EX_REFUSED, "cannot check %s against appservice %s's namespace \"%s\"", full,
 				c->as_owner[i], c->as_regex[i]);
-			return err_detail("the regex is not valid POSIX ERE; mxdba refuses rather than guess");
+			err_detail("the regex is not valid POSIX ERE; mxdba refuses rather than guess");
+			return err_hint("manage this account through the appservice, or fix the regex in its registration file");
 		}
 		match = regexec(&re, full, 0, NULL, 0) == 0;
 		regfree(&re);
@@ -346,7 +347,9 @@ int hs_check_reserved(struct hs *h, const char *localpart, const char *full, con
 	}
 	if (!strcmp(localpart, c->notices_local_part)) {
 		err_set(EX_REFUSED, "refusing to %s %s: it is the server-notices account", action, full);
-		return err_detail("Dendrite creates and manages it (global.server_notices.local_part)");
+		err_detail("Dendrite creates and manages it (global.server_notices.local_part)");
+		return err_hint("it is not a login account; for an admin create one: mxdba user create @root:%s --admin",
+				c->server_name ? c->server_name : "example.org");
 	}
 	return 0;
 }
