@@ -49,3 +49,16 @@ COMMIT;
 
 -- name: tx_rollback
 ROLLBACK;
+
+-- Listings stream through a cursor fetched in blocks (pg.c, db_stream):
+-- constant memory and far fewer allocations than single-row mode.
+-- stream_declare is a prefix: the listing's own statement follows it.
+
+-- name: stream_declare
+DECLARE mxdba_stream NO SCROLL CURSOR FOR
+
+-- name: stream_fetch
+FETCH FORWARD 1000 FROM mxdba_stream;
+
+-- name: stream_close
+CLOSE mxdba_stream;

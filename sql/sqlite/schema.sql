@@ -42,3 +42,15 @@ COMMIT;
 
 -- name: tx_rollback
 ROLLBACK;
+
+-- name: stream_declare
+-- PostgreSQL only (cursor streaming); SQLite steps through any statement
+SELECT 1;
+
+-- name: stream_fetch
+-- PostgreSQL only
+SELECT 1;
+
+-- name: stream_close
+-- PostgreSQL only
+SELECT 1;

@@ -103,7 +103,8 @@ int cmd_audit_list(struct ctx *c, int argc, char **argv)
 	}
 	{
 		db_arg a[2] = { DB_ARG_TEXT(user ? id.full : ""), DB_ARG_INT(since_ms) };
-		if (!(r = db_query(h->user, "audit_list", a, 2)))
+		/* one read transaction: a consistent snapshot, and PostgreSQL streams through a cursor */
+		if (db_begin(h->user, 0) < 0 || !(r = db_stream(h->user, "audit_list", a, 2)))
 			goto out;
 	}
 	if (!g_json)
@@ -139,6 +140,8 @@ int cmd_audit_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	ret = EX_OK;
 out:
+	if (h)
+		db_rollback(h->user);
 	table_end_count(t, ret == EX_OK, n, "audit row(s)");
 	ctx_hs_done(c, h);
 	free(o.pos);

@@ -424,7 +424,8 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	a = DB_ARG_TEXT(states ? states : "");
-	if (!(r = db_query(h->user, "queue_list", &a, 1)))
+	/* one read transaction: a consistent snapshot, and PostgreSQL streams through a cursor */
+	if (db_begin(h->user, 0) < 0 || !(r = db_stream(h->user, "queue_list", &a, 1)))
 		goto out;
 	if (!g_json)
 		t = table_begin(7, head);

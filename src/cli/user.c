@@ -71,7 +71,7 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 	free(o.pos);
 	if (!(h = ctx_hs(c, HS_READ)))
 		return -1;
-	if (db_begin(h->user, 0) < 0 || !(r = db_query(h->user, "accounts_list", args, 2))) {
+	if (db_begin(h->user, 0) < 0 || !(r = db_stream(h->user, "accounts_list", args, 2))) {
 		ctx_hs_done(c, h);
 		return -1;
 	}

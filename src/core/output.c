@@ -149,8 +149,11 @@ static char *truncate_cell(char *s, int w)
 		}
 	if (!cut)
 		return s;
-	s = xrealloc(s, (size_t)(cut - s) + 4);
-	memcpy(s + (cut - s), "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+	{
+		size_t at = (size_t)(cut - s);
+		s = xrealloc(s, at + 4);
+		memcpy(s + at, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+	}
 	return s;
 }
 

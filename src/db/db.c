@@ -159,10 +159,11 @@ int db_rollback(db *d)
 	return IS_PG(d) ? pg_simple(d, sql, TX_END) : lite_simple(d, sql, TX_END);
 }
 
-db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs)
+static db_rows *open_rows(db *d, const char *name, const db_arg *args, int nargs, int stream)
 {
 	const char *sql = stmt_text(d, name);
 	db_rows *r;
+	int rc;
 	if (!sql)
 		return NULL;
 	if (d->open_rows)
@@ -170,13 +171,27 @@ db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs)
 	r = xcalloc(1, sizeof(*r));
 	r->d = d;
 	r->name = name;
-	debugx("%s: query %s", d->label, name);
-	if ((IS_PG(d) ? pg_query(r, sql, args, nargs) : lite_query(r, sql, args, nargs)) < 0) {
+	debugx("%s: %s %s", d->label, stream ? "stream" : "query", name);
+	if (IS_PG(d))
+		rc = stream ? pg_stream(r, sql, args, nargs) : pg_query(r, sql, args, nargs);
+	else
+		rc = lite_query(r, sql, args, nargs);
+	if (rc < 0) {
 		free(r);
 		return NULL;
 	}
 	d->open_rows = r;
 	return r;
+}
+
+db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs)
+{
+	return open_rows(d, name, args, nargs, 0);
+}
+
+db_rows *db_stream(db *d, const char *name, const db_arg *args, int nargs)
+{
+	return open_rows(d, name, args, nargs, 1);
 }
 
 int db_step(db_rows *r)

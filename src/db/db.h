@@ -46,6 +46,10 @@ int db_batch_active(const db *d);
 /* Run NAME; rows are streamed one at a time (constant memory). Only one
  * db_rows may be open per connection. NULL + error on failure. */
 db_rows *db_query(db *d, const char *name, const db_arg *args, int nargs);
+/* db_query for listings of any length: on PostgreSQL inside a transaction
+ * the rows come through a cursor in blocks (constant memory, far fewer
+ * allocations than single-row mode); elsewhere the same as db_query. */
+db_rows *db_stream(db *d, const char *name, const db_arg *args, int nargs);
 /* 1: a row is ready; 0: no more rows; -1: error (recorded). */
 int db_step(db_rows *r);
 int db_ncols(const db_rows *r);

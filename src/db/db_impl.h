@@ -27,7 +27,9 @@ struct db_rows {
 	const char *name;
 	int ncols;
 	int done;
-	void *res;  /* PGresult* of the current row (PG) */
+	void *res;  /* PGresult* of the current row, or of the current block with a cursor (PG) */
+	int cursor; /* PG: rows come from a cursor, fetched in blocks (db_stream) */
+	int row, nrows; /* PG: the current row in res, the rows in res */
 	void *stmt; /* sqlite3_stmt* (SQLite) */
 };
 
@@ -37,6 +39,7 @@ void pg_close(db *d);
 enum tx_op { TX_OTHER, TX_BEGIN, TX_BEGIN_WRITE, TX_END };
 int pg_simple(db *d, const char *sql, enum tx_op op); /* transaction control, embedded migration scripts */
 int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
+int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int pg_step(db_rows *r);
 const char *pg_text(const db_rows *r, int i);
 void pg_rows_free(db_rows *r);

@@ -13,7 +13,7 @@
 #include "db_impl.h"
 #include "sqlreg.h"
 
-#define PQ_FUNCS(X) X(PQexecParams) X(PQsendQueryParams) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
+#define PQ_FUNCS(X) X(PQexecParams) X(PQsendQueryParams) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
 #define PQ_DECL(f) static __typeof__(f) *pq_##f;
 PQ_FUNCS(PQ_DECL)
 #define PQclear pq_PQclear
@@ -29,6 +29,7 @@ PQ_FUNCS(PQ_DECL)
 #define PQgetisnull pq_PQgetisnull
 #define PQgetvalue pq_PQgetvalue
 #define PQnfields pq_PQnfields
+#define PQntuples pq_PQntuples
 #define PQprepare pq_PQprepare
 #define PQresultErrorField pq_PQresultErrorField
 #define PQresultStatus pq_PQresultStatus
@@ -222,6 +223,64 @@ int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	return 0;
 }
 
+/* DECLARE a cursor for SQL (parameters bound as usual) and FETCH it in
+ * blocks from pg_step. Needs a transaction block: outside one, single-row
+ * mode. The cursor's name is fixed: one open db_rows per connection. */
+int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
+{
+	const char *vals[32];
+	char buf[32][24];
+	char *declare;
+	PGresult *res;
+	int ok;
+	if (!r->d->in_tx && !r->d->readonly)
+		return pg_query(r, sql, args, nargs);
+	if (nargs > 32)
+		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
+	pg_params(args, nargs, vals, buf);
+	declare = xasprintf("%s %s", sql_lookup("postgres", "stream_declare"), sql);
+	res = PQexecParams(CONN(r->d), declare, nargs, NULL, vals, NULL, NULL, 0);
+	free(declare);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(r->d, r->name, res);
+	PQclear(res);
+	if (!ok)
+		return -1;
+	r->cursor = 1;
+	r->row = r->nrows = 0;
+	return 0;
+}
+
+static int cursor_step(db_rows *r)
+{
+	PGresult *res;
+	if (r->res && ++r->row < r->nrows)
+		return 1;
+	if (r->res)
+		PQclear(r->res);
+	r->res = NULL;
+	res = PQexec(CONN(r->d), sql_lookup("postgres", "stream_fetch"));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(r->d, r->name, res);
+		PQclear(res);
+		r->done = 1;
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		PQclear(PQexec(CONN(r->d), sql_lookup("postgres", "stream_close")));
+		r->done = 1;
+		r->cursor = 0;
+		return 0;
+	}
+	r->res = res;
+	r->ncols = PQnfields(res);
+	r->nrows = PQntuples(res);
+	r->row = 0;
+	return 1;
+}
+
 static void drain(db *d)
 {
 	PGresult *res;
@@ -232,6 +291,8 @@ static void drain(db *d)
 int pg_step(db_rows *r)
 {
 	PGresult *res;
+	if (r->cursor)
+		return cursor_step(r);
 	if (r->res) {
 		PQclear(r->res);
 		r->res = NULL;
@@ -264,9 +325,9 @@ int pg_step(db_rows *r)
 const char *pg_text(const db_rows *r, int i)
 {
 	PGresult *res = r->res;
-	if (!res || PQgetisnull(res, 0, i))
+	if (!res || PQgetisnull(res, r->row, i))
 		return NULL;
-	return PQgetvalue(res, 0, i);
+	return PQgetvalue(res, r->row, i);
 }
 
 void pg_rows_free(db_rows *r)
@@ -274,7 +335,11 @@ void pg_rows_free(db_rows *r)
 	if (r->res)
 		PQclear(r->res);
 	r->res = NULL;
-	if (!r->done)
+	if (r->cursor) {
+		/* in an aborted transaction this fails harmlessly; the rollback closes it */
+		PQclear(PQexec(CONN(r->d), sql_lookup("postgres", "stream_close")));
+		r->cursor = 0;
+	} else if (!r->done)
 		drain(r->d);
 }
 

@@ -215,7 +215,7 @@ int rooms_of_user(db *rs, const char *user_id, unsigned flags, int include_forgo
 		  int *pseudo)
 {
 	db_arg a[3] = { DB_ARG_TEXT(user_id), DB_ARG_INT(membership_nid_mask(flags)), DB_ARG_INT(include_forgotten) };
-	db_rows *r = db_query(rs, names_joined ? "memberships_of_user_named" : "memberships_of_user", a, 3);
+	db_rows *r = db_stream(rs, names_joined ? "memberships_of_user_named" : "memberships_of_user", a, 3);
 	int rc, ret = 0;
 	if (!r)
 		return -1;
@@ -258,7 +258,7 @@ int members_of_room(db *rs, const char *room_id, unsigned flags, int local_only,
 	int rc, ret = 0;
 	if (room_known(rs, room_id) < 0)
 		return -1;
-	if (!(r = db_query(rs, "members_of_room", a, 4)))
+	if (!(r = db_stream(rs, "members_of_room", a, 4)))
 		return -1;
 	while ((rc = db_step(r)) == 1) {
 		struct room_row row = { room_id, db_text(r, 1), (int)db_int(r, 3, NULL), (int)db_int(r, 2, NULL),
