@@ -54,6 +54,10 @@ ROLLBACK;
 -- constant memory and far fewer allocations than single-row mode.
 -- stream_declare is a prefix: the listing's own statement follows it.
 
+-- name: stream_plan
+-- a listing reads every row: plan for all of them, not the first tenth
+SET LOCAL cursor_tuple_fraction = 1.0;
+
 -- name: stream_declare
 DECLARE mxdba_stream NO SCROLL CURSOR FOR
 

@@ -43,6 +43,10 @@ COMMIT;
 -- name: tx_rollback
 ROLLBACK;
 
+-- name: stream_plan
+-- PostgreSQL only
+SELECT 1;
+
 -- name: stream_declare
 -- PostgreSQL only (cursor streaming); SQLite steps through any statement
 SELECT 1;

@@ -41,12 +41,20 @@ int out_color(int fd)
 	return isatty(fd);
 }
 
+static int stdout_is_tty(void)
+{
+	static int cached = -1;
+	if (cached < 0)
+		cached = isatty(1);
+	return cached;
+}
+
 /* Columns of the terminal on stdout; 0 when stdout is not a terminal. */
 static int term_cols(void)
 {
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
-	if (!isatty(1))
+	if (!stdout_is_tty())
 		return 0;
 	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
@@ -62,7 +70,7 @@ static void csv_cell(const char *s, int last)
 	char *owned = NULL;
 	if (!s)
 		s = "";
-	if (isatty(1))
+	if (stdout_is_tty() && !text_is_clean(s))
 		s = owned = text_sanitize(xstrdup(s));
 	if (strpbrk(s, ",\"\r\n") || (*s && (s[0] == ' ' || s[strlen(s) - 1] == ' '))) {
 		fputc('"', stdout);
@@ -157,6 +165,41 @@ static char *truncate_cell(char *s, int w)
 	return s;
 }
 
+static void put_spaces(int n)
+{
+	static const char sp[] = "                                                                ";
+	while (n > 0) {
+		int k = n < (int)sizeof(sp) - 1 ? n : (int)sizeof(sp) - 1;
+		fwrite_unlocked(sp, 1, (size_t)k, stdout);
+		n -= k;
+	}
+}
+
+/* A row after the buffer was flushed: printed straight from the caller's
+ * cells when they are clean and fit, copied only when they must change. */
+static void print_streamed(const struct table *t, const char *const *cells)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		const char *v = cells[i] ? cells[i] : "-";
+		char *owned = NULL;
+		int w;
+		if (!text_is_clean(v))
+			v = owned = text_sanitize(xstrdup(v));
+		w = dwidth(v);
+		if (t->maxw[i] && w > t->maxw[i]) {
+			if (!owned)
+				v = owned = xstrdup(v);
+			v = owned = truncate_cell(owned, t->maxw[i]);
+			w = dwidth(v);
+		}
+		fputs_unlocked(v, stdout);
+		if (i + 1 < t->ncols)
+			put_spaces((t->width[i] - w > 0 ? t->width[i] - w : 0) + 2);
+		free(owned);
+	}
+	putc_unlocked('\n', stdout);
+}
+
 static void print_row(const struct table *t, char **cells, int head)
 {
 	int color = head && out_color(1);
@@ -232,19 +275,16 @@ void table_row(struct table *t, const char *const *cells)
 			csv_row(t->ncols, cells);
 		return;
 	}
+	if (t->flushed) {
+		if (!g_out_muted)
+			print_streamed(t, cells);
+		return;
+	}
 	row = xcalloc((size_t)t->ncols, sizeof(char *));
 	for (int i = 0; i < t->ncols; i++) {
 		row[i] = clean(cells[i]);
-		if (!t->flushed && dwidth(row[i]) > t->width[i])
+		if (dwidth(row[i]) > t->width[i])
 			t->width[i] = dwidth(row[i]);
-	}
-	if (t->flushed) {
-		if (!g_out_muted)
-			print_row(t, row, 0);
-		for (int i = 0; i < t->ncols; i++)
-			free(row[i]);
-		free(row);
-		return;
 	}
 	t->rows[t->nrows++] = row;
 	if (t->nrows == BUFFERED_ROWS)
@@ -295,8 +335,19 @@ void out_json(json_t *o)
 		json_decref(o);
 		return;
 	}
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-	fputc('\n', stdout);
+	{
+		/* json_dumpf writes token by token (an fwrite each): dump into a buffer, write once */
+		char stack[4096], *buf = stack;
+		size_t n = json_dumpb(o, stack, sizeof(stack), JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (n > sizeof(stack)) {
+			buf = xmalloc(n);
+			n = json_dumpb(o, buf, n, JSON_COMPACT | JSON_ENSURE_ASCII);
+		}
+		fwrite_unlocked(buf, 1, n, stdout);
+		putc_unlocked('\n', stdout);
+		if (buf != stack)
+			free(buf);
+	}
 	json_decref(o);
 	if (g_out_flush_lines)
 		fflush(stdout); /* listings stay block-buffered: a million rows, not a million writes */

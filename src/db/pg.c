@@ -238,6 +238,13 @@ int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
 	pg_params(args, nargs, vals, buf);
+	res = PQexec(CONN(r->d), sql_lookup("postgres", "stream_plan"));
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(r->d, r->name, res);
+	PQclear(res);
+	if (!ok)
+		return -1;
 	declare = xasprintf("%s %s", sql_lookup("postgres", "stream_declare"), sql);
 	res = PQexecParams(CONN(r->d), declare, nargs, NULL, vals, NULL, NULL, 0);
 	free(declare);
