@@ -61,3 +61,16 @@ UPDATE userapi_accounts SET is_deactivated = ($1::int <> 0) WHERE localpart = $2
 
 -- name: profile_set_display_name
 UPDATE userapi_profiles SET display_name = $1 WHERE localpart = $2 AND server_name = $3;
+
+-- name: accounts_get_many
+-- batch: the accounts among a JSON array of localparts, one query for many lines
+SELECT localpart, server_name, created_ts, password_hash, appservice_id,
+       is_deactivated::int, account_type
+  FROM userapi_accounts
+ WHERE server_name = $2 AND localpart IN (SELECT json_array_elements_text($1::json));
+
+-- name: accounts_set_type_many
+-- batch: one account_type change for a JSON array of localparts
+UPDATE userapi_accounts SET account_type = $3
+ WHERE server_name = $2 AND account_type = $4
+   AND localpart IN (SELECT json_array_elements_text($1::json));

@@ -32,6 +32,13 @@ struct command {
 };
 extern const struct command commands[];
 
+struct hs;
+struct account;
+/* May A (full ID FULL) be promoted or demoted (VERB)? 0, or -1 + EX_REFUSED. */
+int type_change_allowed(struct hs *h, const struct account *a, const char *full, const char *verb);
+/* The audit row's OS user. */
+const char *os_user_name(void);
+
 #define MAX_OPTS 16
 struct optspec {
 	const char *name; /* "--admin" */

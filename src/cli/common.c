@@ -276,7 +276,7 @@ int write_end(struct ctx *c, struct hs *h)
 	return c->dry_run ? db_rollback(h->user) : db_commit(h->user);
 }
 
-static const char *os_user_name(void)
+const char *os_user_name(void)
 {
 	struct passwd *pw = getpwuid(getuid());
 	return pw ? pw->pw_name : "?";

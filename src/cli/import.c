@@ -157,7 +157,7 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 		err_set(EX_USAGE, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE)))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE_BULK)))
 		goto out;
 	/* header */
 	for (int i = 0; i < C_COUNT; i++)

@@ -28,6 +28,17 @@ static int refuse_special(struct hs *h, const struct account *a, const char *ful
 	return hs_check_reserved(h, a->localpart, full, action);
 }
 
+int type_change_allowed(struct hs *h, const struct account *a, const char *full, const char *verb)
+{
+	if (refuse_special(h, a, full, verb) < 0)
+		return -1;
+	if (a->type == ACCT_GUEST)
+		return err_set(EX_REFUSED, "refusing to %s %s: it is a guest account (account_type 2)", verb, full);
+	if (a->type != ACCT_USER && a->type != ACCT_ADMIN)
+		return err_set(EX_REFUSED, "refusing to %s %s: unknown account_type %d", verb, full, a->type);
+	return 0;
+}
+
 /* In a batch, passwords come only as --password-hash (or --random-password,
  * which the batch turns into one). */
 static int refuse_interactive_in_batch(struct ctx *c, enum pw_source src)
@@ -396,16 +407,8 @@ static int set_type(struct ctx *c, int argc, char **argv, int to_admin)
 			goto out;
 		}
 		snprintf(t[i].id.full, sizeof(t[i].id.full), "@%s:%s", t[i].a.localpart, t[i].a.server_name);
-		if (refuse_special(h, &t[i].a, t[i].id.full, verb) < 0)
+		if (type_change_allowed(h, &t[i].a, t[i].id.full, verb) < 0)
 			goto out;
-		if (t[i].a.type == ACCT_GUEST) {
-			err_set(EX_REFUSED, "refusing to %s %s: it is a guest account (account_type 2)", verb, t[i].id.full);
-			goto out;
-		}
-		if (t[i].a.type != ACCT_USER && t[i].a.type != ACCT_ADMIN) {
-			err_set(EX_REFUSED, "refusing to %s %s: unknown account_type %d", verb, t[i].id.full, t[i].a.type);
-			goto out;
-		}
 		t[i].change = t[i].a.type == from;
 		for (int j = 0; j < i; j++)
 			if (!strcmp(t[j].id.full, t[i].id.full))

@@ -125,11 +125,15 @@ struct hs *hs_open(struct config *cfg, int write)
 		return NULL;
 	if ((write ? hs_check_writable(h) : hs_check_readable(h)) < 0)
 		goto fail;
-	if (write == HS_WRITE) {
+	if (write == HS_WRITE_BULK || (write == HS_WRITE && db_kind(h->user) == DB_POSTGRES)) {
 		char who[256];
-		if (hs_probe_running(h->user, who, sizeof(who)) == 1)
-			warnx_("the homeserver seems to be running (%s); account changes take effect at once, "
-			       "but stopping it first is safer", who);
+		if (hs_probe_running(h->user, who, sizeof(who)) == 1) {
+			if (write == HS_WRITE_BULK && db_kind(h->user) == DB_SQLITE)
+				warnx_("the homeserver seems to be running (%s); it waits while this holds the write lock, "
+				       "so stop it first for a long batch or import", who);
+			else
+				warnx_("the homeserver seems to be running (%s); account changes take effect at once", who);
+		}
 	}
 	return h;
 fail:

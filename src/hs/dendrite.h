@@ -38,10 +38,13 @@ struct account {
 };
 
 /* Open the userapi database and detect its schema. WRITE (HS_WRITE): the
- * command will change it, so an unknown schema is refused and a running
- * server is noted; HS_WRITE_ONLINE: the same, for work that needs the server
- * up (queue apply), so no note. */
-enum { HS_READ = 0, HS_WRITE = 1, HS_WRITE_ONLINE = 2 };
+ * command will change it, so an unknown schema is refused; a running server
+ * is noted on PostgreSQL (on SQLite a short write next to a running Dendrite
+ * is safe, see sqlite.c, and the /proc scan would be most of a promote's
+ * cost). HS_WRITE_BULK: the same, and on SQLite too a running server is
+ * noted (a long batch holds the lock Dendrite waits for). HS_WRITE_ONLINE:
+ * for work that needs the server up (queue apply), so no note. */
+enum { HS_READ = 0, HS_WRITE = 1, HS_WRITE_ONLINE = 2, HS_WRITE_BULK = 3 };
 struct hs *hs_open(struct config *cfg, int write);
 /* Open and detect only, without the schema checks (for `check`). */
 struct hs *hs_connect(struct config *cfg, int write);

@@ -197,3 +197,57 @@ def test_progress_bar_only_on_a_terminal(home, tmp_path):
     os.close(master)
     assert p.returncode == 0
     assert b"batch [" in out and b"300/300" in out and b"/s" in out, out[-300:]
+
+
+def bulk_accounts(home, n):
+    """N ordinary accounts in one statement (the per-row helper is too slow for thousands)."""
+    if home.backend == "sqlite":
+        home.sql(f"WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
+                 "INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id, "
+                 "is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1700000000000, '', NULL, 0, 1 FROM g")
+    else:
+        home.sql("INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id, "
+                 "is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1700000000000, '', NULL, false, 1 "
+                 f"FROM generate_series(1, {n}) x")
+
+
+def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
+    """Runs of plain promote lines are checked and written many at a time: the
+    result, the audit rows and the errors are those of running each line."""
+    bulk_accounts(home, 2600)
+    home.add_account("boss", account_type=3)
+    home.add_account("bridge", account_type=4, appservice="irc")
+    lines = [f"user promote u{i}" for i in range(1, 2501)]
+    lines[10] = "user promote @U11:example.org"          # Dendrite's lookup: lowercase first
+    lines[20] = "user promote u21 u21 boss"                # named twice, and an admin already
+    lines[1500] = "user passwd u1501 --password-hash " + G  # a line of another kind splits the run
+    f = tmp_path / "many.txt"
+    f.write_text("\n".join(lines) + "\n")
+    before = home.snapshot()
+    # an unknown user on line 2400: named, nothing changed
+    bad = tmp_path / "bad.txt"
+    bad.write_text("\n".join(lines[:2399] + ["user promote nobody"] + lines[2400:]) + "\n")
+    r = home.run("--no-backup", "batch", bad)
+    assert r.rc == 4 and f"{bad}:2400: user @nobody:example.org not found" in r.err, r
+    assert home.snapshot() == before
+    # an appservice account: the same refusal as `user promote`, with the line
+    bad.write_text("\n".join(lines[:99] + ["user promote bridge"] + lines[100:]) + "\n")
+    r = home.run("--no-backup", "batch", bad)
+    assert r.rc == 6 and f"{bad}:100: refusing to promote @bridge:example.org: it is an appservice account" in r.err, r
+    assert home.snapshot() == before
+    r = home.run("--no-backup", "--json", "batch", f)
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    assert doc["commands"] == {"user promote": 2499, "user passwd": 1}, doc
+    types = dict(home.sql("SELECT localpart, account_type FROM userapi_accounts WHERE localpart LIKE 'u%'"))
+    assert all(str(types[f"u{i}"]) == "3" for i in range(1, 2501) if i != 1501)
+    assert str(types["u1501"]) == "1" and str(types["u2501"]) == "1"
+    audit = home.sql("SELECT target, command, old_value, new_value FROM mxdba_audit "
+                     "WHERE field = 'account_type' ORDER BY id")
+    assert len(audit) == 2499 and all(a[2:] == ("1", "3") for a in audit)
+    assert audit[0] == ("@u1:example.org", f"batch {f}:1: user promote u1", "1", "3")
+    assert ("@u11:example.org", f"batch {f}:11: user promote @U11:example.org", "1", "3") in audit
+    assert [a[0] for a in audit].count("@u21:example.org") == 1
+    # the second run changes nothing and writes no audit row
+    r = home.run("--no-backup", "batch", f)
+    assert r.rc == 0 and len(home.sql("SELECT id FROM mxdba_audit WHERE field = 'account_type'")) == 2499

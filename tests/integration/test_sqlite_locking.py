@@ -68,3 +68,29 @@ def test_a_reader_that_never_lets_go_gives_a_clear_error_and_no_change():
     assert "write lock" in r.err and "HINT:" in r.err and "homeserver" in r.err, r.err
     assert 4.5 <= elapsed < 15, elapsed
     assert home.snapshot() == before
+
+
+def test_running_server_note_only_where_it_matters(tmp_path):
+    """A short write next to a running server is safe (above), so a single
+    promote says nothing; a batch, which holds the lock longer, says that the
+    server waits and to stop it for a long one."""
+    home = Home("sqlite")
+    home.add_account("alice")
+    home.add_account("bob")
+    import subprocess
+    import sys
+    # "the homeserver": another process with the file open
+    server = subprocess.Popen([sys.executable, "-c", f"import sqlite3, time; c = sqlite3.connect({str(home.path)!r}); "
+                                   "c.execute('SELECT 1').fetchall(); print('up', flush=True); time.sleep(60)"],
+                                  stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "up"
+        r = home.run("user", "promote", "alice")
+        assert r.rc == 0 and "running" not in r.err, r
+        b = tmp_path / "b.txt"
+        b.write_text("user promote bob\n")
+        r = home.run("--no-backup", "batch", b)
+        assert r.rc == 0 and "seems to be running" in r.err and "stop it first for a long batch" in r.err, r
+    finally:
+        server.kill()
+        server.wait()
