@@ -74,3 +74,24 @@ SELECT localpart, server_name, created_ts, password_hash, appservice_id,
 UPDATE userapi_accounts SET account_type = $3
  WHERE server_name = $2 AND account_type = $4
    AND localpart IN (SELECT json_array_elements_text($1::json));
+
+-- name: accounts_taken_many
+-- batch: which localparts of a JSON array are taken (an account under any
+-- server_name, or a profile under this one)
+SELECT localpart FROM userapi_accounts
+ WHERE localpart IN (SELECT json_array_elements_text($1::json))
+UNION
+SELECT localpart FROM userapi_profiles
+ WHERE server_name = $2 AND localpart IN (SELECT json_array_elements_text($1::json));
+
+-- name: accounts_insert_many
+-- batch: accounts from a JSON array of [localpart, password_hash, account_type]
+INSERT INTO userapi_accounts
+       (localpart, server_name, created_ts, password_hash, appservice_id, is_deactivated, account_type)
+SELECT x.v ->> 0, $2, $3, x.v ->> 1, NULL, FALSE, (x.v ->> 2)::int
+  FROM json_array_elements($1::json) AS x(v);
+
+-- name: profiles_insert_many
+-- batch: profiles from a JSON array of [localpart, display_name]
+INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)
+SELECT x.v ->> 0, $2, x.v ->> 1, '' FROM json_array_elements($1::json) AS x(v);

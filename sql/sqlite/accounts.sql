@@ -74,3 +74,24 @@ SELECT localpart, server_name, created_ts, password_hash, appservice_id,
 UPDATE userapi_accounts SET account_type = ?3
  WHERE server_name = ?2 AND account_type = ?4
    AND localpart IN (SELECT value FROM json_each(?1));
+
+-- name: accounts_taken_many
+-- batch: which localparts of a JSON array are taken (an account under any
+-- server_name, or a profile under this one)
+SELECT localpart FROM userapi_accounts
+ WHERE localpart IN (SELECT value FROM json_each(?1))
+UNION
+SELECT localpart FROM userapi_profiles
+ WHERE server_name = ?2 AND localpart IN (SELECT value FROM json_each(?1));
+
+-- name: accounts_insert_many
+-- batch: accounts from a JSON array of [localpart, password_hash, account_type]
+INSERT INTO userapi_accounts
+       (localpart, server_name, created_ts, password_hash, appservice_id, is_deactivated, account_type)
+SELECT json_extract(value, '$[0]'), ?2, ?3, json_extract(value, '$[1]'), NULL, 0, json_extract(value, '$[2]')
+  FROM json_each(?1) ORDER BY key;
+
+-- name: profiles_insert_many
+-- batch: profiles from a JSON array of [localpart, display_name]
+INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)
+SELECT json_extract(value, '$[0]'), ?2, json_extract(value, '$[1]'), '' FROM json_each(?1) ORDER BY key;

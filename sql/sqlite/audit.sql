@@ -14,7 +14,8 @@ SELECT id, ts, os_user, command, target, field, old_value, new_value
 SELECT id, ts, os_user, command, target, field, old_value, new_value FROM mxdba_audit WHERE id = ?1;
 
 -- name: audit_insert_many
--- batch: one row per element of a JSON array of [target, command]
+-- batch: one row per element of a JSON array of [target, command, old, new]
 INSERT INTO mxdba_audit (ts, os_user, command, target, field, old_value, new_value)
-SELECT ?1, ?2, json_extract(value, '$[1]'), json_extract(value, '$[0]'), ?4, ?5, ?6
+SELECT ?1, ?2, json_extract(value, '$[1]'), json_extract(value, '$[0]'), ?4,
+       json_extract(value, '$[2]'), json_extract(value, '$[3]')
   FROM json_each(?3) ORDER BY key;

@@ -29,6 +29,7 @@ struct bline {
 	const struct command *cmd;
 	int used;   /* words taken by the command name */
 	int random; /* index of the hash slot, or -1 */
+	int no_bulk; /* run through the command itself, not many at a time */
 };
 
 struct secret_slot {
@@ -255,7 +256,7 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 				free(words);
 			}
 			json_array_append_new(changed, json_string(a->localpart));
-			json_array_append_new(audit, json_pack("[s, s]", full, cmd));
+			json_array_append_new(audit, json_pack("[s, s, i, i]", full, cmd, ACCT_USER, ACCT_ADMIN));
 			nchg++;
 		}
 		free(cmd);
@@ -266,7 +267,6 @@ line_failed:
 	}
 	at = -1;
 	if (nchg) {
-		char oldv[8], newv[8];
 		long long n;
 		/* as each command does: inside the batch this applies mxdba's own tables once */
 		if (write_begin(c, h) < 0)
@@ -292,12 +292,10 @@ line_failed:
 			err_hint("run the batch again");
 			goto out;
 		}
-		snprintf(oldv, sizeof(oldv), "%d", ACCT_USER);
-		snprintf(newv, sizeof(newv), "%d", ACCT_ADMIN);
 		{
-			db_arg a[6] = { DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()), DB_ARG_TEXT(aud_s),
-					DB_ARG_TEXT("account_type"), DB_ARG_TEXT(oldv), DB_ARG_TEXT(newv) };
-			if (db_exec(h->user, "audit_insert_many", a, 6, &n) < 0)
+			db_arg a[4] = { DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()), DB_ARG_TEXT(aud_s),
+					DB_ARG_TEXT("account_type") };
+			if (db_exec(h->user, "audit_insert_many", a, 4, &n) < 0)
 				goto out;
 		}
 		if (n != nchg) {
@@ -326,6 +324,157 @@ out:
 	json_decref(seen);
 	json_decref(index);
 	json_decref(changed);
+	json_decref(audit);
+	return ret;
+}
+
+/* ---- plain `user create` lines, many at a time ----
+ * A create line is taken here only when every check that needs no database
+ * passes and its localpart is free; the first line that is not so ends the
+ * run and goes through `user create` itself, which gives its exact error
+ * (the batch is then rolled back) or runs it. So the fast path never has to
+ * reproduce an error message, only to be conservative. */
+
+struct create_line {
+	struct mxid id;
+	int admin;
+	const char *display, *hash; /* hash "" with --no-password */
+};
+
+/* The words of a create line, if it has only --admin, --display-name N,
+ * --password-hash H or --no-password, and passes the checks `user create`
+ * makes before it looks at the database. */
+static int parse_create(struct ctx *c, struct hs *h, const struct bline *b, struct create_line *cl)
+{
+	const char *user = NULL;
+	int nopw = 0;
+	memset(cl, 0, sizeof(*cl));
+	if (b->argc < 3 || strcmp(b->argv[0], "user") || strcmp(b->argv[1], "create"))
+		return 0;
+	for (int i = 2; i < b->argc; i++) {
+		const char *a = b->argv[i];
+		if (!strcmp(a, "--admin"))
+			cl->admin = 1;
+		else if (!strcmp(a, "--no-password"))
+			nopw = 1;
+		else if ((!strcmp(a, "--display-name") || !strcmp(a, "--password-hash")) && i + 1 < b->argc) {
+			const char **dst = a[2] == 'd' ? &cl->display : &cl->hash;
+			if (*dst)
+				return 0;
+			*dst = b->argv[++i];
+		} else if (a[0] != '-' && !user)
+			user = a;
+		else
+			return 0;
+	}
+	if (!user || nopw == (cl->hash != NULL))
+		return 0; /* no user, or not exactly one of --password-hash / --no-password */
+	if (cl->hash && !hash_is_bcrypt(cl->hash))
+		return 0;
+	if (cl->display && (!text_is_clean(cl->display) || strlen(cl->display) > 256))
+		return 0;
+	if (mxid_parse(user, c->cfg->server_name, &cl->id) < 0 || mxid_check_new(&cl->id) < 0 ||
+	    hs_check_reserved(h, cl->id.localpart, cl->id.full, "create") < 0) {
+		err_clear();
+		return 0;
+	}
+	if (!cl->hash)
+		cl->hash = "";
+	return 1;
+}
+
+/* Lines from FROM on: how many were created here (0: let `user create` run
+ * line FROM). -1 + error on a database failure. */
+static int bulk_create(struct ctx *c, struct hs *h, struct bline *lines, int from, int nlines, const char *path)
+{
+	struct create_line *cl = xcalloc(BULK_LINES, sizeof(*cl));
+	json_t *keys = json_array(), *taken = json_object(), *accs = json_array(), *profs = json_array();
+	json_t *audit = json_array();
+	char *keys_s = NULL, *accs_s = NULL, *profs_s = NULL, *aud_s = NULL;
+	int n = 0, ret = -1, rc, began = 0;
+	db_rows *r;
+
+	while (from + n < nlines && n < BULK_LINES && parse_create(c, h, &lines[from + n], &cl[n]))
+		json_array_append_new(keys, json_string(cl[n++].id.localpart));
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	keys_s = json_dumps(keys, JSON_COMPACT);
+	{
+		db_arg a[2] = { DB_ARG_TEXT(keys_s), DB_ARG_TEXT(c->cfg->server_name) };
+		if (!(r = db_query(h->user, "accounts_taken_many", a, 2)))
+			goto out;
+	}
+	while ((rc = db_step(r)) == 1)
+		json_object_set_new(taken, db_text(r, 0), json_true());
+	db_rows_free(r);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		char *words, *cmd;
+		const char *lp = cl[i].id.localpart;
+		if (json_object_get(taken, lp)) {
+			n = i; /* `user create` says why */
+			break;
+		}
+		json_object_set_new(taken, lp, json_true()); /* named again further down: that line fails */
+		json_array_append_new(accs, json_pack("[s, s, i]", lp, cl[i].hash, cl[i].admin ? ACCT_ADMIN : ACCT_USER));
+		json_array_append_new(profs, json_pack("[s, s]", lp, cl[i].display ? cl[i].display : lp));
+		words = cmdline_join(lines[from + i].argc, lines[from + i].argv);
+		cmd = xasprintf("batch %s:%d: %s", path, lines[from + i].lineno, words);
+		json_array_append_new(audit, json_pack("[s, s, n, s]", cl[i].id.full, cmd,
+						       cl[i].admin ? "created (admin)" : "created (user)"));
+		free(words);
+		free(cmd);
+	}
+	if (n == 0) {
+		ret = 0;
+		goto out;
+	}
+	accs_s = json_dumps(accs, JSON_COMPACT);
+	profs_s = json_dumps(profs, JSON_COMPACT);
+	aud_s = json_dumps(audit, JSON_COMPACT);
+	if (!accs_s || !profs_s || !aud_s || (int)json_array_size(accs) != n || (int)json_array_size(audit) != n) {
+		err_set(EX_FAIL, "internal: cannot encode the accounts of lines %d-%d", lines[from].lineno,
+			lines[from + n - 1].lineno);
+		goto out;
+	}
+	if (write_begin(c, h) < 0)
+		goto out;
+	began = 1;
+	{
+		long long k;
+		db_arg a[3] = { DB_ARG_TEXT(accs_s), DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(now_ms()) };
+		db_arg p[2] = { DB_ARG_TEXT(profs_s), DB_ARG_TEXT(c->cfg->server_name) };
+		db_arg au[4] = { DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()), DB_ARG_TEXT(aud_s),
+				 DB_ARG_TEXT("account") };
+		const char *what = "inserting the accounts";
+		if (db_exec(h->user, "accounts_insert_many", a, 3, &k) < 0 || k != n ||
+		    (what = "inserting the profiles", db_exec(h->user, "profiles_insert_many", p, 2, &k) < 0) || k != n ||
+		    (what = "writing the audit rows", db_exec(h->user, "audit_insert_many", au, 4, &k) < 0) || k != n) {
+			if (!err_pending())
+				err_set(EX_DB, "%s of lines %d-%d changed %lld rows, expected %d", what, lines[from].lineno,
+					lines[from + n - 1].lineno, k, n);
+			goto out;
+		}
+	}
+	began = 0;
+	if (write_end(c, h) < 0)
+		goto out;
+	ret = n;
+out:
+	if (began)
+		db_rollback(h->user);
+	free(cl);
+	free(keys_s);
+	free(accs_s);
+	free(profs_s);
+	free(aud_s);
+	json_decref(keys);
+	json_decref(taken);
+	json_decref(accs);
+	json_decref(profs);
 	json_decref(audit);
 	return ret;
 }
@@ -485,6 +634,21 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 			progress_tick(prog, j);
 			i = j - 1;
 			continue;
+		}
+		if (!b->no_bulk && !strcmp(b->argv[0], "user") && b->argc > 1 && !strcmp(b->argv[1], "create")) {
+			int done = bulk_create(c, h, lines, i, nlines, path);
+			if (done < 0) {
+				err_detail_more("nothing was changed: the whole batch was rolled back");
+				goto out;
+			}
+			if (done > 0) {
+				json_object_set_new(counts, "user create",
+						    json_integer(json_integer_value(json_object_get(counts, "user create")) + done));
+				progress_tick(prog, i + done);
+				i += done - 1;
+				continue;
+			}
+			b->no_bulk = 1; /* this line goes through `user create` itself */
 		}
 		words = cmdline_join(b->argc, b->argv);
 		char *saved = c->cmdline;

@@ -1,7 +1,6 @@
 /* Pending-error store and stderr messages. The only place that formats
  * error text for the user. */
 #include "err.h"
-#include "output.h"
 #include "util.h"
 
 #include <stdarg.h>

@@ -31,16 +31,6 @@ struct table {
 	int flushed;
 };
 
-int out_color(int fd)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-	if (nc && *nc)
-		return 0;
-	if (term && !strcmp(term, "dumb"))
-		return 0;
-	return isatty(fd);
-}
-
 static int stdout_is_tty(void)
 {
 	static int cached = -1;

@@ -8,8 +8,7 @@
 extern int g_json;
 /* --csv: listings as RFC 4180 CSV (header line, CRLF line ends), streamed. */
 extern int g_csv;
-/* Colour on FD: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
-int out_color(int fd);
+
 /* Set while `mxdba batch` runs its lines: the commands' own output is dropped. */
 extern int g_out_muted;
 /* Flush stdout after every JSON line (queue apply: a watcher sees each result at once). */

@@ -21,4 +21,6 @@ char *text_sanitize(char *s);
 int parse_int(const char *s, long lo, long hi, long *out);
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* Colour on FD: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
+int out_color(int fd);
 #endif

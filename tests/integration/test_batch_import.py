@@ -251,3 +251,49 @@ def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
     # the second run changes nothing and writes no audit row
     r = home.run("--no-backup", "batch", f)
     assert r.rc == 0 and len(home.sql("SELECT id FROM mxdba_audit WHERE field = 'account_type'")) == 2499
+
+
+def test_many_create_lines_match_one_by_one_semantics(home, tmp_path):
+    """Runs of plain create lines are written many at a time; any line the
+    fast path is not sure of goes through `user create` itself, so errors are
+    the command's own, named by line, and nothing is changed."""
+    home.add_account("taken")
+    home.sql("INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url) "
+             "VALUES ('ghost', 'example.org', 'ghost', '')")  # a profile without an account
+    lines = [f"user create c{i} --password-hash {G}" for i in range(1, 2201)]
+    lines[5] = "user create c6 --no-password --admin --display-name 'Six Six'"
+    lines[1200] = "user promote taken"
+    f = tmp_path / "many.txt"
+    f.write_text("\n".join(lines) + "\n")
+    before = home.snapshot()
+    for bad_line, msg, code in (("user create taken --no-password", "user @taken:example.org already exists", 5),
+                                ("user create ghost --no-password", "a profile for @ghost:example.org exists", 5),
+                                ("user create c7 --no-password", "user @c7:example.org already exists", 5),
+                                ("user create Upper --no-password", "", 2),
+                                ("user create _svc --no-password", "", 2)):
+        bad = tmp_path / "bad.txt"
+        bad.write_text("\n".join(lines[:1999] + [bad_line] + lines[1999:]) + "\n")
+        r = home.run("--no-backup", "batch", bad)
+        assert r.rc == code and f"{bad}:2000: " in r.err and msg in r.err, (bad_line, r)
+        assert home.snapshot() == before, bad_line
+    r = home.run("--no-backup", "--json", "batch", f)
+    assert r.rc == 0, r
+    assert json.loads(r.out)["commands"] == {"user create": 2199, "user promote": 1}
+    rows = {a[0]: a for a in home.sql("SELECT localpart, password_hash, account_type, is_deactivated, appservice_id "
+                                      "FROM userapi_accounts WHERE localpart LIKE 'c%'")}
+    assert len(rows) == 2199 and "c1201" not in rows
+    assert rows["c1"][1] == G and str(rows["c1"][2]) == "1" and str(rows["c1"][3]) in ("0", "False", "f")
+    assert rows["c1"][4] is None or rows["c1"][4] == ""
+    assert rows["c6"][1] == "" and str(rows["c6"][2]) == "3"
+    prof = dict(home.sql("SELECT localpart, display_name FROM userapi_profiles WHERE localpart LIKE 'c%'"))
+    assert prof["c1"] == "c1" and prof["c6"] == "Six Six" and len(prof) == 2199
+    audit = home.sql("SELECT target, command, old_value, new_value FROM mxdba_audit WHERE field = 'account' ORDER BY id")
+    assert len(audit) == 2199
+    assert audit[0][:2] == ("@c1:example.org", f"batch {f}:1: user create c1 --password-hash ****")
+    assert audit[0][2] in (None, "") and audit[0][3] == "created (user)"
+    six = [a for a in audit if a[0] == "@c6:example.org"]
+    assert len(six) == 1 and six[0][1].startswith(f"batch {f}:6: user create c6 --no-password --admin --display-name")
+    assert six[0][3] == "created (admin)"
+    # the same lines again: every one exists now, the first is named
+    r = home.run("--no-backup", "batch", f)
+    assert r.rc == 5 and f"{f}:1: user @c1:example.org already exists" in r.err, r
