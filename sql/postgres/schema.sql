@@ -62,7 +62,7 @@ SET LOCAL cursor_tuple_fraction = 1.0;
 DECLARE mxdba_stream NO SCROLL CURSOR FOR
 
 -- name: stream_fetch
-FETCH FORWARD 1000 FROM mxdba_stream;
+FETCH FORWARD 10000 FROM mxdba_stream;
 
 -- name: stream_close
 CLOSE mxdba_stream;

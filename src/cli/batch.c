@@ -61,6 +61,8 @@ static const struct command *lookup(int argc, char **argv, int *used)
 
 static int is_global_option(const char *a)
 {
+	if (a[0] != '-')
+		return 0;
 	static const char *const g[] = { "-c", "--config", "--dry-run", "--json", "--yes", "-y", "-v", "--verbose",
 					  "-q", "--quiet", "-h", "--help", "--version", "--backup", "--no-backup" };
 	for (size_t i = 0; i < ARRAY_LEN(g); i++)
@@ -187,20 +189,25 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 	json_t *changed = json_array(), *audit = json_array();
 	struct account *acc = NULL;
 	char *keys_s = NULL, *chg_s = NULL, *aud_s = NULL;
-	int nacc = 0, nchg = 0, ret = -1, rc, at = from, began = 0;
+	int nacc = 0, nchg = 0, ret = -1, rc, at = from, began = 0, nids = 0, k = 0;
+	struct mxid *ids;
 	db_rows *r;
 
+	for (int i = from; i < to; i++)
+		nids += lines[i].argc - 2;
+	ids = xcalloc((size_t)nids, sizeof(*ids));
 	for (at = from; at < to; at++)
-		for (int w = 2; w < lines[at].argc; w++) {
-			struct mxid id;
+		for (int w = 2; w < lines[at].argc; w++, k++) {
 			char lower[MXID_MAX + 1];
-			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &id) < 0)
+			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &ids[k]) < 0)
 				goto out;
-			lowercase(lower, sizeof(lower), id.localpart);
-			if (add_key(keys, seen, lower) < 0 || add_key(keys, seen, id.localpart) < 0)
+			lowercase(lower, sizeof(lower), ids[k].localpart);
+			if (add_key(keys, seen, lower) < 0 ||
+			    (strcmp(lower, ids[k].localpart) && add_key(keys, seen, ids[k].localpart) < 0))
 				goto out;
 		}
 	at = -1;
+	k = 0;
 	keys_s = json_dumps(keys, JSON_COMPACT);
 	{
 		db_arg a[2] = { DB_ARG_TEXT(keys_s), DB_ARG_TEXT(c->cfg->server_name) };
@@ -229,17 +236,15 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 	for (at = from; at < to; at++) {
 		char *cmd = NULL;
 		for (int w = 2; w < lines[at].argc; w++) {
-			struct mxid id;
+			const struct mxid *id = &ids[k++];
 			char lower[MXID_MAX + 1], full[2 * MXID_MAX + 4];
 			json_t *ix;
 			struct account *a;
-			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &id) < 0)
-				goto line_failed;
-			lowercase(lower, sizeof(lower), id.localpart);
-			if (!(ix = json_object_get(index, lower)) && strcmp(lower, id.localpart))
-				ix = json_object_get(index, id.localpart);
+			lowercase(lower, sizeof(lower), id->localpart);
+			if (!(ix = json_object_get(index, lower)) && strcmp(lower, id->localpart))
+				ix = json_object_get(index, id->localpart);
 			if (!ix) {
-				hs_err_not_found(h, &id);
+				hs_err_not_found(h, id);
 				err_detail("nothing was changed (all users of one command are changed together or not at all)");
 				goto line_failed;
 			}
@@ -317,6 +322,7 @@ out:
 		for (int i = 0; i < nacc; i++)
 			account_clear(&acc[i]);
 	free(acc);
+	free(ids);
 	free(keys_s);
 	free(chg_s);
 	free(aud_s);

@@ -109,7 +109,12 @@ int text_is_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		int n = utf8_len(p);
+		int n;
+		if (*p >= 0x20 && *p < 0x7f) { /* printable ASCII: the common case, no decoding */
+			p++;
+			continue;
+		}
+		n = utf8_len(p);
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
 			return 0;
 		p += n;
