@@ -9,8 +9,16 @@ PRAGMA query_only = 1;
 -- name: table_exists
 SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1;
 
--- name: column_exists
-SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2;
+-- name: schema_facts
+-- the tables and columns schema detection looks at, in one statement:
+-- db_migrations, userapi_accounts, account_accounts, goose_db_version,
+-- userapi_accounts.server_name, userapi_accounts.account_type (1 or 0 each)
+SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'db_migrations'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'userapi_accounts'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'account_accounts'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'),
+       (SELECT count(*) FROM pragma_table_info('userapi_accounts') WHERE name = 'server_name'),
+       (SELECT count(*) FROM pragma_table_info('userapi_accounts') WHERE name = 'account_type');
 
 -- name: migration_exists
 SELECT 1 FROM db_migrations WHERE version = ?1;

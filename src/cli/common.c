@@ -260,6 +260,7 @@ int maybe_backup(struct ctx *c, struct hs *h, int bulk)
 int write_begin(struct ctx *c, struct hs *h)
 {
 	int applied;
+	(void)os_user_name(); /* the passwd lookup before the lock, not while holding it */
 	if (maybe_backup(c, h, 0) < 0)
 		return -1;
 	if (db_begin(h->user, 1) < 0)
@@ -278,8 +279,12 @@ int write_end(struct ctx *c, struct hs *h)
 
 const char *os_user_name(void)
 {
-	struct passwd *pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "?";
+	static char name[64];
+	if (!name[0]) {
+		struct passwd *pw = getpwuid(getuid());
+		snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "?");
+	}
+	return name;
 }
 
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,

@@ -25,30 +25,25 @@ static int exists(db *d, const char *name, const db_arg *args, int n)
 static int detect(struct hs *h)
 {
 	struct schema *s = &h->s;
-	db_arg a[2];
-#define TABLE(field, t)                                                                   \
-	do {                                                                              \
-		a[0] = DB_ARG_TEXT(t);                                                    \
-		if ((s->field = exists(h->user, "table_exists", a, 1)) < 0)               \
-			return -1;                                                        \
-	} while (0)
-	TABLE(has_migrations, "db_migrations");
-	TABLE(has_accounts, "userapi_accounts");
-	TABLE(has_old_accounts, "account_accounts");
-	TABLE(has_goose, "goose_db_version");
-#undef TABLE
+	db_arg a[1];
+	db_rows *r = db_query(h->user, "schema_facts", NULL, 0);
+	int rc;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		s->has_migrations = db_int(r, 0, NULL) > 0;
+		s->has_accounts = db_int(r, 1, NULL) > 0;
+		s->has_old_accounts = db_int(r, 2, NULL) > 0;
+		s->has_goose = db_int(r, 3, NULL) > 0;
+		s->has_server_name = s->has_accounts && db_int(r, 4, NULL) > 0;
+		s->has_account_type = s->has_accounts && db_int(r, 5, NULL) > 0;
+	}
+	db_rows_free(r);
+	if (rc != 1)
+		return rc < 0 ? -1 : err_set(EX_DB, "internal: schema_facts returned no row on %s", h->udc.label);
 	if (s->has_migrations) {
 		a[0] = DB_ARG_TEXT("userapi: server names populate");
 		if ((s->has_populate = exists(h->user, "migration_exists", a, 1)) < 0)
-			return -1;
-	}
-	if (s->has_accounts) {
-		a[0] = DB_ARG_TEXT("userapi_accounts");
-		a[1] = DB_ARG_TEXT("server_name");
-		if ((s->has_server_name = exists(h->user, "column_exists", a, 2)) < 0)
-			return -1;
-		a[1] = DB_ARG_TEXT("account_type");
-		if ((s->has_account_type = exists(h->user, "column_exists", a, 2)) < 0)
 			return -1;
 	}
 	return 0;
