@@ -21,7 +21,7 @@ _mxdba_opts_for() {
 	"evacuate") echo "--include-invites --lock" ;;
 	"queue list") echo "--state" ;;
 	"queue cancel") echo "--all-pending" ;;
-	"queue apply") echo "--url --limit --wait" ;;
+	"queue apply") echo "--url --limit --wait --timeout" ;;
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
 	"batch") echo "--passwords-out" ;;
@@ -95,7 +95,7 @@ _mxdba_main() {
 	--membership) COMPREPLY=($(compgen -W "join invite leave ban knock all" -- "$cur")); return ;;
 	--state) COMPREPLY=($(compgen -W "pending done skipped failed cancelled" -- "$cur")); return ;;
 	--user) COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")); return ;;
-	--display-name | --password-hash | --cost | --url | --limit | --wait | --since) return ;;
+	--display-name | --password-hash | --cost | --url | --limit | --wait | --timeout | --since) return ;;
 	esac
 
 	if [ ${#cmd[@]} -eq 0 ]; then

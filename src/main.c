@@ -84,10 +84,11 @@ const struct command commands[] = {
 	  "mxdba queue list --state failed" },
 	{ "queue", "cancel", cmd_queue_cancel, "ID… | --all-pending", "cancel pending queued operations",
 	  "--all-pending\tcancel every pending operation\n", "mxdba queue cancel 12 13" },
-	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS]",
+	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS] [--timeout SECONDS]",
 	  "carry out pending operations through the homeserver's HTTP API; safe to rerun",
 	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
-	  "--wait SECONDS\twait this long for /_dendrite/monitor/up (default 30)\n",
+	  "--wait SECONDS\twait this long for /_dendrite/monitor/up (default 30)\n"
+	  "--timeout SECONDS\tgive up on one request after this long (default 60); the row stays pending\n",
 	  "mxdba queue apply --wait 120" },
 	{ "audit", "list", cmd_audit_list, "[--user USER] [--since DATE|AGE]",
 	  "every change mxdba made: when, who (OS user), the command, old and new value (hashes described)",

@@ -46,7 +46,7 @@ struct applier {
 	char token[64];
 	char device[32];
 	int have_token;
-	long long done, skipped, failed, deferred, processed;
+	long long done, skipped, failed, deferred, processed, unanswered;
 	int gone;
 	char gone_why[300];
 };
@@ -253,13 +253,35 @@ static void matrix_error(const struct http_resp *r, char *errcode, size_t n1, ch
 	json_decref(j);
 }
 
-/* Send one request as the minted device, honouring 429. 0 with R, or -1 when
- * the server is gone (ap->gone set). */
-static int send_as(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
+/* Does the server still answer /_dendrite/monitor/up? */
+static int server_up(struct applier *ap)
+{
+	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url), err[256];
+	struct http_resp r;
+	int up = 0;
+	if (http_call("GET", url, NULL, NULL, &r, err, sizeof(err)) == 0) {
+		up = r.status == 200;
+		http_resp_free(&r);
+	}
+	free(url);
+	return up;
+}
+
+/* Send one request as the minted device, honouring 429. 0 with R; -1 when
+ * there is no answer: the server is gone (ap->gone set), or it is up but
+ * this one request got no answer (ap->gone_why says which; the row stays
+ * pending and the run goes on; Dendrite can leave a room's event waiting
+ * for a minute when the room's worker stops at that moment). */
+static int send_as_once(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
 {
 	for (int tries = 0;; tries++) {
 		char err[256];
 		if (http_call(method, url, ap->token, body, r, err, sizeof(err)) < 0) {
+			if (server_up(ap)) {
+				ap->unanswered++;
+				snprintf(ap->gone_why, sizeof(ap->gone_why), "no answer while the server is up: %.200s", err);
+				return -1;
+			}
 			ap->gone = 1;
 			snprintf(ap->gone_why, sizeof(ap->gone_why), "%s", err);
 			return -1;
@@ -292,7 +314,7 @@ static int do_leave(struct applier *ap, const struct qrow *q)
 	room = url_escape(q->room_id);
 	url = xasprintf("%s/_matrix/client/v3/rooms/%s/leave", ap->url, room);
 	free(room);
-	if (send_as(ap, "POST", url, "{}", &r) < 0) {
+	if (send_as_once(ap, "POST", url, "{}", &r) < 0) {
 		note_attempt(ap, q, ap->gone_why);
 		free(url);
 		return 0;
@@ -338,7 +360,7 @@ static int do_notice(struct applier *ap, const struct qrow *q)
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	url = xasprintf("%s/_synapse/admin/v1/send_server_notice/mxdba-%lld", ap->url, q->id);
-	if (send_as(ap, "PUT", url, body, &r) < 0) {
+	if (send_as_once(ap, "PUT", url, body, &r) < 0) {
 		note_attempt(ap, q, ap->gone_why);
 		free(url);
 		free(body);
@@ -414,14 +436,15 @@ static void free_batch(struct qrow *rows, int n)
 	}
 }
 
-static const struct optspec apply_opts[] = { { "--url", 1 }, { "--limit", 1 }, { "--wait", 1 }, { 0, 0 } };
+static const struct optspec apply_opts[] = { { "--url", 1 }, { "--limit", 1 }, { "--wait", 1 }, { "--timeout", 1 },
+					     { 0, 0 } };
 
 int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct applier ap;
 	struct qrow rows[BATCH];
-	long limit = 0, wait_s = 30;
+	long limit = 0, wait_s = 30, timeout_s = 60;
 	long long after = 0;
 	int ret = -1, n = 0;
 	struct sigaction sa;
@@ -443,6 +466,15 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	if (opt(&o, apply_opts, "--wait") && parse_int(opt(&o, apply_opts, "--wait"), 0, 86400L, &wait_s) < 0) {
 		err_set(EX_USAGE, "--wait must be a number of seconds from 0 to 86400");
 		goto out;
+	}
+	if (opt(&o, apply_opts, "--timeout")) {
+		long t;
+		if (parse_int(opt(&o, apply_opts, "--timeout"), 1, 3600L, &t) < 0) {
+			err_set(EX_USAGE, "--timeout must be a number of seconds from 1 to 3600");
+			goto out;
+		}
+		http_set_timeout(t);
+		timeout_s = t;
 	}
 	if (ctx_config(c) < 0)
 		goto out;
@@ -506,17 +538,25 @@ out:
 		db_rollback(ap.h->user);
 		if (ret == EX_OK) {
 			if (g_json)
-				out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done", (json_int_t)ap.done,
-						   "skipped", (json_int_t)ap.skipped, "failed", (json_int_t)ap.failed,
-						   "deferred", (json_int_t)ap.deferred, "server_gone", ap.gone, "dry_run",
-						   c->dry_run));
+				out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done",
+						   (json_int_t)ap.done, "skipped", (json_int_t)ap.skipped, "failed",
+						   (json_int_t)ap.failed, "deferred", (json_int_t)ap.deferred, "unanswered",
+						   (json_int_t)ap.unanswered, "server_gone", ap.gone, "dry_run", c->dry_run));
 			else if (!c->dry_run)
-				infox("done %lld, skipped %lld, failed %lld%s", ap.done, ap.skipped, ap.failed,
-				      ap.deferred ? " (server notices left pending: no usable [server] admin_user)" : "");
+				infox("done %lld, skipped %lld, failed %lld%s%s", ap.done, ap.skipped, ap.failed,
+				      ap.deferred ? " (server notices left pending: no usable [server] admin_user)" : "",
+				      ap.unanswered ? "; some requests got no answer (left pending)" : "");
 			if (ap.gone) {
 				err_set(EX_SERVER, "the homeserver stopped answering: %s", ap.gone_why);
 				err_detail("the rows not finished are still pending; no minted device was left behind");
 				err_hint("run `mxdba queue apply` again once the server is back");
+				ret = -1;
+			} else if (ap.unanswered) {
+				err_set(EX_SERVER, "%lld request(s) got no answer within %ld s although the homeserver is up",
+					ap.unanswered, timeout_s);
+				err_detail("those rows stay pending (`mxdba queue list --state pending`); every other row was "
+					   "carried out");
+				err_hint("run `mxdba queue apply` again; rows already done are never repeated");
 				ret = -1;
 			} else if (stop_requested) {
 				err_set(EX_FAIL, "interrupted; the rows not finished are still pending");

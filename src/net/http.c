@@ -15,6 +15,13 @@
 
 #define MAX_BODY (4 * 1024 * 1024)
 
+static long request_timeout_ms = 60000L;
+
+void http_set_timeout(long seconds)
+{
+	request_timeout_ms = seconds * 1000L;
+}
+
 static CURL *handle;
 static void *lib;
 static struct {
@@ -109,7 +116,7 @@ int http_call(const char *method, const char *url, const char *token, const char
 	cu.easy_setopt(handle, CURLOPT_CUSTOMREQUEST, method);
 	cu.easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
 	cu.easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	cu.easy_setopt(handle, CURLOPT_TIMEOUT_MS, 60000L);
+	cu.easy_setopt(handle, CURLOPT_TIMEOUT_MS, request_timeout_ms);
 	cu.easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
 	cu.easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
 	cu.easy_setopt(handle, CURLOPT_USERAGENT, "mxdba/" MXDBA_VERSION);

@@ -19,6 +19,8 @@ void http_cleanup(void);
 int http_call(const char *method, const char *url, const char *token, const char *body, struct http_resp *r,
 	      char *err, size_t errlen);
 void http_resp_free(struct http_resp *r);
+/* Give up on one request after SECONDS (default 60). */
+void http_set_timeout(long seconds);
 /* Percent-encode S for a URL path segment; malloc'd. */
 char *url_escape(const char *s);
 #endif

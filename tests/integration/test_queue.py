@@ -354,3 +354,52 @@ def test_apply_honours_429_retry_after(world):
     leaves = [p for _, p, _ in Garbage.calls if "leave" in p]
     assert len(leaves) == 3 and elapsed >= 0.6          # two 429s, each waited out, then 200
     assert [x["state"] for x in jl(r.out)[:-1]] == ["done"]
+
+
+class Stuck(Garbage):
+    """Up, answers every leave at once except one room's, which it never answers
+    in time (what Dendrite v0.13.8 can do when a room's input worker stops at
+    that moment)."""
+
+    def _answer(self):
+        if "stuck" in self.path:
+            Garbage.calls.append((self.command, self.path, ""))
+            import time
+            time.sleep(4)
+            return
+        if "joined" in self.path or "invited" in self.path or "remote" in self.path:
+            body = b"{}"
+            Garbage.calls.append((self.command, self.path, ""))
+            n = int(self.headers.get("Content-Length") or 0)
+            if n:
+                self.rfile.read(n)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super()._answer()
+
+    do_GET = do_POST = do_PUT = _answer
+
+
+def test_apply_goes_on_when_one_request_gets_no_answer(world):
+    world.add_room("!stuck:example.org")
+    world.add_member("!stuck:example.org", A, "join")
+    assert world.run("evacuate", "user", "alice").rc == 0
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        Garbage.calls.clear()
+        r = world.run("--json", "queue", "apply", "--timeout", "1",
+                      "--url", f"http://127.0.0.1:{srv.server_address[1]}")
+    finally:
+        srv.shutdown()
+    assert r.rc == 9 and "1 request(s) got no answer within 1 s although the homeserver is up" in r.err, r
+    assert jl(r.out)[-1]["summary"]["unanswered"] == 1 and jl(r.out)[-1]["summary"]["server_gone"] is False
+    rows = {x["room_id"]: x for x in jl(world.run("--json", "queue", "list").out)}
+    assert rows["!stuck:example.org"]["state"] == "pending" and rows["!stuck:example.org"]["attempts"] == 1
+    assert "no answer while the server is up" in rows["!stuck:example.org"]["error"]
+    assert all(x["state"] == "done" for k, x in rows.items() if k != "!stuck:example.org"), rows
+    assert world.sql("SELECT count(*) FROM mxdba_minted") == [("0",)]
+    refused(world, ["queue", "apply", "--timeout", "0"], EX_USAGE)
