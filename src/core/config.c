@@ -509,7 +509,9 @@ static void mask_kv(char *s)
 
 char *dsn_mask(const char *dsn)
 {
-	char *s = xmalloc(strlen(dsn) + 8);
+	/* "****" can be longer than the value it replaces (by 3 at most, and every
+	 * replaced value needs at least 10 bytes around it): twice the length is enough */
+	char *s = xmalloc(2 * strlen(dsn) + 16);
 	strcpy(s, dsn);
 	if (strstr(s, "://")) {
 		/* any URI: user:password@ (also in strings mxdba refuses, which are echoed in errors) */

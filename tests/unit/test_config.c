@@ -126,6 +126,14 @@ int main(void)
 	m = dsn_mask("postgres://u@h/db");
 	CHECK_STR(m, "postgres://u@h/db");
 	free(m);
+	/* one-character passwords grow by three bytes each when masked (found by the config fuzzer) */
+	m = dsn_mask("postgres://u:p@h/db?password=a&password=b&password=c&password=d&password=e&password=f");
+	CHECK_STR(m, "postgres://u:****@h/db?password=****&password=****&password=****&password=****&password=****"
+		     "&password=****");
+	free(m);
+	m = dsn_mask("password=a password=b password=c password=d password=e password=f password=g");
+	CHECK_STR(m, "password=**** password=**** password=**** password=**** password=**** password=**** password=****");
+	free(m);
 	CHECK(dsn_has_password("postgres://u:p@h/db"));
 	CHECK(!dsn_has_password("postgres://u@h/db"));
 	CHECK(!dsn_has_password("file:x.db"));
