@@ -136,7 +136,7 @@ static int is_listing(const struct command *c)
 {
 	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate", NULL };
 	char buf[64];
-	snprintf(buf, sizeof(buf), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+	command_name(c, buf, sizeof(buf));
 	for (int i = 0; names[i]; i++)
 		if (!strcmp(buf, names[i]))
 			return 1;
@@ -145,7 +145,8 @@ static int is_listing(const struct command *c)
 
 static void print_name(const struct command *c)
 {
-	printf("%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+	char buf[64];
+	fputs(command_name(c, buf, sizeof(buf)), stdout);
 }
 
 static void help_all(void)
@@ -292,8 +293,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (g_csv && !is_listing(cmd)) {
-		err_set(EX_USAGE, "--csv is for listings; %s%s%s is not one", cmd->group, cmd->name ? " " : "",
-			cmd->name ? cmd->name : "");
+		char name[64];
+		err_set(EX_USAGE, "--csv is for listings; %s is not one", command_name(cmd, name, sizeof(name)));
 		err_hint("--csv works with user list, rooms, members, queue list, audit list and migrate --status; "
 			 "--json works everywhere");
 		goto fail;

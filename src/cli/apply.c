@@ -253,18 +253,26 @@ static void matrix_error(const struct http_resp *r, char *errcode, size_t n1, ch
 	json_decref(j);
 }
 
-/* Does the server still answer /_dendrite/monitor/up? */
-static int server_up(struct applier *ap)
+/* GET /_dendrite/monitor/up once: the HTTP status, or 0 with the reason in
+ * ERR (at least 256 bytes) when nothing answered. */
+static long probe_up(struct applier *ap, char *err, size_t errlen)
 {
-	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url), err[256];
+	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url);
 	struct http_resp r;
-	int up = 0;
-	if (http_call("GET", url, NULL, NULL, &r, err, sizeof(err)) == 0) {
-		up = r.status == 200;
+	long status = 0;
+	if (http_call("GET", url, NULL, NULL, &r, err, errlen) == 0) {
+		status = r.status;
 		http_resp_free(&r);
 	}
 	free(url);
-	return up;
+	return status;
+}
+
+/* Does the server still answer /_dendrite/monitor/up? */
+static int server_up(struct applier *ap)
+{
+	char err[256];
+	return probe_up(ap, err, sizeof(err)) == 200;
 }
 
 /* Send one request as the minted device, honouring 429. 0 with R; -1 when
@@ -380,30 +388,25 @@ static int do_notice(struct applier *ap, const struct qrow *q)
 
 static int wait_up(struct applier *ap, long wait_s)
 {
-	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url), err[256] = "";
+	char err[256] = "";
 	long long deadline = now_ms() + wait_s * 1000;
 	long last = 0;
 	for (;;) {
-		struct http_resp r;
-		if (http_call("GET", url, NULL, NULL, &r, err, sizeof(err)) == 0) {
-			last = r.status;
-			http_resp_free(&r);
-			if (last == 200) {
-				free(url);
-				return 0;
-			}
-		}
+		long status = probe_up(ap, err, sizeof(err));
+		if (status == 200)
+			return 0;
+		if (status)
+			last = status;
 		if (now_ms() >= deadline || stop_requested)
 			break;
 		sleep_ms(500);
 	}
 	err_set(EX_SERVER, "the homeserver at %s did not answer within %ld s", ap->url, wait_s);
 	if (last)
-		err_detail("GET %s answered HTTP %ld, not 200", url, last);
+		err_detail("GET %s/_dendrite/monitor/up answered HTTP %ld, not 200", ap->url, last);
 	else
 		err_detail("%s", err[0] ? err : "no answer");
 	err_hint("start Dendrite (or give --url / [server] url), then run `mxdba queue apply` again; nothing was changed");
-	free(url);
 	return -1;
 }
 

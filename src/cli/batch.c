@@ -48,7 +48,7 @@ static const struct command *lookup(int argc, char **argv, int *used)
 		int words = c->name ? 2 : 1;
 		if (argc < words || strcmp(argv[0], c->group) || (c->name && strcmp(argv[1], c->name)))
 			continue;
-		snprintf(name, sizeof(name), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+		command_name(c, name, sizeof(name));
 		for (size_t i = 0; i < ARRAY_LEN(batchable); i++)
 			if (!strcmp(name, batchable[i])) {
 				*used = words;
@@ -164,14 +164,6 @@ static int bulk_promotable(const struct bline *b)
 	return 1;
 }
 
-static void lowercase(char *dst, size_t n, const char *src)
-{
-	snprintf(dst, n, "%s", src);
-	for (char *p = dst; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-}
-
 static int add_key(json_t *keys, json_t *seen, const char *k)
 {
 	json_t *v;
@@ -201,7 +193,7 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 			char lower[MXID_MAX + 1];
 			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &ids[k]) < 0)
 				goto out;
-			lowercase(lower, sizeof(lower), ids[k].localpart);
+			mxid_lower(lower, sizeof(lower), ids[k].localpart);
 			if (add_key(keys, seen, lower) < 0 ||
 			    (strcmp(lower, ids[k].localpart) && add_key(keys, seen, ids[k].localpart) < 0))
 				goto out;
@@ -240,7 +232,7 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 			char lower[MXID_MAX + 1], full[2 * MXID_MAX + 4];
 			json_t *ix;
 			struct account *a;
-			lowercase(lower, sizeof(lower), id->localpart);
+			mxid_lower(lower, sizeof(lower), id->localpart);
 			if (!(ix = json_object_get(index, lower)) && strcmp(lower, id->localpart))
 				ix = json_object_get(index, id->localpart);
 			if (!ix) {
@@ -684,8 +676,9 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 			err_detail_more("nothing was changed: the whole batch was rolled back");
 			goto out;
 		}
-		snprintf(name, sizeof(name), "%s%s%s", b->cmd->group, b->cmd->name || !strcmp(b->argv[0], "evacuate") ? " " : "",
-			 b->cmd->name ? b->cmd->name : !strcmp(b->argv[0], "evacuate") ? b->argv[1] : "");
+		command_name(b->cmd, name, sizeof(name));
+		if (!strcmp(b->argv[0], "evacuate")) /* counted as "evacuate user" / "evacuate room" */
+			snprintf(name, sizeof(name), "evacuate %.20s", b->argv[1]);
 		json_object_set_new(counts, name, json_integer(json_integer_value(json_object_get(counts, name)) + 1));
 		progress_tick(prog, i + 1);
 	}

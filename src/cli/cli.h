@@ -31,6 +31,8 @@ struct command {
 	const char *example;
 };
 extern const struct command commands[];
+/* The words naming command C ("user list", "check"), in BUF of N bytes. */
+const char *command_name(const struct command *c, char *buf, size_t n);
 
 struct hs;
 struct account;

@@ -18,12 +18,17 @@
 #include <pwd.h>
 #include <stdlib.h>
 
+const char *command_name(const struct command *c, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+	return buf;
+}
+
 static void usage_hint(struct ctx *c)
 {
-	if (c->cmd && c->cmd->name)
-		err_hint("see `mxdba %s %s --help`", c->cmd->group, c->cmd->name);
-	else if (c->cmd)
-		err_hint("see `mxdba %s --help`", c->cmd->group);
+	char name[64];
+	if (c->cmd)
+		err_hint("see `mxdba %s --help`", command_name(c->cmd, name, sizeof(name)));
 }
 
 int opts_parse(struct ctx *c, int argc, char **argv, const struct optspec *spec, struct opts *o)

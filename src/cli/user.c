@@ -131,8 +131,9 @@ static const struct optspec no_opts[] = { { 0, 0 } };
 static int one_user_arg(struct ctx *c, const struct opts *o, struct mxid *id)
 {
 	if (o->npos != 1) {
+		char name[64];
 		err_set(EX_USAGE, "expected exactly one USER, got %d", o->npos);
-		return err_hint("see `mxdba %s %s --help`", c->cmd->group, c->cmd->name);
+		return err_hint("see `mxdba %s --help`", command_name(c->cmd, name, sizeof(name)));
 	}
 	if (ctx_config(c) < 0)
 		return -1;

@@ -99,3 +99,11 @@ int roomid_check(const char *in)
 	}
 	return 0;
 }
+
+void mxid_lower(char *dst, size_t n, const char *localpart)
+{
+	snprintf(dst, n, "%s", localpart);
+	for (char *p = dst; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}

@@ -2,6 +2,7 @@
  * Dendrite's rules for localparts it would accept at registration. */
 #ifndef MXDBA_MXID_H
 #define MXDBA_MXID_H
+#include <stddef.h>
 
 #define MXID_MAX 254 /* Dendrite: the whole @local:server, in bytes */
 
@@ -18,6 +19,9 @@ int mxid_parse(const char *in, const char *server_name, struct mxid *out);
 /* Dendrite's registration rules for a new account: lowercase
  * [0-9a-z_\-+=./], no leading '_', not all digits. -1 + EX_USAGE error. */
 int mxid_check_new(const struct mxid *id);
+/* LOCALPART with ASCII letters lowered into DST (N bytes): the form
+ * Dendrite looks an account up by first. */
+void mxid_lower(char *dst, size_t n, const char *localpart);
 /* A room ID `!opaque:server`. 0 or -1 + EX_USAGE error. */
 int roomid_check(const char *in);
 #endif

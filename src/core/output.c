@@ -165,10 +165,15 @@ static void put_spaces(int n)
 	}
 }
 
-/* A row after the buffer was flushed: printed straight from the caller's
- * cells when they are clean and fit, copied only when they must change. */
-static void print_streamed(const struct table *t, const char *const *cells)
+/* One table line (HEAD: the header, bold on a terminal). Cells are printed
+ * as they are when clean and within their column's limit, and copied only
+ * when they must change; the first 200 rows come cleaned from the buffer,
+ * later ones straight from the caller. */
+static void print_row(const struct table *t, const char *const *cells, int head)
 {
+	int color = head && out_color(1);
+	if (color)
+		fputs("\033[1m", stdout);
 	for (int i = 0; i < t->ncols; i++) {
 		const char *v = cells[i] ? cells[i] : "-";
 		char *owned = NULL;
@@ -187,25 +192,9 @@ static void print_streamed(const struct table *t, const char *const *cells)
 			put_spaces((t->width[i] - w > 0 ? t->width[i] - w : 0) + 2);
 		free(owned);
 	}
-	putc_unlocked('\n', stdout);
-}
-
-static void print_row(const struct table *t, char **cells, int head)
-{
-	int color = head && out_color(1);
-	if (color)
-		fputs("\033[1m", stdout);
-	for (int i = 0; i < t->ncols; i++) {
-		int pad;
-		cells[i] = truncate_cell(cells[i], t->maxw[i]);
-		pad = t->width[i] - dwidth(cells[i]);
-		fputs(cells[i], stdout);
-		if (i + 1 < t->ncols)
-			printf("%*s  ", pad > 0 ? pad : 0, "");
-	}
 	if (color)
 		fputs("\033[0m", stdout);
-	fputc('\n', stdout);
+	putc_unlocked('\n', stdout);
 }
 
 /* On a terminal, squeeze the last column, then the widest ones, until a
@@ -245,10 +234,10 @@ static void flush_buffer(struct table *t)
 {
 	fit_to_terminal(t);
 	if (!g_out_muted)
-		print_row(t, t->head, 1);
+		print_row(t, (const char *const *)t->head, 1);
 	for (int r = 0; r < t->nrows; r++) {
 		if (!g_out_muted)
-			print_row(t, t->rows[r], 0);
+			print_row(t, (const char *const *)t->rows[r], 0);
 		for (int i = 0; i < t->ncols; i++)
 			free(t->rows[r][i]);
 		free(t->rows[r]);
@@ -267,7 +256,7 @@ void table_row(struct table *t, const char *const *cells)
 	}
 	if (t->flushed) {
 		if (!g_out_muted)
-			print_streamed(t, cells);
+			print_row(t, cells, 0);
 		return;
 	}
 	row = xcalloc((size_t)t->ncols, sizeof(char *));

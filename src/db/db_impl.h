@@ -16,9 +16,9 @@ struct db {
 	int batch_failed; /* a command inside the batch rolled back */
 	void *conn; /* PGconn* or sqlite3* */
 	struct stmt_cache *cache;
-	unsigned tx_seq;
-	long long tx_start_ms;
-	int migrations_current; /* mxdba's own tables found up to date on this connection */ /* when the real write transaction began (for -v) */ /* PostgreSQL: names prepared statements per transaction */
+	unsigned tx_seq;        /* PostgreSQL: names prepared statements per transaction */
+	long long tx_start_ms;  /* when the real write transaction began (for -v) */
+	int migrations_current; /* mxdba's own tables found up to date on this connection */
 	db_rows *open_rows;
 };
 

@@ -58,6 +58,17 @@ static int pq_load(void)
 
 static int pg_fail(db *d, const char *what, const PGresult *res);
 
+/* RES of a statement that returns no rows: 0 when it did its work, else -1
+ * with the error recorded under WHAT. RES is cleared either way. */
+static int command_done(db *d, const char *what, PGresult *res)
+{
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(d, what, res);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
 /* Inside a transaction each named statement is prepared once and reused (a
  * batch of 100,000 lines parses each statement once); the names carry the
  * transaction's number and are dropped (DEALLOCATE ALL) before it ends.
@@ -147,13 +158,8 @@ int pg_open(db *d, const char *target)
 		return -1;
 	}
 	if (d->readonly) {
-		const char *sql = sql_lookup("postgres", "read_only_begin");
-		PGresult *res = PQexec(c, sql);
-		int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			pg_fail(d, "starting the read-only transaction", res);
-		PQclear(res);
-		if (!ok)
+		if (command_done(d, "starting the read-only transaction",
+				 PQexec(c, sql_lookup("postgres", "read_only_begin"))) < 0)
 			return -1;
 	}
 	return 0;
@@ -168,7 +174,6 @@ void pg_close(db *d)
 
 int pg_simple(db *d, const char *sql, enum tx_op op)
 {
-	PGresult *res;
 	if (op == TX_END && d->cache) {
 		/* fails harmlessly in an aborted transaction; names are unique per transaction anyway */
 		PQclear(PQexec(CONN(d), sql_lookup("postgres", "deallocate_all")));
@@ -176,12 +181,7 @@ int pg_simple(db *d, const char *sql, enum tx_op op)
 	}
 	if (op == TX_BEGIN || op == TX_BEGIN_WRITE)
 		d->tx_seq++;
-	res = PQexec(CONN(d), sql);
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		pg_fail(d, sql, res);
-	PQclear(res);
-	return ok ? 0 : -1;
+	return command_done(d, sql, PQexec(CONN(d), sql));
 }
 
 /* Text form of the parameters; ints are printed into BUF (24 bytes each). */
@@ -231,28 +231,18 @@ int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	const char *vals[32];
 	char buf[32][24];
 	char *declare;
-	PGresult *res;
-	int ok;
+	int rc;
 	if (!r->d->in_tx && !r->d->readonly)
 		return pg_query(r, sql, args, nargs);
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
 	pg_params(args, nargs, vals, buf);
-	res = PQexec(CONN(r->d), sql_lookup("postgres", "stream_plan"));
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		pg_fail(r->d, r->name, res);
-	PQclear(res);
-	if (!ok)
+	if (command_done(r->d, r->name, PQexec(CONN(r->d), sql_lookup("postgres", "stream_plan"))) < 0)
 		return -1;
 	declare = xasprintf("%s %s", sql_lookup("postgres", "stream_declare"), sql);
-	res = PQexecParams(CONN(r->d), declare, nargs, NULL, vals, NULL, NULL, 0);
+	rc = command_done(r->d, r->name, PQexecParams(CONN(r->d), declare, nargs, NULL, vals, NULL, NULL, 0));
 	free(declare);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		pg_fail(r->d, r->name, res);
-	PQclear(res);
-	if (!ok)
+	if (rc < 0)
 		return -1;
 	r->cursor = 1;
 	r->row = r->nrows = 0;

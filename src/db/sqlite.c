@@ -101,11 +101,9 @@ static int lite_begin_write(db *d, const char *sql)
 		if (delay_us < 5000)
 			delay_us *= 2;
 	}
-	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_BUSY) {
-		sqlite3_busy_timeout(CONN(d), BUSY_TIMEOUT_MS);
-		rc = sqlite3_exec(CONN(d), sql, NULL, NULL, NULL);
-	}
 	sqlite3_busy_timeout(CONN(d), BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_BUSY)
+		rc = sqlite3_exec(CONN(d), sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return lite_fail(d, "taking the write lock");
 	return 0;

@@ -267,10 +267,7 @@ int hs_account_find(struct hs *h, const struct mxid *id, struct account *a)
 	char lower[MXID_MAX + 1];
 	int rc;
 	memset(a, 0, sizeof(*a));
-	snprintf(lower, sizeof(lower), "%s", id->localpart);
-	for (char *p = lower; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	mxid_lower(lower, sizeof(lower), id->localpart);
 	rc = account_get(h, lower, id->server, a);
 	if (rc == 0 && strcmp(lower, id->localpart))
 		rc = account_get(h, id->localpart, id->server, a);
