@@ -38,19 +38,20 @@ struct secret_slot {
 	char hash[HASH_MAX];
 };
 
-static const char *const batchable[] = { "user create", "user promote", "user demote", "user passwd",
-					 "evacuate",    "notice",       "queue cancel", "audit undo" };
+/* group and sub-command (NULL: a one-word command) */
+static const char *const batchable[][2] = { { "user", "create" },  { "user", "promote" }, { "user", "demote" },
+					    { "user", "passwd" },  { "evacuate", NULL },   { "notice", NULL },
+					    { "queue", "cancel" }, { "audit", "undo" } };
 
 static const struct command *lookup(int argc, char **argv, int *used)
 {
 	for (const struct command *c = commands; c->group; c++) {
-		char name[64];
 		int words = c->name ? 2 : 1;
 		if (argc < words || strcmp(argv[0], c->group) || (c->name && strcmp(argv[1], c->name)))
 			continue;
-		command_name(c, name, sizeof(name));
 		for (size_t i = 0; i < ARRAY_LEN(batchable); i++)
-			if (!strcmp(name, batchable[i])) {
+			if (!strcmp(c->group, batchable[i][0]) &&
+			    (c->name && batchable[i][1] ? !strcmp(c->name, batchable[i][1]) : c->name == batchable[i][1])) {
 				*used = words;
 				return c;
 			}
@@ -144,13 +145,13 @@ static int write_passwords(const char *path, struct secret_slot *slots, int n)
 }
 
 /* ---- plain `user promote` lines, many at a time ----
- * A batch of 100,000 promotions would otherwise cost three statements (and,
- * on PostgreSQL, three round trips) per line: look up, update, audit. Runs
- * of consecutive plain promote lines are instead checked together: one
- * query finds all their accounts, each line is checked in order exactly as
- * `user promote` checks it (same errors, named by line), then one UPDATE and
- * one audit INSERT cover every account that changes, with their row counts
- * checked. */
+ * Runs of consecutive plain promote lines skip the general command path
+ * (option parsing, a transaction savepoint and a command line per line).
+ * On PostgreSQL they would otherwise cost three round trips per line (look
+ * up, update, audit): they are checked together instead: one query finds all
+ * their accounts, each line is checked in order exactly as `user promote`
+ * checks it (same errors, named by line), then one UPDATE and one audit
+ * INSERT cover every account that changes, with their row counts checked. */
 
 #define BULK_LINES 1000
 
@@ -173,6 +174,109 @@ static int add_key(json_t *keys, json_t *seen, const char *k)
 		return err_set(EX_USAGE, "user ID \"%.64s\" is not valid UTF-8", k);
 	json_object_set_new(seen, k, json_true());
 	return json_array_append_new(keys, v) == 0 ? 0 : err_set(EX_FAIL, "internal: out of memory");
+}
+
+/* SQLite: there are no round trips to save, and the cached one-row
+ * statements are faster than encoding the accounts as JSON and decoding
+ * them again (measured: the JSON lookup and audit array cost more than the
+ * UPDATEs themselves). Each account is promoted and audited in turn.
+ * `user promote` changes exactly the accounts of type 1 (user) that are not
+ * reserved by the configuration, so for a lowercase, unreserved localpart
+ * the UPDATE guarded by account_type = 1 is the check itself: one row
+ * changed means promoted from 1. Anything else (no row changed, uppercase,
+ * reserved) is looked up and checked as `user promote` does, for its exact
+ * error, or to skip an account that is already an admin. */
+/* Promote LOCALPART if it is of type 1 (user), with its audit row: *N is
+ * the number of rows changed (0: it was not of type 1 or not there). The
+ * write transaction is begun on first use (*BEGAN). -1 + error. */
+static int promote_one(struct ctx *c, struct hs *h, const struct bline *b, const char *path, const char *localpart,
+		       const char *server, const char *full, int *began, long long *n)
+{
+	char oldv[8], newv[8];
+	db_arg up[4] = { DB_ARG_INT(ACCT_ADMIN), DB_ARG_TEXT(localpart), DB_ARG_TEXT(server), DB_ARG_INT(ACCT_USER) };
+	if (!*began && write_begin(c, h) < 0)
+		return -1;
+	*began = 1;
+	if (db_exec(h->user, "account_set_type", up, 4, n) < 0)
+		return -1;
+	if (*n != 1)
+		return 0;
+	if (!c->cmdline) {
+		char *words = cmdline_join(b->argc, b->argv);
+		c->cmdline = xasprintf("batch %s:%d: %s", path, b->lineno, words);
+		free(words);
+	}
+	snprintf(oldv, sizeof(oldv), "%d", ACCT_USER);
+	snprintf(newv, sizeof(newv), "%d", ACCT_ADMIN);
+	return audit_write(c, h, full, "account_type", oldv, newv);
+}
+
+static int promote_lines_lite(struct ctx *c, struct hs *h, struct bline *lines, int from, int to, const char *path)
+{
+	int ret = -1, began = 0, at;
+	char *saved = c->cmdline;
+	c->cmdline = NULL;
+	for (at = from; at < to; at++) {
+		for (int w = 2; w < lines[at].argc; w++) {
+			struct mxid id;
+			struct account a;
+			char full[2 * MXID_MAX + 4], lower[MXID_MAX + 1];
+			long long n;
+			int rc;
+			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &id) < 0)
+				goto out;
+			mxid_lower(lower, sizeof(lower), id.localpart);
+			if (!strcmp(lower, id.localpart) && hs_check_reserved(h, id.localpart, id.full, "promote") == 0) {
+				if (promote_one(c, h, &lines[at], path, id.localpart, id.server, id.full, &began, &n) < 0)
+					goto out;
+				if (n == 1)
+					continue;
+			}
+			err_clear();
+			if ((rc = hs_account_find(h, &id, &a)) < 0)
+				goto out;
+			if (rc == 0) {
+				hs_err_not_found(h, &id);
+				err_detail("nothing was changed (all users of one command are changed together or not at all)");
+				goto out;
+			}
+			snprintf(full, sizeof(full), "@%s:%s", a.localpart, a.server_name);
+			rc = type_change_allowed(h, &a, full, "promote");
+			if (rc < 0 || a.type != ACCT_USER) { /* refused; or already an admin, or named before */
+				account_clear(&a);
+				if (rc < 0)
+					goto out;
+				continue;
+			}
+			rc = promote_one(c, h, &lines[at], path, a.localpart, a.server_name, full, &began, &n);
+			account_clear(&a);
+			if (rc < 0)
+				goto out;
+			if (n != 1) {
+				err_set(EX_DB, "promoting %s changed %lld rows, expected 1", full, n);
+				err_detail("the account changed while mxdba ran");
+				err_hint("run the batch again");
+				goto out;
+			}
+		}
+		free(c->cmdline);
+		c->cmdline = NULL;
+	}
+	at = -1;
+	if (began) {
+		began = 0;
+		if (write_end(c, h) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (began)
+		db_rollback(h->user);
+	if (ret < 0 && at >= 0 && at < to)
+		err_prefix("%s:%d: ", path, lines[at].lineno);
+	free(c->cmdline);
+	c->cmdline = saved;
+	return ret;
 }
 
 static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int from, int to, const char *path)
@@ -269,26 +373,14 @@ line_failed:
 		if (write_begin(c, h) < 0)
 			goto out;
 		began = 1;
-		chg_s = db_kind(h->user) == DB_SQLITE ? NULL : json_dumps(changed, JSON_COMPACT);
+		chg_s = json_dumps(changed, JSON_COMPACT);
 		aud_s = json_dumps(audit, JSON_COMPACT);
-		if ((!chg_s && db_kind(h->user) != DB_SQLITE) || !aud_s || (int)json_array_size(audit) != nchg) {
+		if (!chg_s || !aud_s || (int)json_array_size(audit) != nchg) {
 			err_set(EX_FAIL, "internal: cannot encode the accounts of lines %d-%d", lines[from].lineno,
 				lines[to - 1].lineno);
 			goto out;
 		}
-		if (db_kind(h->user) == DB_SQLITE) {
-			/* no round trips to save on SQLite: the cached one-row UPDATE is faster than
-			 * matching the rows against a decoded JSON array (measured: ~15%) */
-			n = 0;
-			for (int i = 0; i < nchg; i++) {
-				db_arg up[4] = { DB_ARG_INT(ACCT_ADMIN), DB_ARG_TEXT(json_string_value(json_array_get(changed, (size_t)i))),
-						 DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(ACCT_USER) };
-				long long one;
-				if (db_exec(h->user, "account_set_type", up, 4, &one) < 0)
-					goto out;
-				n += one;
-			}
-		} else {
+		{
 			db_arg a[4] = { DB_ARG_TEXT(chg_s), DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(ACCT_ADMIN),
 					DB_ARG_INT(ACCT_USER) };
 			if (db_exec(h->user, "accounts_set_type_many", a, 4, &n) < 0)
@@ -635,7 +727,7 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 			int j = i;
 			while (j < nlines && j - i < BULK_LINES && bulk_promotable(&lines[j]))
 				j++;
-			if (bulk_promote(c, h, lines, i, j, path) < 0) {
+			if ((db_kind(h->user) == DB_SQLITE ? promote_lines_lite : bulk_promote)(c, h, lines, i, j, path) < 0) {
 				err_detail_more("nothing was changed: the whole batch was rolled back");
 				goto out;
 			}

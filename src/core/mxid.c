@@ -50,8 +50,12 @@ int mxid_parse(const char *in, const char *server_name, struct mxid *out)
 		return err_detail("Dendrite refuses user IDs over %d bytes", MXID_MAX);
 	}
 	memcpy(out->localpart, local, llen);
-	snprintf(out->server, sizeof(out->server), "%s", server_name);
-	snprintf(out->full, sizeof(out->full), "@%s:%s", out->localpart, out->server);
+	str_copy(out->server, sizeof(out->server), server_name);
+	/* fits: llen + strlen(server_name) + 2 <= MXID_MAX was checked above */
+	out->full[0] = '@';
+	memcpy(out->full + 1, local, llen);
+	out->full[llen + 1] = ':';
+	str_copy(out->full + llen + 2, sizeof(out->full) - llen - 2, server_name);
 	return 0;
 }
 
@@ -102,7 +106,7 @@ int roomid_check(const char *in)
 
 void mxid_lower(char *dst, size_t n, const char *localpart)
 {
-	snprintf(dst, n, "%s", localpart);
+	str_copy(dst, n, localpart);
 	for (char *p = dst; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');

@@ -105,6 +105,15 @@ char *text_sanitize(char *s)
 	return s;
 }
 
+size_t str_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strlen(src) : 0, k = len < n ? len : n - 1;
+	if (k)
+		memcpy(dst, src, k);
+	dst[k] = '\0';
+	return len;
+}
+
 int text_is_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -8,6 +8,9 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Copy SRC (NULL: "") into DST (N bytes), cut to fit and always terminated (N > 0).
+ * Returns strlen(SRC), so a result >= N means it was cut. */
+size_t str_copy(char *dst, size_t n, const char *src);
 /* malloc'd printf. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Milliseconds since the Unix epoch. */

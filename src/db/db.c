@@ -212,7 +212,14 @@ const char *db_text(const db_rows *r, int i)
 
 long long db_int(const db_rows *r, int i, int *isnull)
 {
-	const char *s = db_text(r, i);
+	const char *s;
+	long long v;
+	if (!IS_PG(r->d) && i >= 0 && i < r->ncols && lite_int(r, i, &v)) {
+		if (isnull)
+			*isnull = 0; /* an integer column read without a detour through text */
+		return v;
+	}
+	s = db_text(r, i);
 	if (isnull)
 		*isnull = (s == NULL);
 	if (!s)

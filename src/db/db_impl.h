@@ -51,6 +51,8 @@ int lite_simple(db *d, const char *sql, enum tx_op op);
 int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs);
 int lite_step(db_rows *r);
 const char *lite_text(const db_rows *r, int i);
+/* Column I as an integer if SQLite stored one (1), else 0: read it as text. */
+int lite_int(const db_rows *r, int i, long long *v);
 void lite_rows_free(db_rows *r);
 int lite_backup(db *d, const char *path);
 int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int nargs, long long *affected);

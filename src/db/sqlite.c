@@ -143,7 +143,9 @@ static sqlite3_stmt *prepare(db *d, const char *name, const char *sql)
 	return c->stmt;
 }
 
-static int bind(db *d, const char *name, sqlite3_stmt *s, const db_arg *args, int nargs)
+/* COPY: the text may be gone before the rows are read (a query); an exec
+ * runs to completion while its arguments are alive, so it binds in place. */
+static int bind(db *d, const char *name, sqlite3_stmt *s, const db_arg *args, int nargs, int copy)
 {
 	if (sqlite3_bind_parameter_count(s) != nargs)
 		return err_set(EX_FAIL, "internal: %s takes %d parameters, %d given", name,
@@ -155,7 +157,7 @@ static int bind(db *d, const char *name, sqlite3_stmt *s, const db_arg *args, in
 			rc = sqlite3_bind_null(s, i + 1);
 			break;
 		case DB_TEXT:
-			rc = sqlite3_bind_text(s, i + 1, args[i].s, -1, SQLITE_TRANSIENT);
+			rc = sqlite3_bind_text(s, i + 1, args[i].s, -1, copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
 			break;
 		case DB_INT:
 			rc = sqlite3_bind_int64(s, i + 1, args[i].i);
@@ -170,7 +172,7 @@ static int bind(db *d, const char *name, sqlite3_stmt *s, const db_arg *args, in
 int lite_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
 {
 	sqlite3_stmt *s = prepare(r->d, r->name, sql);
-	if (!s || bind(r->d, r->name, s, args, nargs) < 0)
+	if (!s || bind(r->d, r->name, s, args, nargs, 1) < 0)
 		return -1;
 	r->stmt = s;
 	r->ncols = sqlite3_column_count(s);
@@ -195,6 +197,14 @@ const char *lite_text(const db_rows *r, int i)
 	return (const char *)sqlite3_column_text(r->stmt, i);
 }
 
+int lite_int(const db_rows *r, int i, long long *v)
+{
+	if (sqlite3_column_type(r->stmt, i) != SQLITE_INTEGER)
+		return 0;
+	*v = sqlite3_column_int64(r->stmt, i);
+	return 1;
+}
+
 void lite_rows_free(db_rows *r)
 {
 	if (r->stmt)
@@ -205,7 +215,7 @@ int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int 
 {
 	sqlite3_stmt *s = prepare(d, name, sql);
 	int rc;
-	if (!s || bind(d, name, s, args, nargs) < 0)
+	if (!s || bind(d, name, s, args, nargs, 0) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
@@ -216,6 +226,7 @@ int lite_exec(db *d, const char *name, const char *sql, const db_arg *args, int 
 	}
 	*affected = sqlite3_changes(CONN(d));
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s); /* bound in place: not kept past this call */
 	return 0;
 }
 

@@ -248,8 +248,8 @@ static int account_get(struct hs *h, const char *localpart, const char *server, 
 		return -1;
 	rc = db_step(r);
 	if (rc == 1) {
-		snprintf(a->localpart, sizeof(a->localpart), "%s", db_text(r, 0));
-		snprintf(a->server_name, sizeof(a->server_name), "%s", db_text(r, 1));
+		str_copy(a->localpart, sizeof(a->localpart), db_text(r, 0));
+		str_copy(a->server_name, sizeof(a->server_name), db_text(r, 1));
 		a->created_ts = db_int(r, 2, NULL);
 		a->password_hash = db_text(r, 3) ? xstrdup(db_text(r, 3)) : NULL;
 		a->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;

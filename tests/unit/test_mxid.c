@@ -1,6 +1,7 @@
 /* User ID parsing and Dendrite's localpart rules. */
 #include "core/err.h"
 #include "core/mxid.h"
+#include "core/util.h"
 #include "unit.h"
 
 static int parse_ok(const char *in, const char *local)
@@ -30,10 +31,24 @@ static int new_ok(const char *local)
 	return rc == 0;
 }
 
+/* str_copy: the copy mxid_parse, mxid_lower and the account reads use */
+static void test_str_copy(void)
+{
+	char b[6];
+	memset(b, 'x', sizeof(b));
+	CHECK(str_copy(b, sizeof(b), "abc") == 3 && !strcmp(b, "abc"));
+	CHECK(str_copy(b, sizeof(b), "abcde") == 5 && !strcmp(b, "abcde"));
+	CHECK(str_copy(b, sizeof(b), "abcdefgh") == 8 && !strcmp(b, "abcde")); /* cut, terminated */
+	CHECK(str_copy(b, sizeof(b), "") == 0 && b[0] == '\0');
+	CHECK(str_copy(b, sizeof(b), NULL) == 0 && b[0] == '\0');
+	CHECK(str_copy(b, 1, "abc") == 3 && b[0] == '\0');
+}
+
 int main(void)
 {
 	char longid[400];
 	struct mxid id;
+	test_str_copy();
 
 	CHECK(parse_ok("@alice:example.org", "alice"));
 	CHECK(parse_ok("alice", "alice"));
