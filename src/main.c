@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
@@ -221,6 +222,10 @@ int main(int argc, char **argv)
 
 	if (!rest)
 		return EX_FAIL;
+	/* listings of millions of rows into a pipe or file: 64 KiB writes, not 4 KiB
+	 * (a terminal stays line-buffered) */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	/* global options may stand anywhere before a lone "--" */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -155,6 +155,16 @@ static char *truncate_cell(char *s, int w)
 	return s;
 }
 
+/* The length of S if every byte is printable ASCII (so its width too), else -1. */
+static int ascii_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return -1;
+	return (int)(p - (const unsigned char *)s);
+}
+
 static void put_spaces(int n)
 {
 	static const char sp[] = "                                                                ";
@@ -177,7 +187,14 @@ static void print_row(const struct table *t, const char *const *cells, int head)
 	for (int i = 0; i < t->ncols; i++) {
 		const char *v = cells[i] ? cells[i] : "-";
 		char *owned = NULL;
-		int w;
+		int w = ascii_len(v);
+		if (w >= 0 && (!t->maxw[i] || w <= t->maxw[i])) {
+			/* the common case, in one pass: printable ASCII, as wide as long, fits */
+			fwrite_unlocked(v, 1, (size_t)w, stdout);
+			if (i + 1 < t->ncols)
+				put_spaces((t->width[i] - w > 0 ? t->width[i] - w : 0) + 2);
+			continue;
+		}
 		if (!text_is_clean(v))
 			v = owned = text_sanitize(xstrdup(v));
 		w = dwidth(v);

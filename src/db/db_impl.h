@@ -29,6 +29,7 @@ struct db_rows {
 	int done;
 	void *res;  /* PGresult* of the current row, or of the current block with a cursor (PG) */
 	int cursor; /* PG: rows come from a cursor, fetched in blocks (db_stream) */
+	int ahead;  /* PG cursor: the next block's FETCH is sent, its result not read yet */
 	int row, nrows; /* PG: the current row in res, the rows in res */
 	void *stmt; /* sqlite3_stmt* (SQLite) */
 };

@@ -13,11 +13,12 @@
 #include "db_impl.h"
 #include "sqlreg.h"
 
-#define PQ_FUNCS(X) X(PQexecParams) X(PQsendQueryParams) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
+#define PQ_FUNCS(X) X(PQexecParams) X(PQsendQuery) X(PQsendQueryParams) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQgetResult) X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQntuples) X(PQprepare) X(PQresultErrorField) X(PQresultStatus) X(PQsendQueryPrepared) X(PQsetSingleRowMode) X(PQstatus)
 #define PQ_DECL(f) static __typeof__(f) *pq_##f;
 PQ_FUNCS(PQ_DECL)
 #define PQclear pq_PQclear
 #define PQexecParams pq_PQexecParams
+#define PQsendQuery pq_PQsendQuery
 #define PQsendQueryParams pq_PQsendQueryParams
 #define PQcmdTuples pq_PQcmdTuples
 #define PQconnectdbParams pq_PQconnectdbParams
@@ -249,6 +250,11 @@ int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	return 0;
 }
 
+static void drain(db *d);
+
+/* The next block: the FETCH for it was sent when the previous block came
+ * (read-ahead), so the server produces it while the client prints the
+ * previous one. */
 static int cursor_step(db_rows *r)
 {
 	PGresult *res;
@@ -257,7 +263,14 @@ static int cursor_step(db_rows *r)
 	if (r->res)
 		PQclear(r->res);
 	r->res = NULL;
-	res = PQexec(CONN(r->d), sql_lookup("postgres", "stream_fetch"));
+	if (!r->ahead && !PQsendQuery(CONN(r->d), sql_lookup("postgres", "stream_fetch"))) {
+		pg_fail(r->d, r->name, NULL);
+		r->done = 1;
+		return -1;
+	}
+	res = PQgetResult(CONN(r->d));
+	drain(r->d);
+	r->ahead = 0;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(r->d, r->name, res);
 		PQclear(res);
@@ -275,6 +288,8 @@ static int cursor_step(db_rows *r)
 	r->ncols = PQnfields(res);
 	r->nrows = PQntuples(res);
 	r->row = 0;
+	/* a failed send shows as the next step's error */
+	r->ahead = PQsendQuery(CONN(r->d), sql_lookup("postgres", "stream_fetch"));
 	return 1;
 }
 
@@ -332,6 +347,9 @@ void pg_rows_free(db_rows *r)
 	if (r->res)
 		PQclear(r->res);
 	r->res = NULL;
+	if (r->ahead)
+		drain(r->d); /* the read-ahead block nobody wants */
+	r->ahead = 0;
 	if (r->cursor) {
 		/* in an aborted transaction this fails harmlessly; the rollback closes it */
 		PQclear(PQexec(CONN(r->d), sql_lookup("postgres", "stream_close")));
