@@ -75,6 +75,13 @@ UPDATE userapi_accounts SET account_type = $3
  WHERE server_name = $2 AND account_type = $4
    AND localpart IN (SELECT json_array_elements_text($1::json));
 
+-- name: accounts_set_type_returning
+-- batch: the same change, saying which accounts it changed (their localparts)
+UPDATE userapi_accounts SET account_type = $3
+ WHERE server_name = $2 AND account_type = $4
+   AND localpart IN (SELECT json_array_elements_text($1::json))
+RETURNING localpart;
+
 -- name: accounts_taken_many
 -- batch: which localparts of a JSON array are taken (an account under any
 -- server_name, or a profile under this one)

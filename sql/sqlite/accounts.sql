@@ -75,6 +75,14 @@ UPDATE userapi_accounts SET account_type = ?3
  WHERE server_name = ?2 AND account_type = ?4
    AND localpart IN (SELECT value FROM json_each(?1));
 
+-- name: accounts_set_type_returning
+-- batch: the same change, saying which accounts it changed (their localparts;
+-- RETURNING needs SQLite 3.35: the SQLite batch promotes one row at a time instead)
+UPDATE userapi_accounts SET account_type = ?3
+ WHERE server_name = ?2 AND account_type = ?4
+   AND localpart IN (SELECT value FROM json_each(?1))
+RETURNING localpart;
+
 -- name: accounts_taken_many
 -- batch: which localparts of a JSON array are taken (an account under any
 -- server_name, or a profile under this one)

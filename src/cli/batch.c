@@ -281,84 +281,134 @@ out:
 
 static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int from, int to, const char *path)
 {
-	json_t *keys = json_array(), *seen = json_object(), *index = json_object();
-	json_t *changed = json_array(), *audit = json_array();
+	json_t *fast = json_array(), *seen = json_object(), *promoted = json_object(), *keys = json_array();
+	json_t *keys_seen = json_object(), *index = json_object(), *changed = json_array(), *audit = json_array();
 	struct account *acc = NULL;
-	char *keys_s = NULL, *chg_s = NULL, *aud_s = NULL;
-	int nacc = 0, nchg = 0, ret = -1, rc, at = from, began = 0, nids = 0, k = 0;
+	char *s = NULL;
+	int nacc = 0, nslow = 0, ret = -1, rc, at = from, began = 0, nids = 0, k = 0;
+	char *is_fast;
 	struct mxid *ids;
 	db_rows *r;
 
 	for (int i = from; i < to; i++)
 		nids += lines[i].argc - 2;
 	ids = xcalloc((size_t)nids, sizeof(*ids));
+	is_fast = xcalloc((size_t)nids, 1);
+	/* 1. every ID parsed; the fast ones: lowercase, not reserved, the first
+	 * of the run to name that account (as for one `user promote`, the
+	 * UPDATE guarded by account_type = 1 is then the whole check) */
 	for (at = from; at < to; at++)
 		for (int w = 2; w < lines[at].argc; w++, k++) {
 			char lower[MXID_MAX + 1];
 			if (mxid_parse(lines[at].argv[w], c->cfg->server_name, &ids[k]) < 0)
 				goto out;
 			mxid_lower(lower, sizeof(lower), ids[k].localpart);
-			if (add_key(keys, seen, lower) < 0 ||
-			    (strcmp(lower, ids[k].localpart) && add_key(keys, seen, ids[k].localpart) < 0))
-				goto out;
+			if (!json_object_get(seen, lower) && !strcmp(lower, ids[k].localpart) &&
+			    hs_check_reserved(h, lower, ids[k].full, "promote") == 0) {
+				if (add_key(fast, keys_seen, lower) < 0)
+					goto out;
+				is_fast[k] = 1;
+			}
+			err_clear();
+			json_object_set_new(seen, lower, json_true());
 		}
 	at = -1;
-	k = 0;
-	keys_s = json_dumps(keys, JSON_COMPACT);
-	{
-		db_arg a[2] = { DB_ARG_TEXT(keys_s), DB_ARG_TEXT(c->cfg->server_name) };
-		if (!(r = db_query(h->user, "accounts_get_many", a, 2)))
+	if (write_begin(c, h) < 0)
+		goto out;
+	began = 1;
+	/* 2. one UPDATE promotes them all and says which it changed */
+	if (json_array_size(fast)) {
+		s = json_dumps(fast, JSON_COMPACT);
+		db_arg a[4] = { DB_ARG_TEXT(s), DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(ACCT_ADMIN),
+				DB_ARG_INT(ACCT_USER) };
+		if (!s || !(r = db_query(h->user, "accounts_set_type_returning", a, 4)))
+			goto out;
+		while ((rc = db_step(r)) == 1)
+			json_object_set_new(promoted, db_text(r, 0), json_true());
+		db_rows_free(r);
+		free(s);
+		s = NULL;
+		if (rc < 0)
 			goto out;
 	}
-	acc = xcalloc((size_t)json_array_size(keys), sizeof(*acc));
-	while ((rc = db_step(r)) == 1 && nacc < (int)json_array_size(keys)) {
-		struct account *a = &acc[nacc];
-		int isnull;
-		snprintf(a->localpart, sizeof(a->localpart), "%s", db_text(r, 0));
-		snprintf(a->server_name, sizeof(a->server_name), "%s", db_text(r, 1));
-		a->created_ts = db_int(r, 2, NULL);
-		a->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;
-		a->deactivated = (int)db_int(r, 5, &isnull);
-		if (isnull)
-			a->deactivated = -1;
-		a->type = (int)db_int(r, 6, NULL);
-		json_object_set_new(index, a->localpart, json_integer(nacc));
-		nacc++;
+	/* 3. the rest (not changed, uppercase, reserved, named again) looked up in
+	 * one query, to be checked as `user promote` checks them */
+	json_object_clear(keys_seen);
+	for (k = 0; k < nids; k++) {
+		char lower[MXID_MAX + 1];
+		mxid_lower(lower, sizeof(lower), ids[k].localpart);
+		if (is_fast[k] && json_object_get(promoted, lower))
+			continue;
+		is_fast[k] = 0;
+		if (add_key(keys, keys_seen, lower) < 0 ||
+		    (strcmp(lower, ids[k].localpart) && add_key(keys, keys_seen, ids[k].localpart) < 0))
+			goto out;
 	}
-	db_rows_free(r);
-	if (rc < 0)
-		goto out;
-
+	if (json_array_size(keys)) {
+		s = json_dumps(keys, JSON_COMPACT);
+		db_arg a[2] = { DB_ARG_TEXT(s), DB_ARG_TEXT(c->cfg->server_name) };
+		if (!s || !(r = db_query(h->user, "accounts_get_many", a, 2)))
+			goto out;
+		acc = xcalloc(json_array_size(keys), sizeof(*acc));
+		while ((rc = db_step(r)) == 1 && nacc < (int)json_array_size(keys)) {
+			struct account *x = &acc[nacc];
+			int isnull;
+			str_copy(x->localpart, sizeof(x->localpart), db_text(r, 0));
+			str_copy(x->server_name, sizeof(x->server_name), db_text(r, 1));
+			x->created_ts = db_int(r, 2, NULL);
+			x->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;
+			x->deactivated = (int)db_int(r, 5, &isnull);
+			if (isnull)
+				x->deactivated = -1;
+			x->type = (int)db_int(r, 6, NULL);
+			json_object_set_new(index, x->localpart, json_integer(nacc));
+			nacc++;
+		}
+		db_rows_free(r);
+		free(s);
+		s = NULL;
+		if (rc < 0)
+			goto out;
+	}
+	/* 4. every ID in order: the audit row of each change, the errors named by line */
+	k = 0;
 	for (at = from; at < to; at++) {
 		char *cmd = NULL;
 		for (int w = 2; w < lines[at].argc; w++) {
-			const struct mxid *id = &ids[k++];
-			char lower[MXID_MAX + 1], full[2 * MXID_MAX + 4];
-			json_t *ix;
-			struct account *a;
-			mxid_lower(lower, sizeof(lower), id->localpart);
-			if (!(ix = json_object_get(index, lower)) && strcmp(lower, id->localpart))
-				ix = json_object_get(index, id->localpart);
-			if (!ix) {
-				hs_err_not_found(h, id);
-				err_detail("nothing was changed (all users of one command are changed together or not at all)");
-				goto line_failed;
-			}
-			a = &acc[json_integer_value(ix)];
-			snprintf(full, sizeof(full), "@%s:%s", a->localpart, a->server_name);
-			if (type_change_allowed(h, a, full, "promote") < 0)
-				goto line_failed;
-			if (a->type != ACCT_USER)
-				continue; /* already an admin, or named before */
-			a->type = ACCT_ADMIN;
+			const struct mxid *id = &ids[k];
+			char full[2 * MXID_MAX + 4];
 			if (!cmd) {
 				char *words = cmdline_join(lines[at].argc, lines[at].argv);
 				cmd = xasprintf("batch %s:%d: %s", path, lines[at].lineno, words);
 				free(words);
 			}
-			json_array_append_new(changed, json_string(a->localpart));
-			json_array_append_new(audit, json_pack("[s, s, i, i]", full, cmd, ACCT_USER, ACCT_ADMIN));
-			nchg++;
+			if (is_fast[k++]) {
+				json_array_append_new(audit, json_pack("[s, s, i, i]", id->full, cmd, ACCT_USER, ACCT_ADMIN));
+				continue;
+			}
+			{
+				char lower[MXID_MAX + 1];
+				json_t *ix;
+				struct account *a;
+				mxid_lower(lower, sizeof(lower), id->localpart);
+				if (!(ix = json_object_get(index, lower)) && strcmp(lower, id->localpart))
+					ix = json_object_get(index, id->localpart);
+				if (!ix) {
+					hs_err_not_found(h, id);
+					err_detail("nothing was changed (all users of one command are changed together or not at all)");
+					goto line_failed;
+				}
+				a = &acc[json_integer_value(ix)];
+				snprintf(full, sizeof(full), "@%s:%s", a->localpart, a->server_name);
+				if (type_change_allowed(h, a, full, "promote") < 0)
+					goto line_failed;
+				if (a->type != ACCT_USER)
+					continue; /* already an admin, or named before */
+				a->type = ACCT_ADMIN;
+				json_array_append_new(changed, json_string(a->localpart));
+				json_array_append_new(audit, json_pack("[s, s, i, i]", full, cmd, ACCT_USER, ACCT_ADMIN));
+				nslow++;
+			}
 		}
 		free(cmd);
 		continue;
@@ -367,47 +417,41 @@ line_failed:
 		goto out;
 	}
 	at = -1;
-	if (nchg) {
+	/* 5. the accounts found by a second look (an uppercase ID naming a lowercase
+	 * account), then the audit rows of all, in line order */
+	if (nslow) {
 		long long n;
-		/* as each command does: inside the batch this applies mxdba's own tables once */
-		if (write_begin(c, h) < 0)
+		s = json_dumps(changed, JSON_COMPACT);
+		db_arg a[4] = { DB_ARG_TEXT(s), DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(ACCT_ADMIN),
+				DB_ARG_INT(ACCT_USER) };
+		if (!s || db_exec(h->user, "accounts_set_type_many", a, 4, &n) < 0)
 			goto out;
-		began = 1;
-		chg_s = json_dumps(changed, JSON_COMPACT);
-		aud_s = json_dumps(audit, JSON_COMPACT);
-		if (!chg_s || !aud_s || (int)json_array_size(audit) != nchg) {
-			err_set(EX_FAIL, "internal: cannot encode the accounts of lines %d-%d", lines[from].lineno,
-				lines[to - 1].lineno);
-			goto out;
-		}
-		{
-			db_arg a[4] = { DB_ARG_TEXT(chg_s), DB_ARG_TEXT(c->cfg->server_name), DB_ARG_INT(ACCT_ADMIN),
-					DB_ARG_INT(ACCT_USER) };
-			if (db_exec(h->user, "accounts_set_type_many", a, 4, &n) < 0)
-				goto out;
-		}
-		if (n != nchg) {
+		free(s);
+		s = NULL;
+		if (n != nslow) {
 			err_set(EX_DB, "promoting the accounts of lines %d-%d changed %lld rows, expected %d",
-				lines[from].lineno, lines[to - 1].lineno, n, nchg);
+				lines[from].lineno, lines[to - 1].lineno, n, nslow);
 			err_detail("an account changed while mxdba ran");
 			err_hint("run the batch again");
 			goto out;
 		}
-		{
-			db_arg a[4] = { DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()), DB_ARG_TEXT(aud_s),
-					DB_ARG_TEXT("account_type") };
-			if (db_exec(h->user, "audit_insert_many", a, 4, &n) < 0)
-				goto out;
-		}
-		if (n != nchg) {
-			err_set(EX_DB, "writing the audit rows of lines %d-%d changed %lld rows, expected %d",
-				lines[from].lineno, lines[to - 1].lineno, n, nchg);
-			goto out;
-		}
-		began = 0;
-		if (write_end(c, h) < 0)
-			goto out;
 	}
+	if (json_array_size(audit)) {
+		long long n;
+		s = json_dumps(audit, JSON_COMPACT);
+		db_arg a[4] = { DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()), DB_ARG_TEXT(s),
+				DB_ARG_TEXT("account_type") };
+		if (!s || db_exec(h->user, "audit_insert_many", a, 4, &n) < 0)
+			goto out;
+		if (n != (long long)json_array_size(audit)) {
+			err_set(EX_DB, "writing the audit rows of lines %d-%d changed %lld rows, expected %zu",
+				lines[from].lineno, lines[to - 1].lineno, n, json_array_size(audit));
+			goto out;
+		}
+	}
+	began = 0;
+	if (write_end(c, h) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (began)
@@ -419,11 +463,13 @@ out:
 			account_clear(&acc[i]);
 	free(acc);
 	free(ids);
-	free(keys_s);
-	free(chg_s);
-	free(aud_s);
-	json_decref(keys);
+	free(is_fast);
+	free(s);
+	json_decref(fast);
 	json_decref(seen);
+	json_decref(promoted);
+	json_decref(keys);
+	json_decref(keys_seen);
 	json_decref(index);
 	json_decref(changed);
 	json_decref(audit);

@@ -220,6 +220,7 @@ def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
     lines = [f"user promote u{i}" for i in range(1, 2501)]
     lines[10] = "user promote @U11:example.org"          # Dendrite's lookup: lowercase first
     lines[20] = "user promote u21 u21 boss"                # named twice, and an admin already
+    lines[30] = "user promote @U33:example.org"          # names u33 before line 33 does: line 31 changes it
     lines[1500] = "user passwd u1501 --password-hash " + G  # a line of another kind splits the run
     f = tmp_path / "many.txt"
     f.write_text("\n".join(lines) + "\n")
@@ -238,19 +239,31 @@ def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
     r = home.run("--no-backup", "--json", "batch", f)
     assert r.rc == 0, r
     doc = json.loads(r.out)
-    assert doc["commands"] == {"user promote": 2499, "user passwd": 1}, doc
+    assert doc["commands"] == {"user promote": 2499, "user passwd": 1}, doc  # lines, not accounts
     types = dict(home.sql("SELECT localpart, account_type FROM userapi_accounts WHERE localpart LIKE 'u%'"))
-    assert all(str(types[f"u{i}"]) == "3" for i in range(1, 2501) if i != 1501)
-    assert str(types["u1501"]) == "1" and str(types["u2501"]) == "1"
+    assert all(str(types[f"u{i}"]) == "3" for i in range(1, 2501) if i not in (31, 1501))
+    assert str(types["u31"]) == "1" and str(types["u1501"]) == "1" and str(types["u2501"]) == "1"
+    # the audit rows, in order, are those of running the lines one by one: one per
+    # account changed, with the command of the line that changed it
+    expected, done = [], {"boss"}
+    for n, line in enumerate(lines, 1):
+        words = line.split()
+        if words[1] != "promote":
+            continue
+        for w in words[2:]:
+            key = w.lstrip("@").split(":")[0].lower()
+            if key not in done:
+                done.add(key)
+                expected.append((f"@{key}:example.org", f"batch {f}:{n}: {line}", "1", "3"))
     audit = home.sql("SELECT target, command, old_value, new_value FROM mxdba_audit "
                      "WHERE field = 'account_type' ORDER BY id")
-    assert len(audit) == 2499 and all(a[2:] == ("1", "3") for a in audit)
-    assert audit[0] == ("@u1:example.org", f"batch {f}:1: user promote u1", "1", "3")
+    assert [tuple(str(x) for x in a) for a in audit] == expected
+    assert len(audit) == 2498
     assert ("@u11:example.org", f"batch {f}:11: user promote @U11:example.org", "1", "3") in audit
-    assert [a[0] for a in audit].count("@u21:example.org") == 1
+    assert ("@u33:example.org", f"batch {f}:31: user promote @U33:example.org", "1", "3") in audit
     # the second run changes nothing and writes no audit row
     r = home.run("--no-backup", "batch", f)
-    assert r.rc == 0 and len(home.sql("SELECT id FROM mxdba_audit WHERE field = 'account_type'")) == 2499
+    assert r.rc == 0 and len(home.sql("SELECT id FROM mxdba_audit WHERE field = 'account_type'")) == 2498
 
 
 def test_many_create_lines_match_one_by_one_semantics(home, tmp_path):
