@@ -72,6 +72,14 @@ static int is_global_option(const char *a)
 	return 0;
 }
 
+/* The audit row's command for line B of the batch file PATH (malloc'd). */
+static char *line_command(const char *path, const struct bline *b)
+{
+	char *words = cmdline_join(b->argc, b->argv), *cmd = xasprintf("batch %s:%d: %s", path, b->lineno, words);
+	free(words);
+	return cmd;
+}
+
 /* Check one line's words and note a --random-password. -1 + error. */
 static int prepare(struct ctx *c, struct bline *b, int *nrandom, int have_out)
 {
@@ -176,16 +184,22 @@ static int add_key(json_t *keys, json_t *seen, const char *k)
 	return json_array_append_new(keys, v) == 0 ? 0 : err_set(EX_FAIL, "internal: out of memory");
 }
 
-/* SQLite: there are no round trips to save, and the cached one-row
- * statements are faster than encoding the accounts as JSON and decoding
- * them again (measured: the JSON lookup and audit array cost more than the
- * UPDATEs themselves). Each account is promoted and audited in turn.
- * `user promote` changes exactly the accounts of type 1 (user) that are not
- * reserved by the configuration, so for a lowercase, unreserved localpart
- * the UPDATE guarded by account_type = 1 is the check itself: one row
- * changed means promoted from 1. Anything else (no row changed, uppercase,
- * reserved) is looked up and checked as `user promote` does, for its exact
- * error, or to skip an account that is already an admin. */
+/* The check `user promote` makes of the account ID names (A; NULL: not
+ * found), with its errors: 1 to change it, 0 to skip it (an admin already,
+ * or named before), -1 + error. FULL (N bytes) gets the account's ID. */
+static int promote_check(struct hs *h, const struct mxid *id, const struct account *a, char *full, size_t n)
+{
+	if (!a) {
+		hs_err_not_found(h, id);
+		err_detail("nothing was changed (all users of one command are changed together or not at all)");
+		return -1;
+	}
+	snprintf(full, n, "@%s:%s", a->localpart, a->server_name);
+	if (type_change_allowed(h, a, full, "promote") < 0)
+		return -1;
+	return a->type == ACCT_USER;
+}
+
 /* Promote LOCALPART if it is of type 1 (user), with its audit row: *N is
  * the number of rows changed (0: it was not of type 1 or not there). The
  * write transaction is begun on first use (*BEGAN). -1 + error. */
@@ -201,16 +215,23 @@ static int promote_one(struct ctx *c, struct hs *h, const struct bline *b, const
 		return -1;
 	if (*n != 1)
 		return 0;
-	if (!c->cmdline) {
-		char *words = cmdline_join(b->argc, b->argv);
-		c->cmdline = xasprintf("batch %s:%d: %s", path, b->lineno, words);
-		free(words);
-	}
+	if (!c->cmdline)
+		c->cmdline = line_command(path, b);
 	snprintf(oldv, sizeof(oldv), "%d", ACCT_USER);
 	snprintf(newv, sizeof(newv), "%d", ACCT_ADMIN);
 	return audit_write(c, h, full, "account_type", oldv, newv);
 }
 
+/* SQLite: there are no round trips to save, and the cached one-row
+ * statements are faster than encoding the accounts as JSON and decoding
+ * them again (measured: the JSON lookup and audit array cost more than the
+ * UPDATEs themselves). Each account is promoted and audited in turn.
+ * `user promote` changes exactly the accounts of type 1 (user) that are not
+ * reserved by the configuration, so for a lowercase, unreserved localpart
+ * the UPDATE guarded by account_type = 1 is the check itself: one row
+ * changed means promoted from 1. Anything else (no row changed, uppercase,
+ * reserved) is looked up and checked as `user promote` does, for its exact
+ * error, or to skip an account that is already an admin. */
 static int promote_lines_lite(struct ctx *c, struct hs *h, struct bline *lines, int from, int to, const char *path)
 {
 	int ret = -1, began = 0, at;
@@ -235,14 +256,8 @@ static int promote_lines_lite(struct ctx *c, struct hs *h, struct bline *lines, 
 			err_clear();
 			if ((rc = hs_account_find(h, &id, &a)) < 0)
 				goto out;
-			if (rc == 0) {
-				hs_err_not_found(h, &id);
-				err_detail("nothing was changed (all users of one command are changed together or not at all)");
-				goto out;
-			}
-			snprintf(full, sizeof(full), "@%s:%s", a.localpart, a.server_name);
-			rc = type_change_allowed(h, &a, full, "promote");
-			if (rc < 0 || a.type != ACCT_USER) { /* refused; or already an admin, or named before */
+			rc = promote_check(h, &id, rc ? &a : NULL, full, sizeof(full));
+			if (rc <= 0) {
 				account_clear(&a);
 				if (rc < 0)
 					goto out;
@@ -351,17 +366,8 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 			goto out;
 		acc = xcalloc(json_array_size(keys), sizeof(*acc));
 		while ((rc = db_step(r)) == 1 && nacc < (int)json_array_size(keys)) {
-			struct account *x = &acc[nacc];
-			int isnull;
-			str_copy(x->localpart, sizeof(x->localpart), db_text(r, 0));
-			str_copy(x->server_name, sizeof(x->server_name), db_text(r, 1));
-			x->created_ts = db_int(r, 2, NULL);
-			x->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;
-			x->deactivated = (int)db_int(r, 5, &isnull);
-			if (isnull)
-				x->deactivated = -1;
-			x->type = (int)db_int(r, 6, NULL);
-			json_object_set_new(index, x->localpart, json_integer(nacc));
+			hs_account_from_row(r, &acc[nacc]);
+			json_object_set_new(index, acc[nacc].localpart, json_integer(nacc));
 			nacc++;
 		}
 		db_rows_free(r);
@@ -377,11 +383,8 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 		for (int w = 2; w < lines[at].argc; w++) {
 			const struct mxid *id = &ids[k];
 			char full[2 * MXID_MAX + 4];
-			if (!cmd) {
-				char *words = cmdline_join(lines[at].argc, lines[at].argv);
-				cmd = xasprintf("batch %s:%d: %s", path, lines[at].lineno, words);
-				free(words);
-			}
+			if (!cmd)
+				cmd = line_command(path, &lines[at]);
 			if (is_fast[k++]) {
 				json_array_append_new(audit, json_pack("[s, s, i, i]", id->full, cmd, ACCT_USER, ACCT_ADMIN));
 				continue;
@@ -390,21 +393,16 @@ static int bulk_promote(struct ctx *c, struct hs *h, struct bline *lines, int fr
 				char lower[MXID_MAX + 1];
 				json_t *ix;
 				struct account *a;
+				int rc2;
 				mxid_lower(lower, sizeof(lower), id->localpart);
 				if (!(ix = json_object_get(index, lower)) && strcmp(lower, id->localpart))
 					ix = json_object_get(index, id->localpart);
-				if (!ix) {
-					hs_err_not_found(h, id);
-					err_detail("nothing was changed (all users of one command are changed together or not at all)");
+				a = ix ? &acc[json_integer_value(ix)] : NULL;
+				if ((rc2 = promote_check(h, id, a, full, sizeof(full))) < 0)
 					goto line_failed;
-				}
-				a = &acc[json_integer_value(ix)];
-				snprintf(full, sizeof(full), "@%s:%s", a->localpart, a->server_name);
-				if (type_change_allowed(h, a, full, "promote") < 0)
-					goto line_failed;
-				if (a->type != ACCT_USER)
-					continue; /* already an admin, or named before */
-				a->type = ACCT_ADMIN;
+				if (rc2 == 0)
+					continue;
+				a->type = ACCT_ADMIN; /* so that naming it again skips it */
 				json_array_append_new(changed, json_string(a->localpart));
 				json_array_append_new(audit, json_pack("[s, s, i, i]", full, cmd, ACCT_USER, ACCT_ADMIN));
 				nslow++;
@@ -560,7 +558,7 @@ static int bulk_create(struct ctx *c, struct hs *h, struct bline *lines, int fro
 	if (rc < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
-		char *words, *cmd;
+		char *cmd;
 		const char *lp = cl[i].id.localpart;
 		if (json_object_get(taken, lp)) {
 			n = i; /* `user create` says why */
@@ -569,11 +567,9 @@ static int bulk_create(struct ctx *c, struct hs *h, struct bline *lines, int fro
 		json_object_set_new(taken, lp, json_true()); /* named again further down: that line fails */
 		json_array_append_new(accs, json_pack("[s, s, i]", lp, cl[i].hash, cl[i].admin ? ACCT_ADMIN : ACCT_USER));
 		json_array_append_new(profs, json_pack("[s, s]", lp, cl[i].display ? cl[i].display : lp));
-		words = cmdline_join(lines[from + i].argc, lines[from + i].argv);
-		cmd = xasprintf("batch %s:%d: %s", path, lines[from + i].lineno, words);
+		cmd = line_command(path, &lines[from + i]);
 		json_array_append_new(audit, json_pack("[s, s, n, s]", cl[i].id.full, cmd,
 						       cl[i].admin ? "created (admin)" : "created (user)"));
-		free(words);
 		free(cmd);
 	}
 	if (n == 0) {
@@ -768,7 +764,6 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 		struct bline *b = &lines[i];
 		char name[64];
 		int rc;
-		char *words;
 		if (bulk_promotable(b)) {
 			int j = i;
 			while (j < nlines && j - i < BULK_LINES && bulk_promotable(&lines[j]))
@@ -798,12 +793,10 @@ int cmd_batch(struct ctx *c, int argc, char **argv)
 			}
 			b->no_bulk = 1; /* this line goes through `user create` itself */
 		}
-		words = cmdline_join(b->argc, b->argv);
 		char *saved = c->cmdline;
 		c->batch_line = b->lineno;
 		c->cmd = b->cmd;
-		c->cmdline = xasprintf("batch %s:%d: %s", path, b->lineno, words);
-		free(words);
+		c->cmdline = line_command(path, b);
 		rc = b->cmd->fn(c, b->argc - b->used, b->argv + b->used);
 		free(c->cmdline);
 		c->cmdline = saved;

@@ -188,23 +188,21 @@ static void print_row(const struct table *t, const char *const *cells, int head)
 		const char *v = cells[i] ? cells[i] : "-";
 		char *owned = NULL;
 		int w = ascii_len(v);
-		if (w >= 0 && (!t->maxw[i] || w <= t->maxw[i])) {
-			/* the common case, in one pass: printable ASCII, as wide as long, fits */
-			fwrite_unlocked(v, 1, (size_t)w, stdout);
-			if (i + 1 < t->ncols)
-				put_spaces((t->width[i] - w > 0 ? t->width[i] - w : 0) + 2);
-			continue;
-		}
-		if (!text_is_clean(v))
-			v = owned = text_sanitize(xstrdup(v));
-		w = dwidth(v);
-		if (t->maxw[i] && w > t->maxw[i]) {
-			if (!owned)
-				v = owned = xstrdup(v);
-			v = owned = truncate_cell(owned, t->maxw[i]);
+		size_t len = (size_t)w;
+		/* the common case in one pass: printable ASCII (as wide as long) that fits */
+		if (w < 0 || (t->maxw[i] && w > t->maxw[i])) {
+			if (!text_is_clean(v))
+				v = owned = text_sanitize(xstrdup(v));
 			w = dwidth(v);
+			if (t->maxw[i] && w > t->maxw[i]) {
+				if (!owned)
+					v = owned = xstrdup(v);
+				v = owned = truncate_cell(owned, t->maxw[i]);
+				w = dwidth(v);
+			}
+			len = strlen(v);
 		}
-		fputs_unlocked(v, stdout);
+		fwrite_unlocked(v, 1, len, stdout);
 		if (i + 1 < t->ncols)
 			put_spaces((t->width[i] - w > 0 ? t->width[i] - w : 0) + 2);
 		free(owned);

@@ -250,7 +250,12 @@ int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	return 0;
 }
 
-static void drain(db *d);
+static void drain(db *d)
+{
+	PGresult *res;
+	while ((res = PQgetResult(CONN(d))))
+		PQclear(res);
+}
 
 /* The next block: the FETCH for it was sent when the previous block came
  * (read-ahead), so the server produces it while the client prints the
@@ -291,13 +296,6 @@ static int cursor_step(db_rows *r)
 	/* a failed send shows as the next step's error */
 	r->ahead = PQsendQuery(CONN(r->d), sql_lookup("postgres", "stream_fetch"));
 	return 1;
-}
-
-static void drain(db *d)
-{
-	PGresult *res;
-	while ((res = PQgetResult(CONN(d))))
-		PQclear(res);
 }
 
 int pg_step(db_rows *r)

@@ -239,25 +239,29 @@ int hs_probe_running(db *d, char *who, size_t n)
 	return count > 0;
 }
 
+void hs_account_from_row(const db_rows *r, struct account *a)
+{
+	int isnull;
+	str_copy(a->localpart, sizeof(a->localpart), db_text(r, 0));
+	str_copy(a->server_name, sizeof(a->server_name), db_text(r, 1));
+	a->created_ts = db_int(r, 2, NULL);
+	a->password_hash = db_text(r, 3) ? xstrdup(db_text(r, 3)) : NULL;
+	a->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;
+	a->deactivated = (int)db_int(r, 5, &isnull);
+	if (isnull)
+		a->deactivated = -1;
+	a->type = (int)db_int(r, 6, NULL);
+}
+
 static int account_get(struct hs *h, const char *localpart, const char *server, struct account *a)
 {
 	db_arg args[2] = { DB_ARG_TEXT(localpart), DB_ARG_TEXT(server) };
 	db_rows *r = db_query(h->user, "account_get", args, 2);
-	int rc, isnull;
+	int rc;
 	if (!r)
 		return -1;
-	rc = db_step(r);
-	if (rc == 1) {
-		str_copy(a->localpart, sizeof(a->localpart), db_text(r, 0));
-		str_copy(a->server_name, sizeof(a->server_name), db_text(r, 1));
-		a->created_ts = db_int(r, 2, NULL);
-		a->password_hash = db_text(r, 3) ? xstrdup(db_text(r, 3)) : NULL;
-		a->appservice_id = db_text(r, 4) ? xstrdup(db_text(r, 4)) : NULL;
-		a->deactivated = (int)db_int(r, 5, &isnull);
-		if (isnull)
-			a->deactivated = -1;
-		a->type = (int)db_int(r, 6, NULL);
-	}
+	if ((rc = db_step(r)) == 1)
+		hs_account_from_row(r, a);
 	db_rows_free(r);
 	return rc;
 }

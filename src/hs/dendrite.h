@@ -63,6 +63,10 @@ int hs_probe_running(db *d, char *who, size_t n);
 /* Find an account as Dendrite does: lowercase localpart first, then exact.
  * 1 found (A filled; free with account_clear), 0 not found, -1 error. */
 int hs_account_find(struct hs *h, const struct mxid *id, struct account *a);
+/* The account in the current row of a statement that selects localpart,
+ * server_name, created_ts, password_hash, appservice_id, is_deactivated,
+ * account_type (account_get, accounts_get_many). */
+void hs_account_from_row(const db_rows *r, struct account *a);
 /* The same, for an account that must exist: 0 (ID's full form set to the
  * stored one), or -1 with EX_NOTFOUND or a database error. */
 int hs_find_user(struct hs *h, struct mxid *id, struct account *a);
