@@ -4,6 +4,7 @@ snapshot comparison (byte-for-byte for SQLite, row-for-row for PostgreSQL)."""
 import hashlib
 import os
 import sqlite3
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -70,6 +71,7 @@ class PGCluster:
 
     def stop(self):
         subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", self.dir + "/pg"], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)  # ~1 GiB per run otherwise left in the temp folder
 
 
 def json_str(s):
