@@ -20,7 +20,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: deb test-deb all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
+.PHONY: deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
 all: mxdba
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make uninstall  remove what make install put there"
 	@echo "make deb        build build/mxdba_VERSION_ARCH.deb with dpkg-deb"
 	@echo "make test-deb   install that package on a clean Debian (debootstrap) and run it"
+	@echo "make test-fresh install-deps, build, unit tests, fuzz smoke and demo on a bare Debian (debootstrap)"
 	@echo "make bench      the benchmark suite (BENCHMARKS.md, bench.png); make fuzz: libFuzzer runs"
 
 deps:
@@ -83,6 +84,7 @@ test: deps
 	$(MAKE) test-fuzz-smoke
 	$(MAKE) test-bench-tiny
 	$(MAKE) test-deb
+	$(MAKE) test-fresh
 	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
 	 else $(MAKE) test-e2e; fi
 
@@ -138,6 +140,11 @@ deb: mxdba
 # the package on a clean Debian (debootstrap into build/): install, --version, check
 test-deb: deb
 	scripts/test-deb build/mxdba_$(VERSION)_$$(dpkg --print-architecture).deb
+
+# the README's steps on a bare Debian (debootstrap): install-deps, build, unit
+# tests, fuzz smoke, demo; fails when install-deps misses a package
+test-fresh:
+	scripts/test-fresh
 
 clean:
 	rm -rf build mxdba
