@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mxdba: build, demo, test, bench, install.  `make help` lists the targets.
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bash completion for mxdba(8). Needs nothing but bash (bash-completion's
 # helpers are not required). tests/integration/test_completion.py keeps the
 # lists below equal to `mxdba --help` and `mxdba help COMMAND`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mxdba entry point: global options, the one command table, dispatch.
  * Reading this table tells the whole command surface of the tool. */
 #include <stdio.h>
@@ -112,6 +113,41 @@ const struct command commands[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* The global options: main parses them anywhere on the line, and a batch
+ * line refuses them (they belong on the `mxdba batch` command line). */
+enum gopt { G_CONFIG, G_DRY_RUN, G_JSON, G_CSV, G_BACKUP, G_NO_BACKUP, G_YES, G_VERBOSE, G_QUIET, G_HELP, G_VERSION };
+static const struct global_option {
+	const char *name, *alias; /* --long, and -x or NULL */
+	int has_arg;
+	enum gopt id;
+} global_options[] = {
+	{ "--config", "-c", 1, G_CONFIG },   { "--dry-run", NULL, 0, G_DRY_RUN },
+	{ "--json", NULL, 0, G_JSON },       { "--csv", NULL, 0, G_CSV },
+	{ "--backup", NULL, 0, G_BACKUP },   { "--no-backup", NULL, 0, G_NO_BACKUP },
+	{ "--yes", "-y", 0, G_YES },         { "--verbose", "-v", 0, G_VERBOSE },
+	{ "--quiet", "-q", 0, G_QUIET },     { "--help", "-h", 0, G_HELP },
+	{ "--version", NULL, 0, G_VERSION },
+};
+
+/* The global option ARG names (--config=FILE too: *VALUE gets FILE), or NULL. */
+static const struct global_option *global_option(const char *arg, const char **value)
+{
+	for (size_t i = 0; i < sizeof(global_options) / sizeof(global_options[0]); i++) {
+		const struct global_option *g = &global_options[i];
+		size_t n = strlen(g->name);
+		if (!strcmp(arg, g->name) || (g->alias && !strcmp(arg, g->alias)))
+			return g;
+		if (g->has_arg && !strncmp(arg, g->name, n) && arg[n] == '=') {
+			if (value)
+				*value = arg + n + 1;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+int is_global_option(const char *arg) { return global_option(arg, NULL) != NULL; }
+
 static const char global_help[] =
 	"Global options (anywhere on the line):\n"
 	"  -c, --config FILE   config file (default: $MXDBA_CONFIG, ./mxdba.ini, /etc/mxdba/mxdba.ini)\n"
@@ -213,6 +249,92 @@ static int unknown_command(int argc, char **argv)
 	return err_hint("run `mxdba --help` for the list of commands");
 }
 
+/* Set the global option G (value VAL) in C. 1: handled; 0: --version
+ * printed (exit); -1: error. */
+static int apply_global(struct ctx *c, const struct global_option *g, const char *val, int *help)
+{
+	switch (g->id) {
+	case G_CONFIG:
+		c->config_path = val;
+		break;
+	case G_DRY_RUN:
+		c->dry_run = 1;
+		break;
+	case G_JSON:
+		g_json = 1;
+		break;
+	case G_CSV:
+		g_csv = 1;
+		break;
+	case G_BACKUP:
+		c->backup = 1;
+		break;
+	case G_NO_BACKUP:
+		c->no_backup = 1;
+		break;
+	case G_YES:
+		c->yes = 1;
+		break;
+	case G_VERBOSE:
+		g_verbosity++;
+		break;
+	case G_QUIET:
+		g_verbosity = -1;
+		break;
+	case G_HELP:
+		*help = 1;
+		break;
+	case G_VERSION:
+		printf("mxdba %s\n", MXDBA_VERSION);
+		return 0;
+	}
+	return 1;
+}
+
+/* Take the global options (anywhere before a lone "--") out of ARGV into C;
+ * the rest go to REST (*N of them). 1 go on, 0 done (--version), -1 error. */
+static int parse_globals(struct ctx *c, int argc, char **argv, char **rest, int *n, int *help)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		const struct global_option *g;
+		int rc;
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				rest[(*n)++] = argv[i++];
+			break;
+		}
+		if (!(g = global_option(a, &val))) {
+			rest[(*n)++] = argv[i];
+			continue;
+		}
+		if (g->has_arg && !val) {
+			if (i + 1 >= argc)
+				return err_set(EX_USAGE, "option %s needs a file name", a);
+			val = argv[++i];
+		}
+		if ((rc = apply_global(c, g, val, help)) <= 0)
+			return rc;
+	}
+	return 1;
+}
+
+/* The command's output options are consistent. -1 + EX_USAGE. */
+static int check_output_options(const struct command *cmd)
+{
+	char name[64];
+	if (g_csv && g_json) {
+		err_set(EX_USAGE, "--csv and --json exclude each other");
+		return err_hint("pick one output format");
+	}
+	if (g_csv && !is_listing(cmd)) {
+		err_set(EX_USAGE, "--csv is for listings; %s is not one", command_name(cmd, name, sizeof(name)));
+		return err_hint("--csv works with user list, rooms, members, queue list, audit list and migrate --status; "
+				"--json works everywhere");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c = { 0 };
@@ -226,64 +348,28 @@ int main(int argc, char **argv)
 	 * (a terminal stays line-buffered) */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	/* global options may stand anywhere before a lone "--" */
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			while (i < argc)
-				rest[n++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-			if (i + 1 >= argc) {
-				err_set(EX_USAGE, "option %s needs a file name", a);
-				goto fail;
-			}
-			c.config_path = argv[++i];
-		} else if (!strncmp(a, "--config=", 9))
-			c.config_path = a + 9;
-		else if (!strcmp(a, "--dry-run"))
-			c.dry_run = 1;
-		else if (!strcmp(a, "--json"))
-			g_json = 1;
-		else if (!strcmp(a, "--csv"))
-			g_csv = 1;
-		else if (!strcmp(a, "--backup"))
-			c.backup = 1;
-		else if (!strcmp(a, "--no-backup"))
-			c.no_backup = 1;
-		else if (!strcmp(a, "--yes") || !strcmp(a, "-y"))
-			c.yes = 1;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			g_verbosity++;
-		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			g_verbosity = -1;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			help = 1;
-		else if (!strcmp(a, "--version")) {
-			printf("mxdba %s\n", MXDBA_VERSION);
-			free(rest);
+	if ((rc = parse_globals(&c, argc, argv, rest, &n, &help)) <= 0) {
+		free(rest);
+		if (rc == 0)
 			return EX_OK;
-		} else
-			rest[n++] = argv[i];
+		goto fail_freed;
 	}
 	if (n > 0 && !strcmp(rest[0], "help")) {
 		help = 1;
 		memmove(rest, rest + 1, (size_t)n * sizeof(char *));
 		n--;
 	}
+	if (n == 0 && help) {
+		help_all();
+		free(rest);
+		return EX_OK;
+	}
 	if (n == 0) {
-		if (help) {
-			help_all();
-			free(rest);
-			return EX_OK;
-		}
 		err_set(EX_USAGE, "no command given");
 		err_hint("run `mxdba --help` for the list of commands");
 		goto fail;
 	}
-	cmd = find_command(n, rest, &used);
-	if (!cmd) {
+	if (!(cmd = find_command(n, rest, &used))) {
 		unknown_command(n, rest);
 		goto fail;
 	}
@@ -292,19 +378,7 @@ int main(int argc, char **argv)
 		free(rest);
 		return EX_OK;
 	}
-	if (g_csv && g_json) {
-		err_set(EX_USAGE, "--csv and --json exclude each other");
-		err_hint("pick one output format");
-		goto fail;
-	}
-	if (g_csv && !is_listing(cmd)) {
-		char name[64];
-		err_set(EX_USAGE, "--csv is for listings; %s is not one", command_name(cmd, name, sizeof(name)));
-		err_hint("--csv works with user list, rooms, members, queue list, audit list and migrate --status; "
-			 "--json works everywhere");
-		goto fail;
-	}
-	if (pw_init() < 0)
+	if (check_output_options(cmd) < 0 || pw_init() < 0)
 		goto fail;
 	c.cmd = cmd;
 	c.cmdline = cmdline_join(argc - 1, argv + 1);
@@ -319,6 +393,7 @@ int main(int argc, char **argv)
 	return rc;
 fail:
 	free(rest);
+fail_freed:
 	rc = err_code();
 	err_print();
 	return rc;

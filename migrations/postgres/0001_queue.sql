@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mxdba's own tables in the userapi database (PostgreSQL).
 -- mxdba_queue: operations carried out later through the homeserver's HTTP API.
 -- mxdba_minted: devices mxdba created to act as a user, so a crashed run's

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mxdba's own tables in the userapi database (SQLite). See the PostgreSQL twin.
 CREATE TABLE mxdba_queue (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mxdba_audit: one row per changed value, written in the same transaction as
 -- the change: who, when, the command (secrets elided), the old and new value.
 -- The old password hash is kept so `audit undo` can restore it; a password never is.

@@ -1,5 +1,7 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- userapi_accounts and userapi_profiles (PostgreSQL). Every write filters on
--- localpart AND server_name (reference §7.2) and names its columns.
+-- localpart AND server_name (both are the key since Dendrite v0.10.8) and
+-- names its columns (their order differs between fresh and upgraded databases).
 
 -- name: account_get
 SELECT localpart, server_name, created_ts, password_hash, appservice_id,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mxdba_audit (userapi database).
 
 -- name: audit_insert

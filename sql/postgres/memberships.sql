@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Memberships, read from the roomserver database (opened read-only).
 -- membership_nid: 1 leave or ban, 2 invite, 3 join, 4 knock. Leave and ban
 -- are told apart by the membership event's content; without an event the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- The tool's own migration bookkeeping (userapi database).
 
 -- name: mxdba_migrations_create

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mxdba_queue and mxdba_minted (userapi database).
 
 -- name: queue_insert

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Schema detection and server probes (PostgreSQL). Read-only.
 
 -- name: probe

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- userapi_accounts and userapi_profiles (SQLite). Booleans are 0/1. Column
 -- order differs between fresh and upgraded files: always name columns.
 

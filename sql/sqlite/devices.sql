@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- userapi_devices (SQLite).
 
 -- name: devices_list

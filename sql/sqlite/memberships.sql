@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Memberships, read from the roomserver database (opened read-only). See
 -- the PostgreSQL twin for the encoding.
 

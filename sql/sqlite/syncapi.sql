@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Room names and aliases from the sync API's current state (read-only).
 
 -- name: room_name_alias

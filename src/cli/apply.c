@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba queue apply`: carry out queued leaves and notices through the
  * homeserver's HTTP API. To act as a user it mints a short-lived device in
  * userapi_devices (recorded in mxdba_minted first, in the same transaction),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba audit list` and `mxdba audit undo ID`: the mxdba_audit log written
  * by every change, and restoring an old value when nothing changed since. */
 #include <stdio.h>

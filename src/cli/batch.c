@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba batch [FILE|-]`: many mxdba commands, one per line, in one
  * transaction on one connection. All or nothing: the first failing line is
  * named and everything is rolled back. Passwords are never read here:
@@ -60,18 +61,6 @@ static const struct command *lookup(int argc, char **argv, int *used)
 	return NULL;
 }
 
-static int is_global_option(const char *a)
-{
-	if (a[0] != '-')
-		return 0;
-	static const char *const g[] = { "-c", "--config", "--dry-run", "--json", "--yes", "-y", "-v", "--verbose",
-					  "-q", "--quiet", "-h", "--help", "--version", "--backup", "--no-backup" };
-	for (size_t i = 0; i < ARRAY_LEN(g); i++)
-		if (!strcmp(a, g[i]) || (!strncmp(a, "--config=", 9)))
-			return 1;
-	return 0;
-}
-
 /* The audit row's command for line B of the batch file PATH (malloc'd). */
 static char *line_command(const char *path, const struct bline *b)
 {
@@ -87,12 +76,12 @@ static int prepare(struct ctx *c, struct bline *b, int *nrandom, int have_out)
 	if (!(b->cmd = lookup(b->argc, b->argv, &b->used))) {
 		err_set(EX_USAGE, "\"%.40s%s%.40s\" cannot be used in a batch", b->argv[0], b->argc > 1 ? " " : "",
 			b->argc > 1 ? b->argv[1] : "");
-		return err_hint("a batch takes: user create|promote|demote|passwd, evacuate, notice, queue cancel");
+		return err_hint("a batch takes: user create|promote|demote|passwd, evacuate, notice, queue cancel, audit undo");
 	}
 	for (int i = b->used; i < b->argc; i++) {
 		if (is_global_option(b->argv[i])) {
 			err_set(EX_USAGE, "global option %s inside a batch line", b->argv[i]);
-			return err_hint("put -c, --dry-run, --json, --yes on the `mxdba batch` command line");
+			return err_hint("put global options (-c, --dry-run, --json, --csv, --yes, …) on the `mxdba batch` command line");
 		}
 		if (!strcmp(b->argv[i], "--password-stdin") || !strcmp(b->argv[i], "--password-file")) {
 			err_set(EX_USAGE, "%s cannot be used in a batch: passwords are never read there", b->argv[i]);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba check`: connect to each component database read-only, detect the
  * schema and Dendrite version, count accounts, and probe for a running
  * server. Changes nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the command files: the run context, option parsing, and the
  * confirmation prompt. Each command is `int cmd_x(struct ctx *, int, char **)`
  * returning an exit code (errors recorded with err_set). */
@@ -31,6 +32,8 @@ struct command {
 	const char *example;
 };
 extern const struct command commands[];
+/* 1 if ARG is one of main's global options (-c, --config=F, --dry-run, --csv, …). */
+int is_global_option(const char *arg);
 /* The words naming command C ("user list", "check"), in BUF of N bytes. */
 const char *command_name(const struct command *c, char *buf, size_t n);
 

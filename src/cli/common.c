@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Option parsing, config loading and confirmation shared by all commands. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba config init`: write a commented mxdba.ini (mode 0600), optionally
  * bound to Dendrite's own dendrite.yaml. Never overwrites a file. */
 #include <errno.h>

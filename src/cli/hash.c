@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba hash`: print a password hash (bcrypt or argon2id) for use
  * elsewhere. Needs no database; reads bcrypt_cost from the config if there is one. */
 #include <sodium.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba user import FILE`: create or update accounts from a CSV export in
  * one transaction. Every line is checked before anything is written; bad
  * lines are all reported with their reason and nothing changes. Cleartext
@@ -256,8 +257,11 @@ int cmd_user_import(struct ctx *c, int argc, char **argv)
 			}
 		}
 		if (reason[0]) {
-			if (nbad < MAX_BAD)
-				fprintf(stderr, "mxdba: %s:%d: %s\n", path, start, reason);
+			if (nbad < MAX_BAD) {
+				/* each refused line through the common error path; the summary comes last */
+				err_set(EX_USAGE, "%s:%d: %s", path, start, reason);
+				err_print();
+			}
 			nbad++;
 			continue;
 		}

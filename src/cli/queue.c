@@ -1,7 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The leave queue: `evacuate user|room`, `notice`, `queue list|cancel`,
  * `migrate`. Queue rows live in the userapi database (mxdba_queue); nothing
  * here touches room tables: leaves are carried out by `queue apply`. */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +16,6 @@
 #include "hs/dendrite.h"
 #include "hs/rooms.h"
 #include "queue.h"
-
-const char *os_user(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "?";
-}
 
 /* ---- migrate ---- */
 
@@ -87,6 +81,7 @@ struct enqueue {
 	struct ctx *c;
 	struct hs *h;
 	const char *user;   /* evacuate user: the user */
+	const char *by;     /* the OS user, looked up once before the transaction */
 	long long queued, already;
 	int include_invites;
 	int room_mode;
@@ -95,7 +90,7 @@ struct enqueue {
 static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_id)
 {
 	db_arg a[6] = { DB_ARG_TEXT("leave"), DB_ARG_TEXT(user_id), DB_ARG_TEXT(room_id), DB_ARG_TEXT(""),
-			DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user()) };
+			DB_ARG_INT(now_ms()), DB_ARG_TEXT(q->by) };
 	long long n;
 	if (db_exec(q->h->user, "queue_insert", a, 6, &n) < 0)
 		return -1;
@@ -157,6 +152,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	}
 	if (!(rs = rooms_open_roomserver(c->cfg)))
 		goto out;
+	q.by = os_user_name();
 	if (write_begin(c, h) < 0)
 		goto out;
 	q.c = c;
@@ -236,6 +232,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!(h = ctx_hs(c, HS_WRITE)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
 		goto out;
+	q.by = os_user_name();
 	if (write_begin(c, h) < 0)
 		goto out;
 	q.c = c;
@@ -340,7 +337,7 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 		goto out;
 	{
 		db_arg q[6] = { DB_ARG_TEXT("notice"), DB_ARG_TEXT(id.full), DB_ARG_TEXT(""), DB_ARG_TEXT(o.pos[1]),
-				DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user()) };
+				DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()) };
 		if (db_exec(h->user, "queue_insert", q, 6, &n) < 0)
 			goto out;
 		if (n && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0)

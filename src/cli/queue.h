@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared between queue.c and apply.c. */
 #ifndef MXDBA_QUEUE_H
 #define MXDBA_QUEUE_H
@@ -5,8 +6,6 @@
 #include "core/mxid.h"
 #include "hs/dendrite.h"
 
-/* The OS user running mxdba (recorded with queued rows). */
-const char *os_user(void);
 /* 1 when mxdba's tables exist and are current. */
 int queue_tables_ready(struct hs *h);
 /* The configured [server] admin_user, checked to be an admin. */

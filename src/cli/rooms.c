@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba rooms USER` and `mxdba members ROOM`: memberships read from the
  * roomserver database (read-only), streamed row by row. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba user …`: list, show, create, promote, demote, passwd,
  * verify-password. Writes only userapi_accounts, userapi_profiles and
  * userapi_devices, each command in one transaction. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* INI config reader. Unknown sections and keys are errors (a typo must not
  * silently fall back to a default that points at the wrong database). */
 #include "config.h"

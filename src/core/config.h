@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mxdba.ini: search order, parsing (inih), validation, and resolution of each
  * homeserver component's database. Errors name the file and line. */
 #ifndef MXDBA_CONFIG_H

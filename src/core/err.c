@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pending-error store and stderr messages. The only place that formats
  * error text for the user. */
 #include "err.h"

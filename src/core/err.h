@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Errors and exit codes. One pending error per process: a failing function
- * records message / DETAIL / HINT (STYLE.md) and returns -1; main prints it
+ * records message / DETAIL / HINT (PostgreSQL's message style) and returns -1; main prints it
  * once and exits with its code. Never put a password in an error. */
 #ifndef MXDBA_ERR_H
 #define MXDBA_ERR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* User ID parsing and validation. Pure functions; no database access. */
 #include "mxid.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Matrix user IDs: parsing `@local:server` or a bare localpart, and
  * Dendrite's rules for localparts it would accept at registration. */
 #ifndef MXDBA_MXID_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Human and JSON output. Never prints secrets; callers pass only what may be shown. */
 #include "output.h"
 

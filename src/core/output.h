@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output: aligned tables for people, one JSON object per line for scripts
  * (--json, built with jansson). Tables stream: widths come from the first
  * rows, later rows are printed as they arrive. */

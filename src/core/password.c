@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Password input and hashing. Buffers that hold a password come from
  * sodium_malloc (locked, guarded) and are wiped on free. */
 #include "password.h"

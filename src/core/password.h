@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Passwords: reading them (prompt, stdin, file, random) into locked memory,
  * Dendrite's length rules, bcrypt ($2a$, via libxcrypt) and argon2id (via
  * libsodium). Passwords are never taken from argv, never printed except a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checked allocation and tiny string helpers shared by every module. */
 #include "util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers: checked allocation, string building. Out of memory aborts. */
 #ifndef MXDBA_UTIL_H
 #define MXDBA_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch line word splitting. Pure: no I/O, no allocation. */
 #include "words.h"
 

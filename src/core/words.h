@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Splitting a batch line into words, the way a shell would for the simple
  * cases: whitespace separates, '…' and "…" quote, \ escapes inside "…",
  * # at the start of a word begins a comment. */

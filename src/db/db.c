@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dispatch from the neutral db.h API to the PostgreSQL or SQLite backend.
  * Resolves statement names to SQL text; holds no SQL of its own beyond
  * transaction control. */

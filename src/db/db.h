@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Backend-neutral database API: the only interface the rest of mxdba sees.
  * Statements are referred to by name (sql/<backend>/MODULE.sql); parameters are
  * always bound, never spliced. pg.c and sqlite.c implement it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to src/db: the shared struct behind the opaque handles and the
  * per-backend entry points that db.c dispatches to. */
 #ifndef MXDBA_DB_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Migration runner for mxdba's own tables. The scripts live in
  * migrations/<backend>/NNNN_name.sql and are embedded at build time. */
 #include "migrate.h"

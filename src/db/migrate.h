@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The tool's own tables (mxdba_*) in the userapi database: embedded numbered
  * migrations, applied in one transaction and recorded in mxdba_migrations. */
 #ifndef MXDBA_MIGRATE_H

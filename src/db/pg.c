@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PostgreSQL backend (libpq). Parameterised statements only; results are
  * streamed in single-row mode so a listing never holds all rows. libpq is
  * loaded with dlopen when a PostgreSQL database is first opened: it brings

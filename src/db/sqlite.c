@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQLite backend. Never creates a database file; read-only components are
  * opened with SQLITE_OPEN_READONLY; writes take the EXCLUSIVE lock up front
  * (lite_begin_write). Prepared statements are cached per connection. */

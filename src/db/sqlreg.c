@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lookup of embedded named statements: a hash of (backend, name), built on
  * first use. A batch looks statements up hundreds of thousands of times. */
 #include "sqlreg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named SQL statements, embedded at build time from sql/<backend>/MODULE.sql
  * (scripts/embed-sql). The only source of SQL text besides BEGIN/COMMIT. */
 #ifndef MXDBA_SQLREG_H

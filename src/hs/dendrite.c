@@ -1,4 +1,6 @@
-/* Dendrite profile: schema detection (reference §2.5), server-running
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dendrite profile: schema detection (Dendrite v0.13.8: the db_migrations
+ * rows of userapi/storage/{postgres,sqlite3}/deltas and the tables they rename), server-running
  * probe, account lookup. Never writes roomserver or syncapi tables. */
 #include "dendrite.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Dendrite v0.13.x profile: which databases to open, what schema is
  * there, whether the server seems to run, and account access. Writes only
  * userapi tables; roomserver and syncapi are opened read-only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libyaml document walking for dendrite.yaml and appservice registration
  * files. Only reads; unknown keys are ignored (Dendrite has many). */
 #include "dendrite_yaml.h"

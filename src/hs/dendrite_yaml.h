@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading Dendrite's own dendrite.yaml (libyaml) and its appservice
  * registration files, for the facts mxdba needs: server name, database
  * strings, bcrypt cost, server-notices account, exclusive user namespaces. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Roomserver and syncapi reads. Never writes: both databases are opened
  * read-only, and leaves go through the HTTP API (queue apply). */
 #include "rooms.h"

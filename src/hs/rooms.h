@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memberships from Dendrite's roomserver database (read-only): membership
  * filters, streaming of a user's rooms (including MSC4014 pseudo-ID rooms)
  * and of a room's members, and room names from the sync API. */

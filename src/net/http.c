@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl wrapper. Keeps one easy handle so a long queue reuses the
  * connection; never follows redirects (a token must not travel elsewhere).
  * libcurl is loaded with dlopen on first use: it pulls in TLS, SSH, LDAP and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small HTTP client over libcurl for queue apply: one reused handle,
  * bounded timeouts, JSON bodies. Access tokens go in the Authorization
  * header and are never logged. */

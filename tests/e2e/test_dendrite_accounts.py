@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Account commands proven against the real Dendrite v0.13.8, on SQLite and
 PostgreSQL: Dendrite creates its schema, is seeded over HTTP and stopped;
 mxdba edits the database offline; Dendrite is started again and the result

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """mxdba writing while the real Dendrite runs and serves registrations and
 logins (bounded load on loopback): no write of either side is lost, Dendrite
 reports no locked database (no 500 to a client, nothing in its logs) and

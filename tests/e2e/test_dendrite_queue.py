@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memberships, the leave queue and queue apply against the real Dendrite
 v0.13.8 on SQLite and PostgreSQL."""
 import json

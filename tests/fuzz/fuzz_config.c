@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: the INI config parser (through a file, as mxdba reads it). */
 #include <stdint.h>
 #include <stdio.h>

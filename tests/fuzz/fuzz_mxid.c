@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: user and room ID parsing and Dendrite's localpart rules. */
 #include <stdint.h>
 #include <stdlib.h>

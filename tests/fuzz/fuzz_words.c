@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer harness: the batch line word splitter. */
 #include <stdint.h>
 #include <stdlib.h>

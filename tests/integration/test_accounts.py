@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The account commands against Dendrite-shaped databases on SQLite and a
 throwaway PostgreSQL: what they write, and that every refusal changes nothing."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every change writes an mxdba_audit row in the same transaction; `audit
 undo` restores the old value, and refuses when the value changed since."""
 import json

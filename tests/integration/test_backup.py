@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Backups before bulk writes on SQLite (online backup API, newest N kept),
 --backup / --no-backup, and the pg_dump line on PostgreSQL."""
 import sqlite3

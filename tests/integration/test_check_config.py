@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`mxdba check`, schema refusals, config errors and the global CLI surface."""
 import json
 import os

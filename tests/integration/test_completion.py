@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The bash completion script (completion/mxdba.bash): commands, sub-commands
 and options equal to what --help lists, values for enumerated options, and
 local user IDs read from the configured database."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Crash safety: mxdba killed with SIGKILL at random moments during a batch
 of 10,000 account changes, 50 times per backend: afterwards the database
 equals the state before or the state after, compared by a full dump. Also a
@@ -63,7 +64,7 @@ def test_sigkill_leaves_before_or_after(make_home, backend, tmp_path):
     fill(home)
     batch = tmp_path / "b.txt"
     batch.write_text("".join(f"user promote u{i}\n" for i in range(N)))
-    # the reference states, and how long a whole run takes
+    # the states to compare against, and how long a whole run takes
     if backend == "sqlite":
         pristine = tmp_path / "pristine.db"
         shutil.copy(home.path, pristine)

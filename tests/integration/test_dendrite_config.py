@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """[homeserver] dendrite_config: mxdba takes server_name, databases (with the
 global.database fallback), bcrypt_cost, the server-notices account and the
 appservices' exclusive namespaces from Dendrite's own YAML; mxdba.ini wins.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The documentation tells the truth: the man page, the README and --help list
 the same commands, options, config keys and exit codes; the options --help
 lists are the ones the commands accept; every command's --json objects carry
@@ -273,3 +274,15 @@ def test_csv_is_refused_where_it_does_not_apply(world):
 def test_user_list_ids_prints_bare_ids(world):
     r = world.run("user", "list", "--ids")
     assert r.rc == 0 and r.out.split() == ["@alice:example.org", "@bob:example.org"], r
+
+
+def test_every_source_file_carries_the_licence():
+    """LICENSE is Apache-2.0, and every source file says so in its first lines
+    (an SPDX tag), so that each file can be packaged or reused on its own."""
+    assert "Apache License\n                           Version 2.0" in (ROOT / "LICENSE").read_text()
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True).stdout
+    exempt = {"LICENSE", "README.md", "BENCHMARKS.md", "ARCHITECTURE.md", "bench.png", ".gitignore", ".clang-format"}
+    missing = [f for f in files.split()
+               if f not in exempt and not f.startswith("tests/fuzz/corpus/")
+               and "SPDX-License-Identifier: Apache-2.0" not in "".join((ROOT / f).read_text().splitlines(True)[:3])]
+    assert not missing, missing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One case per documented exit code (README "Exit codes", mxdba(8) EXIT
 STATUS): the code, the error form (error, then HINT), and no change to the
 database. Code 1 (internal error) has no way in from the outside by design."""

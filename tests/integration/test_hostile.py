@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A corpus of hostile input: user and room IDs with quotes, SQL fragments,
 control bytes and invalid UTF-8, huge arguments; broken INI files; malformed
 batch lines and CSV files. Each must be refused with a clear error and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """make install honours PREFIX and DESTDIR and puts the binary, the man page,
 the bash completion and an example config in place; make uninstall removes
 exactly what it installed. (`make test-deb` installs the Debian package on a

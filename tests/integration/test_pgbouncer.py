@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every command through PgBouncer in transaction pooling mode (Debian's
 pgbouncer in front of the throwaway PostgreSQL): consecutive transactions may
 run on different server connections, so nothing may outlive a transaction."""

@@ -1,8 +1,10 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memberships, the queue commands and queue apply's error paths, on
 Dendrite-shaped databases (SQLite and throwaway PostgreSQL). The happy path of
 queue apply is proven against the real Dendrite in tests/e2e."""
 import http.server
 import json
+import os
 import socket
 import threading
 
@@ -130,6 +132,11 @@ def test_evacuate_user_queues_joined_rooms_and_is_idempotent(world):
     assert all(r["state"] == "pending" and r["kind"] == "leave" and r["user_id"] == A for r in rows)
     assert world.account("alice")[4] in ("0", "f")           # not locked
     assert world.sql("SELECT count(*) FROM userapi_devices") == [("1",)]
+    # every queued row names who queued it: the OS user, as the audit rows do
+    import pwd
+    me = pwd.getpwuid(os.getuid()).pw_name
+    world.run("notice", "alice", "hello")  # refused (no admin_user): adds nothing
+    assert {b for (b,) in world.sql("SELECT created_by FROM mxdba_queue")} == {me}
 
 
 def test_evacuate_user_lock_deactivates_and_deletes_devices(world):

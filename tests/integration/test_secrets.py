@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Secrets: a password typed at mxdba's prompt is not in its command line,
 environment, output or audit log; core dumps are off while it runs."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How mxdba takes the SQLite write lock next to a homeserver that reads and
 writes the same file (rollback journal, deferred transactions, as Dendrite).
 

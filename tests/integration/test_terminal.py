@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Human output on a terminal: tables fit the terminal's width, the header is
 bold and errors red; no colour when NO_COLOR is set, TERM is dumb, or the
 output is not a terminal."""

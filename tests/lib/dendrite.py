@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The real Dendrite v0.13.8 for e2e tests: configure it with generate-config
 (SQLite files in a private folder, or one database on the throwaway
 PostgreSQL cluster), start and stop it through scripts/dendrite, and talk to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared test helpers: run the mxdba binary, a throwaway PostgreSQL cluster,
 and Dendrite-shaped homeserver databases on SQLite or PostgreSQL with
 snapshot comparison (byte-for-byte for SQLite, row-for-row for PostgreSQL)."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Config parsing: search order, validation with file:line, DSN masking
  * and SQLite path resolution. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* User ID parsing and Dendrite's localpart rules. */
 #include "core/err.h"
 #include "core/mxid.h"

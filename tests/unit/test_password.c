@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bcrypt against vectors made by Go's golang.org/x/crypto/bcrypt v0.26.0
  * (the library Dendrite v0.13.8 uses) and the classic crypt_blowfish
  * vectors in $2a$/$2b$/$2y$ form; argon2id round trips; length rules. */

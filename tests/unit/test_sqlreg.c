@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The named-SQL loader: every statement exists for both backends, uses
  * that backend's placeholder style, and unknown names are NULL. */
 #include "db/sqlreg.h"

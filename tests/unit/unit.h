@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A tiny unit-test harness: CHECK records a failure and goes on; main ends
  * with the plain "N passed, N failed" line that tests/unit/run adds up. */
 #ifndef MXDBA_UNIT_H
