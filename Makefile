@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1 libcurl
-VERSION  = 0.1.0
+VERSION  = 0.2.0
 
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
@@ -14,9 +14,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # src/db/pg.c): their start-up cost is paid only by commands that use them
 PKG_LIBS   = $(shell pkg-config --libs $(filter-out libcurl libpq,$(PKGS)) 2>/dev/null) -ldl
 
-SRC  = $(wildcard src/*.c src/cli/*.c src/core/*.c src/db/*.c src/hs/*.c src/net/*.c)
+SRC  = $(wildcard src/*.c src/cli/*.c src/core/*.c src/db/*.c src/store/*.c src/hs/*.c src/hs/*/*.c src/net/*.c)
+HDR  = $(wildcard src/*/*.h src/*/*/*.h)
 LIB_SRC = $(filter-out src/main.c,$(SRC))
-SQL  = $(wildcard sql/postgres/*.sql sql/sqlite/*.sql)
+SQL  = $(wildcard sql/*/postgres/*.sql sql/*/sqlite/*.sql)
 OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -42,7 +43,7 @@ build/sql_embed.c: $(SQL) $(wildcard migrations/*/*.sql) scripts/embed-sql
 	@mkdir -p build
 	scripts/embed-sql $@
 
-build/obj/%.o: src/%.c $(wildcard src/*/*.h)
+build/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 build/obj/sql_embed.o: build/sql_embed.c
@@ -52,7 +53,7 @@ mxdba: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -lpthread $(LDFLAGS)
 
 # sanitizer build used by the tests
-build/san/%.o: src/%.c $(wildcard src/*/*.h)
+build/san/%.o: src/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(SANFLAGS) $(WARN) -c -o $@ $<
 build/san/sql_embed.o: build/sql_embed.c

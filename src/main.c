@@ -12,7 +12,7 @@
 #include "core/password.h"
 
 #ifndef MXDBA_VERSION
-#define MXDBA_VERSION "0.1.0"
+#define MXDBA_VERSION "0.2.0"
 #endif
 
 #define PW_OPTS                                                                              \
@@ -97,7 +97,7 @@ const struct command commands[] = {
 	  "--user USER\tonly rows about this user\n--since T\t2026-11-26, 2026-11-26T10:00 (UTC), or an age: 30m, 12h, 7d\n",
 	  "mxdba audit list --user @alice:example.org --since 7d" },
 	{ "audit", "undo", cmd_audit_undo, "ID",
-	  "restore the old value of one audit row (account_type, password_hash, is_deactivated); refused if it changed since",
+	  "restore the old value of one audit row (admin, deactivated, password_hash); refused if it changed since",
 	  "", "mxdba audit undo 42" },
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the userapi database; also done on first need",

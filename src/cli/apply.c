@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `mxdba queue apply`: carry out queued leaves and notices through the
- * homeserver's HTTP API. To act as a user it mints a short-lived device in
- * userapi_devices (recorded in mxdba_minted first, in the same transaction),
- * and always removes it: /logout, or the row when the server is gone.
+ * homeserver's HTTP API. To act as a user it mints a short-lived token
+ * through the profile (recorded in mxdba's registry first, in the same
+ * transaction), and always removes it: /logout, or the row when the server
+ * is gone.
  * Idempotent: membership is re-checked before every leave, so a rerun after
  * a crash skips what the server already did. */
 #include <signal.h>
@@ -16,10 +17,9 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
-#include "db/migrate.h"
-#include "hs/rooms.h"
 #include "net/http.h"
 #include "queue.h"
+#include "store/store.h"
 
 #define BATCH 256
 #define MAX_RETRIES 30
@@ -31,15 +31,9 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-struct qrow {
-	long long id;
-	char *kind, *user_id, *room_id, *body;
-};
-
 struct applier {
 	struct ctx *c;
 	struct hs *h;
-	db *rs;
 	char *url;
 	struct mxid admin;
 	int have_admin;
@@ -68,34 +62,32 @@ static void random_text(char *out, size_t outlen, size_t nbytes, int variant)
 	sodium_memzero(b, sizeof(b));
 }
 
-static int mint(struct applier *ap, const char *localpart, const char *server)
+static int mint(struct applier *ap, const struct hs_account *acct)
 {
-	db *u = ap->h->user;
+	db *u = hs_db(ap->h);
 	char suffix[16];
-	long long now = now_ms(), n;
+	struct minted m;
 	random_text(ap->token, sizeof(ap->token), 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	random_text(suffix, sizeof(suffix), 6, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	for (char *p = suffix; *p; p++)
 		if (*p == '-' || *p == '_')
 			*p = 'X';
 	snprintf(ap->device, sizeof(ap->device), "MXDBA%s", suffix);
-	{
-		db_arg d[5] = { DB_ARG_TEXT(ap->token), DB_ARG_TEXT(ap->device), DB_ARG_TEXT(localpart),
-				DB_ARG_TEXT(server), DB_ARG_INT(now) };
-		if (db_begin(u, 1) < 0)
-			return -1;
-		/* the registry row first: a crash after commit leaves a device the next run finds */
-		if (db_exec(u, "minted_insert", d, 5, &n) < 0 || db_exec(u, "device_mint", d, 5, &n) < 0 || n != 1) {
-			if (!err_pending())
-				err_set(EX_DB, "minting a device for @%s:%s inserted %lld rows", localpart, server, n);
-			db_rollback(u);
-			return -1;
-		}
-		if (db_commit(u) < 0)
-			return -1;
+	m.token = ap->token;
+	m.device_id = ap->device;
+	m.localpart = acct->localpart;
+	m.server = acct->server;
+	if (db_begin(u, 1) < 0)
+		return -1;
+	/* the registry row first: a crash after commit leaves a token the next run finds */
+	if (minted_insert(u, &m, now_ms()) < 0 || hs_token_mint(ap->h, acct, ap->token, ap->device) < 0) {
+		db_rollback(u);
+		return -1;
 	}
+	if (db_commit(u) < 0)
+		return -1;
 	ap->have_token = 1;
-	snprintf(ap->cur, sizeof(ap->cur), "@%s:%s", localpart, server);
+	str_copy(ap->cur, sizeof(ap->cur), acct->user_id);
 	debugx("minted device %s for %s", ap->device, ap->cur);
 	return 0;
 }
@@ -103,8 +95,7 @@ static int mint(struct applier *ap, const char *localpart, const char *server)
 /* Remove a minted device: through the API when the server answers, else the row. */
 static int remove_device(struct applier *ap, const char *token, const char *label)
 {
-	db *u = ap->h->user;
-	db_arg t = DB_ARG_TEXT(token);
+	db *u = hs_db(ap->h);
 	int via_db = 1;
 	if (!ap->gone && !ap->c->dry_run) {
 		char *url = xasprintf("%s/_matrix/client/v3/logout", ap->url), err[256];
@@ -119,7 +110,7 @@ static int remove_device(struct applier *ap, const char *token, const char *labe
 	if (db_begin(u, 1) < 0)
 		return -1;
 	/* the row goes in any case: a server that said 200 but did nothing must not leave a live token */
-	if (db_exec(u, "device_delete_by_token", &t, 1, NULL) < 0 || db_exec(u, "minted_delete", &t, 1, NULL) < 0) {
+	if (hs_token_drop(ap->h, token) < 0 || minted_delete(u, token) < 0) {
 		db_rollback(u);
 		return -1;
 	}
@@ -142,32 +133,18 @@ static int release(struct applier *ap)
 
 static int cleanup_leftovers(struct applier *ap)
 {
-	db_rows *r = db_query(ap->h->user, "minted_list", NULL, 0);
-	char **tok = NULL, **who = NULL;
-	int n = 0, rc, ret = 0;
-	if (!r)
+	struct minted *m;
+	int n = minted_list(hs_db(ap->h), &m), ret = 0;
+	if (n < 0)
 		return -1;
-	while ((rc = db_step(r)) == 1) {
-		tok = xrealloc(tok, sizeof(char *) * (size_t)(n + 1));
-		who = xrealloc(who, sizeof(char *) * (size_t)(n + 1));
-		tok[n] = xstrdup(db_text(r, 0));
-		who[n] = xasprintf("@%s:%s", db_text(r, 2), db_text(r, 3));
-		n++;
+	for (int i = 0; i < n && ret == 0; i++) {
+		char *who = xasprintf("@%s:%s", m[i].localpart, m[i].server);
+		ret = remove_device(ap, m[i].token, who);
+		free(who);
 	}
-	db_rows_free(r);
-	if (rc < 0)
-		ret = -1;
-	for (int i = 0; i < n && ret == 0; i++)
-		ret = remove_device(ap, tok[i], who[i]);
 	if (n && ret == 0)
 		infox("removed %d device(s) left behind by an earlier run", n);
-	for (int i = 0; i < n; i++) {
-		sodium_memzero(tok[i], strlen(tok[i]));
-		free(tok[i]);
-		free(who[i]);
-	}
-	free(tok);
-	free(who);
+	minted_free(m, n);
 	return ret;
 }
 
@@ -176,7 +153,7 @@ static int cleanup_leftovers(struct applier *ap)
 static int act_as(struct applier *ap, const char *full)
 {
 	struct mxid id;
-	struct account a;
+	struct hs_account a;
 	int rc;
 	if (ap->have_token && !strcmp(ap->cur, full))
 		return 1;
@@ -188,22 +165,20 @@ static int act_as(struct applier *ap, const char *full)
 	}
 	if ((rc = hs_account_find(ap->h, &id, &a)) != 1)
 		return rc;
-	rc = mint(ap, a.localpart, a.server_name);
-	account_clear(&a);
+	rc = mint(ap, &a);
+	hs_account_clear(&a);
 	return rc < 0 ? -1 : 1;
 }
 
 /* ---- rows ---- */
 
-static int finish(struct applier *ap, const struct qrow *q, const char *state, long status, const char *errcode,
+static int finish(struct applier *ap, const struct queue_row *q, const char *state, long status, const char *errcode,
 		  const char *error)
 {
-	db *u = ap->h->user;
-	db_arg a[6] = { DB_ARG_TEXT(state), status ? DB_ARG_INT(status) : DB_ARG_NULL,
-			errcode ? DB_ARG_TEXT(errcode) : DB_ARG_NULL, error ? DB_ARG_TEXT(error) : DB_ARG_NULL,
-			DB_ARG_INT(now_ms()), DB_ARG_INT(q->id) };
+	db *u = hs_db(ap->h);
 	if (!ap->c->dry_run) {
-		if (db_begin(u, 1) < 0 || db_exec(u, "queue_finish", a, 6, NULL) < 0 || db_commit(u) < 0) {
+		if (db_begin(u, 1) < 0 || queue_finish(u, q->id, state, status, errcode, error, now_ms()) < 0 ||
+		    db_commit(u) < 0) {
 			db_rollback(u);
 			return -1;
 		}
@@ -228,11 +203,10 @@ static int finish(struct applier *ap, const struct qrow *q, const char *state, l
 	return 0;
 }
 
-static void note_attempt(struct applier *ap, const struct qrow *q, const char *why)
+static void note_attempt(struct applier *ap, const struct queue_row *q, const char *why)
 {
-	db *u = ap->h->user;
-	db_arg a[3] = { DB_ARG_TEXT(why), DB_ARG_INT(now_ms()), DB_ARG_INT(q->id) };
-	if (db_begin(u, 1) < 0 || db_exec(u, "queue_attempted", a, 3, NULL) < 0 || db_commit(u) < 0) {
+	db *u = hs_db(ap->h);
+	if (db_begin(u, 1) < 0 || queue_attempted(u, q->id, why, now_ms()) < 0 || db_commit(u) < 0) {
 		db_rollback(u);
 		err_clear();
 	}
@@ -254,11 +228,11 @@ static void matrix_error(const struct http_resp *r, char *errcode, size_t n1, ch
 	json_decref(j);
 }
 
-/* GET /_dendrite/monitor/up once: the HTTP status, or 0 with the reason in
- * ERR (at least 256 bytes) when nothing answered. */
+/* GET the homeserver's readiness URL once: the HTTP status, or 0 with the
+ * reason in ERR (at least 256 bytes) when nothing answered. */
 static long probe_up(struct applier *ap, char *err, size_t errlen)
 {
-	char *url = xasprintf("%s/_dendrite/monitor/up", ap->url);
+	char *url = xasprintf("%s%s", ap->url, hs_ready_path(ap->h));
 	struct http_resp r;
 	long status = 0;
 	if (http_call("GET", url, NULL, NULL, &r, err, errlen) == 0) {
@@ -269,7 +243,7 @@ static long probe_up(struct applier *ap, char *err, size_t errlen)
 	return status;
 }
 
-/* Does the server still answer /_dendrite/monitor/up? */
+/* Does the server still answer its readiness URL? */
 static int server_up(struct applier *ap)
 {
 	char err[256];
@@ -307,14 +281,21 @@ static int send_as_once(struct applier *ap, const char *method, const char *url,
 	}
 }
 
-static int do_leave(struct applier *ap, const struct qrow *q)
+/* Is Q's user still joined or invited? 1 yes, 0 no, -1 error. */
+static int still_member(struct applier *ap, const struct queue_row *q)
+{
+	int st = hs_membership_now(ap->h, q->room_id, q->user_id);
+	return st < 0 ? -1 : (st & (MS_JOIN | MS_INVITE)) != 0;
+}
+
+static int do_leave(struct applier *ap, const struct queue_row *q)
 {
 	char *room, *url, errcode[128], error[512];
 	struct http_resp r;
-	int nid = membership_now(ap->rs, q->room_id, q->user_id), ready, rc = 0;
-	if (nid < 0)
+	int member = still_member(ap, q), ready, rc = 0;
+	if (member < 0)
 		return -1;
-	if (nid != 3 && nid != 2)
+	if (!member)
 		return finish(ap, q, "skipped", 0, NULL, "not joined or invited any more");
 	if (ap->c->dry_run)
 		return finish(ap, q, "pending", 0, NULL, "would leave");
@@ -338,10 +319,10 @@ static int do_leave(struct applier *ap, const struct qrow *q)
 	} else {
 		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
 		/* "not joined" means someone (or an earlier run) already did it */
-		nid = membership_now(ap->rs, q->room_id, q->user_id);
-		if (nid < 0)
+		member = still_member(ap, q);
+		if (member < 0)
 			rc = -1;
-		else if (nid != 3 && nid != 2)
+		else if (!member)
 			rc = finish(ap, q, "skipped", r.status, errcode[0] ? errcode : NULL, "not joined or invited any more");
 		else
 			rc = finish(ap, q, "failed", r.status, errcode[0] ? errcode : NULL, error);
@@ -351,7 +332,7 @@ static int do_leave(struct applier *ap, const struct qrow *q)
 	return rc;
 }
 
-static int do_notice(struct applier *ap, const struct qrow *q)
+static int do_notice(struct applier *ap, const struct queue_row *q)
 {
 	char *url, errcode[128], error[512], *body;
 	struct http_resp r;
@@ -404,178 +385,172 @@ static int wait_up(struct applier *ap, long wait_s)
 	}
 	err_set(EX_SERVER, "the homeserver at %s did not answer within %ld s", ap->url, wait_s);
 	if (last)
-		err_detail("GET %s/_dendrite/monitor/up answered HTTP %ld, not 200", ap->url, last);
+		err_detail("GET %s%s answered HTTP %ld, not 200", ap->url, hs_ready_path(ap->h), last);
 	else
 		err_detail("%s", err[0] ? err : "no answer");
-	err_hint("start Dendrite (or give --url / [server] url), then run `mxdba queue apply` again; nothing was changed");
+	err_hint("start %s (or give --url / [server] url), then run `mxdba queue apply` again; nothing was changed",
+		 hs_display(ap->c->cfg));
 	return -1;
-}
-
-static int load_batch(struct applier *ap, long long after, struct qrow *rows, int max)
-{
-	db_arg a[2] = { DB_ARG_INT(after), DB_ARG_INT(max) };
-	db_rows *r = db_query(ap->h->user, "queue_pending_batch", a, 2);
-	int n = 0, rc;
-	if (!r)
-		return -1;
-	while ((rc = db_step(r)) == 1 && n < max) {
-		rows[n].id = db_int(r, 0, NULL);
-		rows[n].kind = xstrdup(db_text(r, 1));
-		rows[n].user_id = xstrdup(db_text(r, 2));
-		rows[n].room_id = xstrdup(db_text(r, 3));
-		rows[n].body = xstrdup(db_text(r, 4));
-		n++;
-	}
-	db_rows_free(r);
-	return rc < 0 ? -1 : n;
-}
-
-static void free_batch(struct qrow *rows, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(rows[i].kind);
-		free(rows[i].user_id);
-		free(rows[i].room_id);
-		free(rows[i].body);
-	}
 }
 
 static const struct optspec apply_opts[] = { { "--url", 1 }, { "--limit", 1 }, { "--wait", 1 }, { "--timeout", 1 },
 					     { 0, 0 } };
 
+struct apply_args {
+	long limit, wait_s, timeout_s;
+};
+
+static int apply_args(struct ctx *c, const struct opts *o, struct apply_args *a, struct applier *ap)
+{
+	const char *u, *t;
+	size_t len;
+	a->limit = 0;
+	a->wait_s = 30;
+	a->timeout_s = 60;
+	if (o->npos)
+		return err_set(EX_USAGE, "queue apply takes no arguments");
+	if (opt(o, apply_opts, "--limit") && parse_int(opt(o, apply_opts, "--limit"), 1, 100000000L, &a->limit) < 0)
+		return err_set(EX_USAGE, "--limit must be a whole number from 1");
+	if (opt(o, apply_opts, "--wait") && parse_int(opt(o, apply_opts, "--wait"), 0, 86400L, &a->wait_s) < 0)
+		return err_set(EX_USAGE, "--wait must be a number of seconds from 0 to 86400");
+	if ((t = opt(o, apply_opts, "--timeout"))) {
+		if (parse_int(t, 1, 3600L, &a->timeout_s) < 0)
+			return err_set(EX_USAGE, "--timeout must be a number of seconds from 1 to 3600");
+		http_set_timeout(a->timeout_s);
+	}
+	if (ctx_config(c) < 0)
+		return -1;
+	u = opt(o, apply_opts, "--url") ? opt(o, apply_opts, "--url") : c->cfg->server_url;
+	len = strlen(u);
+	if ((strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || !text_is_clean(u) || len > 2000)
+		return err_set(EX_USAGE, "--url must be an http:// or https:// URL");
+	while (len > 0 && u[len - 1] == '/')
+		len--;
+	ap->url = xstrndup(u, len);
+	return 0;
+}
+
+/* Open the homeserver, and say whether server notices can be sent.
+ * 1 ready, 0 nothing queued (no tables yet), -1 error. */
+static int apply_setup(struct ctx *c, struct applier *ap)
+{
+	if (!(ap->h = hs_open(c->cfg, HS_WRITE_ONLINE)) || hs_rooms_open(ap->h) < 0)
+		return -1;
+	if (!queue_tables_ready(ap->h)) {
+		if (err_pending())
+			return -1;
+		out_line("nothing queued (mxdba's tables are not created yet)");
+		return 0;
+	}
+	if (c->cfg->notice_admin) {
+		if (notice_admin(c, ap->h, &ap->admin) < 0) {
+			warnx_("server notices stay pending: the [server] admin_user check failed");
+			err_print();
+		} else
+			ap->have_admin = 1;
+	}
+	return 1;
+}
+
+static int more(const struct applier *ap, long limit)
+{
+	return !ap->gone && !stop_requested && (!limit || ap->processed < limit);
+}
+
+/* Every pending row, oldest first, BATCH at a time. */
+static int apply_rows(struct applier *ap, long limit)
+{
+	struct queue_row rows[BATCH];
+	long long after = 0;
+	int n = 0, ret = 0;
+	while (ret == 0 && more(ap, limit)) {
+		if ((n = queue_pending(hs_db(ap->h), after, BATCH, rows)) <= 0)
+			return n;
+		for (int i = 0; i < n && more(ap, limit); i++) {
+			int rc = !strcmp(rows[i].kind, "leave") ? do_leave(ap, &rows[i]) : do_notice(ap, &rows[i]);
+			if (rc < 0) {
+				ret = -1;
+				break;
+			}
+			after = rows[i].id;
+			ap->processed++;
+		}
+		queue_rows_free(rows, n);
+	}
+	return ret;
+}
+
+static void apply_summary(struct ctx *c, const struct applier *ap)
+{
+	if (g_json)
+		out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done", (json_int_t)ap->done,
+				   "skipped", (json_int_t)ap->skipped, "failed", (json_int_t)ap->failed, "deferred",
+				   (json_int_t)ap->deferred, "unanswered", (json_int_t)ap->unanswered, "server_gone",
+				   ap->gone, "dry_run", c->dry_run));
+	else if (!c->dry_run)
+		infox("done %lld, skipped %lld, failed %lld%s%s", ap->done, ap->skipped, ap->failed,
+		      ap->deferred ? " (server notices left pending: no usable [server] admin_user)" : "",
+		      ap->unanswered ? "; some requests got no answer (left pending)" : "");
+}
+
+/* The run's outcome as an exit code: EX_OK, or -1 with the error set. */
+static int apply_outcome(const struct applier *ap, long timeout_s)
+{
+	if (ap->gone) {
+		err_set(EX_SERVER, "the homeserver stopped answering: %s", ap->gone_why);
+		err_detail("the rows not finished are still pending; no minted device was left behind");
+		return err_hint("run `mxdba queue apply` again once the server is back");
+	}
+	if (ap->unanswered) {
+		err_set(EX_SERVER, "%lld request(s) got no answer within %ld s although the homeserver is up",
+			ap->unanswered, timeout_s);
+		err_detail("those rows stay pending (`mxdba queue list --state pending`); every other row was carried out");
+		return err_hint("run `mxdba queue apply` again; rows already done are never repeated");
+	}
+	if (stop_requested)
+		return err_set(EX_FAIL, "interrupted; the rows not finished are still pending");
+	if (ap->failed) {
+		err_set(EX_QUEUE, "%lld queued operation(s) failed", ap->failed);
+		return err_hint("see `mxdba queue list --state failed`; fix the cause and queue them again");
+	}
+	return EX_OK;
+}
+
 int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct applier ap;
-	struct qrow rows[BATCH];
-	long limit = 0, wait_s = 30, timeout_s = 60;
-	long long after = 0;
-	int ret = -1, n = 0;
+	struct apply_args a;
 	struct sigaction sa;
+	int ret = -1, rc;
 
 	memset(&ap, 0, sizeof(ap));
 	memset(&sa, 0, sizeof(sa));
 	ap.c = c;
 	g_out_flush_lines = 1;
-	if (opts_parse(c, argc, argv, apply_opts, &o) < 0)
+	if (opts_parse(c, argc, argv, apply_opts, &o) < 0 || apply_args(c, &o, &a, &ap) < 0 ||
+	    (rc = apply_setup(c, &ap)) < 0)
 		goto out;
-	if (o.npos) {
-		err_set(EX_USAGE, "queue apply takes no arguments");
-		goto out;
-	}
-	if (opt(&o, apply_opts, "--limit") && parse_int(opt(&o, apply_opts, "--limit"), 1, 100000000L, &limit) < 0) {
-		err_set(EX_USAGE, "--limit must be a whole number from 1");
-		goto out;
-	}
-	if (opt(&o, apply_opts, "--wait") && parse_int(opt(&o, apply_opts, "--wait"), 0, 86400L, &wait_s) < 0) {
-		err_set(EX_USAGE, "--wait must be a number of seconds from 0 to 86400");
-		goto out;
-	}
-	if (opt(&o, apply_opts, "--timeout")) {
-		long t;
-		if (parse_int(opt(&o, apply_opts, "--timeout"), 1, 3600L, &t) < 0) {
-			err_set(EX_USAGE, "--timeout must be a number of seconds from 1 to 3600");
-			goto out;
-		}
-		http_set_timeout(t);
-		timeout_s = t;
-	}
-	if (ctx_config(c) < 0)
-		goto out;
-	{
-		const char *u = opt(&o, apply_opts, "--url") ? opt(&o, apply_opts, "--url") : c->cfg->server_url;
-		size_t len = strlen(u);
-		if ((strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) || !text_is_clean(u) || len > 2000) {
-			err_set(EX_USAGE, "--url must be an http:// or https:// URL");
-			goto out;
-		}
-		while (len > 0 && u[len - 1] == '/')
-			len--;
-		ap.url = xstrndup(u, len);
-	}
-	if (!(ap.h = hs_open(c->cfg, HS_WRITE_ONLINE)) || !(ap.rs = rooms_open_roomserver(c->cfg)))
-		goto out;
-	if (!queue_tables_ready(ap.h)) {
-		if (err_pending())
-			goto out;
-		out_line("nothing queued (mxdba's tables are not created yet)");
+	if (rc == 0) {
 		ret = EX_OK;
 		goto out;
 	}
-	if (c->cfg->notice_admin) {
-		if (notice_admin(c, ap.h, &ap.admin) < 0) {
-			warnx_("server notices stay pending: the [server] admin_user check failed");
-			err_print();
-		} else
-			ap.have_admin = 1;
-	}
-	if (!c->dry_run) {
-		if (wait_up(&ap, wait_s) < 0)
-			goto out;
-		if (cleanup_leftovers(&ap) < 0)
-			goto out;
-	}
+	if (!c->dry_run && (wait_up(&ap, a.wait_s) < 0 || cleanup_leftovers(&ap) < 0))
+		goto out;
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	while (!ap.gone && !stop_requested && (!limit || ap.processed < limit)) {
-		free_batch(rows, n);
-		if ((n = load_batch(&ap, after, rows, BATCH)) <= 0) {
-			if (n < 0)
-				goto out;
-			break;
-		}
-		for (int i = 0; i < n && !ap.gone && !stop_requested && (!limit || ap.processed < limit); i++) {
-			int rc = !strcmp(rows[i].kind, "leave") ? do_leave(&ap, &rows[i]) : do_notice(&ap, &rows[i]);
-			if (rc < 0)
-				goto out;
-			after = rows[i].id;
-			ap.processed++;
-		}
-	}
-	ret = EX_OK;
+	if (apply_rows(&ap, a.limit) < 0)
+		goto out;
+	if (!c->dry_run && release(&ap) < 0)
+		goto out;
+	db_rollback(hs_db(ap.h));
+	apply_summary(c, &ap);
+	ret = apply_outcome(&ap, a.timeout_s);
 out:
-	free_batch(rows, n);
-	if (ap.h && !c->dry_run && release(&ap) < 0 && ret == EX_OK)
-		ret = -1;
-	if (ap.h) {
-		db_rollback(ap.h->user);
-		if (ret == EX_OK) {
-			if (g_json)
-				out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done",
-						   (json_int_t)ap.done, "skipped", (json_int_t)ap.skipped, "failed",
-						   (json_int_t)ap.failed, "deferred", (json_int_t)ap.deferred, "unanswered",
-						   (json_int_t)ap.unanswered, "server_gone", ap.gone, "dry_run", c->dry_run));
-			else if (!c->dry_run)
-				infox("done %lld, skipped %lld, failed %lld%s%s", ap.done, ap.skipped, ap.failed,
-				      ap.deferred ? " (server notices left pending: no usable [server] admin_user)" : "",
-				      ap.unanswered ? "; some requests got no answer (left pending)" : "");
-			if (ap.gone) {
-				err_set(EX_SERVER, "the homeserver stopped answering: %s", ap.gone_why);
-				err_detail("the rows not finished are still pending; no minted device was left behind");
-				err_hint("run `mxdba queue apply` again once the server is back");
-				ret = -1;
-			} else if (ap.unanswered) {
-				err_set(EX_SERVER, "%lld request(s) got no answer within %ld s although the homeserver is up",
-					ap.unanswered, timeout_s);
-				err_detail("those rows stay pending (`mxdba queue list --state pending`); every other row was "
-					   "carried out");
-				err_hint("run `mxdba queue apply` again; rows already done are never repeated");
-				ret = -1;
-			} else if (stop_requested) {
-				err_set(EX_FAIL, "interrupted; the rows not finished are still pending");
-				ret = -1;
-			} else if (ap.failed) {
-				err_set(EX_QUEUE, "%lld queued operation(s) failed", ap.failed);
-				err_hint("see `mxdba queue list --state failed`; fix the cause and queue them again");
-				ret = -1;
-			}
-		}
-	}
+	if (ap.h && !c->dry_run && ret != EX_OK)
+		release(&ap); /* a minted token never outlives the run */
 	free(ap.url);
-	db_close(ap.rs);
-	hs_close(ap.h);
 	http_cleanup();
-	free(o.pos);
-	return ret;
+	return cmd_finish(c, ap.h, &o, ret);
 }

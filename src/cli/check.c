@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `mxdba check`: connect to each component database read-only, detect the
- * schema and Dendrite version, count accounts, and probe for a running
- * server. Changes nothing. */
+/* `mxdba check`: connect to each of the homeserver's databases read-only,
+ * detect the schema and the homeserver's version, count accounts, and
+ * probe for a running server. Changes nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,164 +10,119 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
-#include "hs/dendrite.h"
+
+#define MAX_DBS 8
 
 static const struct optspec check_opts[] = { { 0, 0 } };
 
 static const char *running_word(int r) { return r == 1 ? "running" : r == 0 ? "not running" : "unknown"; }
+static const char *backend_word(enum db_kind k) { return k == DB_SQLITE ? "sqlite" : "postgres"; }
 
-/* versions recorded in db_migrations, as JSON and as one line */
-static int versions(db *d, json_t *arr, char *line, size_t n)
+static void unreachable(const struct hs_component *d)
 {
-	db_rows *r = db_query(d, "migration_versions", NULL, 0);
-	size_t used = 0;
-	int rc;
-	line[0] = '\0';
-	if (!r)
-		return -1;
-	while ((rc = db_step(r)) == 1) {
-		const char *v = db_text(r, 0) ? db_text(r, 0) : "?";
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:s?, s:s?}", "dendrite_version", v, "migrations",
-						     (json_int_t)db_int(r, 1, NULL), "first", db_text(r, 2), "last",
-						     db_text(r, 3)));
-		if (used < n)
-			used += (size_t)snprintf(line + used, n - used, "%s%s (%lld migrations, last %s)",
-						 used ? ", " : "", v, db_int(r, 1, NULL), db_text(r, 3) ? db_text(r, 3) : "?");
-	}
-	db_rows_free(r);
-	return rc;
+	if (g_json)
+		out_json(json_pack("{s:s, s:s, s:s, s:b}", "component", d->name, "backend", backend_word(d->conf.kind),
+				   "database", d->conf.label, "reachable", 0));
+	else if (d->read_only)
+		printf("%-11s %s  %s\n  unreachable\n", d->name, backend_word(d->conf.kind), d->conf.label);
 }
 
-static int check_userapi(struct ctx *c)
+static void report_json(struct hs *h, struct hs_report *r, int running, const char *who)
 {
-	struct hs *h;
-	json_t *o, *vers;
-	char who[256], vline[512] = "";
-	long long stats[4] = { 0 }, devices = 0;
-	int running, writable, ret = EX_OK;
-	db_rows *r;
-	/* read-only: check never writes */
-	if (!(h = hs_connect(c->cfg, 0))) {
-		struct dbconf dc;
-		if (g_json && config_db(c->cfg, COMP_USERAPI, &dc) == 0) {
-			out_json(json_pack("{s:s, s:s, s:s, s:b}", "component", "userapi", "backend",
-					   dc.kind == DB_SQLITE ? "sqlite" : "postgres", "database", dc.label, "reachable", 0));
-			dbconf_free(&dc);
-		}
+	out_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "component",
+			   r->component, "backend", db_backend_name(hs_db(h)), "database", hs_db_label(h), "reachable", 1,
+			   "layout", r->layout, r->versions_key, r->versions, "accounts", (json_int_t)r->accounts,
+			   "admins", (json_int_t)r->admins, "active_admins", (json_int_t)r->active_admins, "deactivated",
+			   (json_int_t)r->deactivated, "devices", (json_int_t)r->devices, "server", running_word(running),
+			   "server_detail", who, "writable", r->writable));
+}
+
+static void report_human(struct hs *h, struct hs_report *r, int running, const char *who)
+{
+	json_decref(r->versions);
+	printf("%-11s %s  %s\n", r->component, db_backend_name(hs_db(h)), hs_db_label(h));
+	out_kv("layout", "%s", r->layout);
+	out_kv(r->versions_label, "%s", r->versions_line);
+	out_kv("accounts", "%lld (admins %lld, active admins %lld, deactivated %lld); devices %lld", r->accounts,
+	       r->admins, r->active_admins, r->deactivated, r->devices);
+	out_kv("homeserver", "%s (%s)", running_word(running), who);
+	out_kv("writes", "%s", r->writable ? "allowed" : "refused (see the error below)");
+	if (db_kind(hs_db(h)) == DB_POSTGRES) {
+		char *line = hs_pg_dump_line(h);
+		out_kv("backup", "%s", line);
+		free(line);
+	}
+	if (r->active_admins == 0 && r->writable)
+		out_kv("note", "no active admin: create one with `mxdba user create USER --admin`");
+}
+
+/* The database mxdba writes: schema, counts, running server, writability. */
+static int check_main(struct ctx *c, const struct hs_component *d)
+{
+	struct hs *h = hs_open(c->cfg, HS_INSPECT); /* read-only: check never writes */
+	struct hs_report r;
+	char who[256];
+	int running, ret;
+	if (!h) {
+		unreachable(d);
 		return -1;
 	}
-	running = hs_probe_running(h->user, who, sizeof(who));
-	writable = hs_check_writable(h) == 0;
-	if (!writable)
-		ret = -1;
-	vers = json_array();
-	if (h->s.has_migrations && versions(h->user, vers, vline, sizeof(vline)) < 0)
-		ret = -1;
-	if (h->s.has_accounts && h->s.has_server_name && h->s.has_account_type) {
-		if ((r = db_query(h->user, "accounts_stats", NULL, 0)) && db_step(r) == 1)
-			for (int i = 0; i < 4; i++)
-				stats[i] = db_int(r, i, NULL);
-		db_rows_free(r);
-		{
-			char *v = NULL;
-			if (db_scalar(h->user, "devices_count", NULL, 0, &v) == 1 && v)
-				devices = strtoll(v, NULL, 10);
-			free(v);
-		}
-	}
-	if (g_json) {
-		o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "component",
-			      "userapi", "backend", db_backend_name(h->user), "database", h->udc.label, "reachable", 1,
-			      "layout", hs_layout(&h->s), "dendrite_versions", vers, "accounts", (json_int_t)stats[0],
-			      "admins", (json_int_t)stats[1], "active_admins", (json_int_t)stats[3], "deactivated",
-			      (json_int_t)stats[2], "devices", (json_int_t)devices, "server", running_word(running),
-			      "server_detail", who, "writable", writable);
-		out_json(o);
-	} else {
-		json_decref(vers);
-		printf("userapi     %s  %s\n", db_backend_name(h->user), h->udc.label);
-		out_kv("layout", "%s", hs_layout(&h->s));
-		out_kv("dendrite", "%s", vline[0] ? vline : "no db_migrations rows");
-		out_kv("accounts", "%lld (admins %lld, active admins %lld, deactivated %lld); devices %lld", stats[0],
-		       stats[1], stats[3], stats[2], devices);
-		out_kv("homeserver", "%s (%s)", running_word(running), who);
-		out_kv("writes", "%s", writable ? "allowed" : "refused (see the error below)");
-		if (db_kind(h->user) == DB_POSTGRES) {
-			char *line = pg_dump_line(h->udc.label);
-			out_kv("backup", "%s", line);
-			free(line);
-		}
-		if (stats[3] == 0 && writable)
-			out_kv("note", "no active admin: create one with `mxdba user create USER --admin`");
-	}
+	running = hs_probe_running(h, hs_db(h), who, sizeof(who));
+	ret = hs_report(h, &r);
+	if (g_json)
+		report_json(h, &r, running, who);
+	else
+		report_human(h, &r, running, who);
 	hs_close(h);
 	return ret;
 }
 
-static int check_other(struct ctx *c, enum component comp)
+/* Another database (read-only for mxdba): reachable, and is a server on it? */
+static int check_other(struct ctx *c, const struct hs_component *d)
 {
-	struct dbconf dc;
-	db *d;
 	char who[256];
 	int running;
-	if (config_db(c->cfg, comp, &dc) < 0) {
-		err_clear();
-		return EX_OK; /* not configured: nothing to check */
-	}
-	d = db_open(dc.kind, dc.target, dc.label, 1);
-	if (!d) {
-		if (g_json)
-			out_json(json_pack("{s:s, s:s, s:s, s:b}", "component", component_names[comp], "backend",
-					   dc.kind == DB_SQLITE ? "sqlite" : "postgres", "database", dc.label, "reachable", 0));
-		else
-			printf("%-11s %s  %s\n  unreachable\n", component_names[comp],
-			       dc.kind == DB_SQLITE ? "sqlite" : "postgres", dc.label);
-		dbconf_free(&dc);
+	if (hs_database_probe(c->cfg, d, &running, who, sizeof(who)) < 0) {
+		unreachable(d);
 		return -1;
 	}
-	running = hs_probe_running(d, who, sizeof(who));
 	if (g_json)
-		out_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}", "component", component_names[comp], "backend",
-				   db_backend_name(d), "database", dc.label, "reachable", 1, "server",
+		out_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}", "component", d->name, "backend",
+				   backend_word(d->conf.kind), "database", d->conf.label, "reachable", 1, "server",
 				   running_word(running), "server_detail", who, "read_only", 1));
 	else {
-		printf("%-11s %s  %s\n", component_names[comp], db_backend_name(d), dc.label);
+		printf("%-11s %s  %s\n", d->name, backend_word(d->conf.kind), d->conf.label);
 		out_kv("homeserver", "%s (%s)", running_word(running), who);
 		out_kv("access", "read-only");
 	}
-	db_close(d);
-	dbconf_free(&dc);
-	return EX_OK;
+	return 0;
 }
 
 int cmd_check(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
-	int ret;
+	struct hs_component dbs[MAX_DBS];
+	int n, ret = EX_OK, code = 0;
 	if (opts_parse(c, argc, argv, check_opts, &o) < 0)
-		return free(o.pos), -1;
-	if (o.npos) {
-		free(o.pos);
-		return err_set(EX_USAGE, "check takes no arguments");
-	}
+		return cmd_finish(c, NULL, &o, -1);
+	if (o.npos)
+		return cmd_finish(c, NULL, &o, err_set(EX_USAGE, "check takes no arguments"));
 	free(o.pos);
 	if (ctx_config(c) < 0)
 		return -1;
 	if (!g_json)
 		printf("config      %s (server_name %s)\n", c->cfg->path, c->cfg->server_name);
-	ret = check_userapi(c);
-	if (ret < 0) {
-		/* report the userapi problem now, then the other components */
-		int code = err_code();
-		err_print();
-		for (int i = COMP_ROOMSERVER; i < COMP_COUNT; i++) {
-			if (check_other(c, (enum component)i) < 0)
-				err_print();
+	if ((n = hs_databases(c->cfg, dbs, MAX_DBS)) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if ((i == 0 ? check_main(c, &dbs[i]) : check_other(c, &dbs[i])) < 0) {
+			/* report the problem now, then the other databases */
+			if (!code)
+				code = err_code();
+			err_print();
+			ret = -1;
 		}
-		return code;
+		dbconf_free(&dbs[i].conf);
 	}
-	for (int i = COMP_ROOMSERVER; i < COMP_COUNT; i++)
-		if (check_other(c, (enum component)i) < 0)
-			return -1;
-	return EX_OK;
+	return ret < 0 ? code : EX_OK;
 }

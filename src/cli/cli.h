@@ -6,8 +6,8 @@
 #define MXDBA_CLI_H
 #include "core/config.h"
 #include "core/password.h"
+#include "hs/hs.h"
 
-struct hs;
 struct ctx {
 	const char *config_path;
 	int dry_run;
@@ -37,11 +37,7 @@ int is_global_option(const char *arg);
 /* The words naming command C ("user list", "check"), in BUF of N bytes. */
 const char *command_name(const struct command *c, char *buf, size_t n);
 
-struct hs;
-struct account;
-/* May A (full ID FULL) be promoted or demoted (VERB)? 0, or -1 + EX_REFUSED. */
-int type_change_allowed(struct hs *h, const struct account *a, const char *full, const char *verb);
-/* The audit row's OS user. */
+/* The audit row's OS user (looked up once). */
 const char *os_user_name(void);
 
 #define MAX_OPTS 16
@@ -61,29 +57,37 @@ int opts_parse(struct ctx *c, int argc, char **argv, const struct optspec *spec,
 const char *opt(const struct opts *o, const struct optspec *spec, const char *name);
 
 /* The homeserver for a command (config loaded first): a new connection, or
- * the batch's shared one. MODE: HS_READ, HS_WRITE, HS_WRITE_ONLINE. */
-struct hs *ctx_hs(struct ctx *c, int mode);
+ * the batch's shared one. */
+struct hs *ctx_hs(struct ctx *c, enum hs_mode mode);
 /* Close what ctx_hs gave (the batch's connection stays open). */
 void ctx_hs_done(struct ctx *c, struct hs *h);
 
-/* BEGIN a write transaction on the userapi database and apply mxdba's own
- * migrations inside it (announced), so audit and queue tables exist. */
+/* BEGIN a write transaction on the database mxdba writes and apply mxdba's
+ * own migrations inside it (announced), so audit and queue tables exist. */
 int write_begin(struct ctx *c, struct hs *h);
-/* Before a write: on SQLite, copy the userapi file into [safety] backup_dir
+/* Before a write: on SQLite, copy the database file into [safety] backup_dir
  * when BULK (batch, import) or --backup asks for it, unless --no-backup; keep
  * the newest backup_keep copies. On PostgreSQL --backup is refused with the
  * pg_dump line to run instead. -1 + error. */
 int maybe_backup(struct ctx *c, struct hs *h, int bulk);
-/* The pg_dump command line for the userapi tables of LABEL (password masked); malloc'd. */
-char *pg_dump_line(const char *label);
 /* End a write transaction: COMMIT, or ROLLBACK under --dry-run. */
 int write_end(struct ctx *c, struct hs *h);
-/* One mxdba_audit row in the open transaction: TARGET's FIELD went from OLD to
- * NEW (either may be NULL). Never pass a password. */
+/* Every command's epilogue: roll back whatever is still open on H, close H
+ * (not the batch's), free O's words. Returns RET. */
+int cmd_finish(struct ctx *c, struct hs *h, struct opts *o, int ret);
+/* One audit row in the open transaction: TARGET's FIELD went from OLD to
+ * NEW (either may be NULL). Never pass a password. Fields are neutral:
+ * admin, deactivated, locked (0/1), password_hash, account, devices, queue, state. */
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,
 		const char *new_value);
 /* The words of a command joined for the audit log, secrets elided; malloc'd. */
 char *cmdline_join(int argc, char **argv);
+
+/* The one USER argument of a command, parsed (config loaded first). */
+int one_user_arg(struct ctx *c, const struct opts *o, struct mxid *id);
+/* The check `user promote` (ON) / `user demote` makes of account A: 1 it
+ * changes, 0 it is so already, -1 refused (error set). */
+int admin_change_check(struct hs *h, const struct hs_account *a, int on);
 
 /* Load the config once (EX_CONFIG error on failure). */
 int ctx_config(struct ctx *c);
@@ -92,8 +96,8 @@ int ctx_config(struct ctx *c);
 int confirm(struct ctx *c, const char *question);
 /* Password source from --password-stdin / --password-file / --random-password
  * (ALLOW_RANDOM), default prompt. -1 + EX_USAGE when several are given. */
-int pw_source(const struct opts *o, const struct optspec *spec, int allow_random, enum pw_source *src,
-	      const char **file);
+int pw_source(struct ctx *c, const struct opts *o, const struct optspec *spec, int allow_random,
+	      enum pw_source *src, const char **file);
 /* Print the "dry run" trailer (human mode). */
 void dry_run_note(struct ctx *c);
 

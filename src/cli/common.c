@@ -14,8 +14,8 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
-#include "db/migrate.h"
-#include "hs/dendrite.h"
+#include "hs/hs.h"
+#include "store/store.h"
 #include <pwd.h>
 #include <stdlib.h>
 
@@ -92,11 +92,11 @@ int ctx_config(struct ctx *c)
 {
 	if (c->cfg)
 		return 0;
-	c->cfg = config_load(c->config_path);
+	c->cfg = config_load(c->config_path, hs_config_hooks());
 	return c->cfg ? 0 : -1;
 }
 
-struct hs *ctx_hs(struct ctx *c, int mode)
+struct hs *ctx_hs(struct ctx *c, enum hs_mode mode)
 {
 	if (ctx_config(c) < 0)
 		return NULL;
@@ -134,8 +134,8 @@ int confirm(struct ctx *c, const char *question)
 	return err_set(EX_REFUSED, "cancelled: %s", question);
 }
 
-int pw_source(const struct opts *o, const struct optspec *spec, int allow_random, enum pw_source *src,
-	      const char **file)
+int pw_source(struct ctx *c, const struct opts *o, const struct optspec *spec, int allow_random,
+	      enum pw_source *src, const char **file)
 {
 	int n = 0;
 	*src = PW_PROMPT;
@@ -157,7 +157,7 @@ int pw_source(const struct opts *o, const struct optspec *spec, int allow_random
 		*src = PW_HASH;
 		n++;
 		if (!hash_is_bcrypt(*file)) {
-			err_set(EX_USAGE, "--password-hash is not a bcrypt hash Dendrite can verify");
+			err_set(EX_USAGE, "--password-hash is not a bcrypt hash %s can verify", hs_display(c->cfg));
 			err_detail("expected $2a$, $2b$ or $2y$, a cost from 04 to 31 and 60 characters in all");
 			return err_hint("a Synapse export works only without a pepper; make one with `mxdba hash`");
 		}
@@ -176,17 +176,12 @@ void dry_run_note(struct ctx *c)
 		infox("dry run: rolled back, nothing was changed");
 }
 
-char *pg_dump_line(const char *label)
-{
-	return xasprintf("pg_dump --format=custom --table='userapi_*' --table='mxdba_*' --file=userapi-$(date +%%F).dump "
-			 "'%s'", label);
-}
-
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Delete the oldest backups in DIR beyond KEEP. */
-static void prune(const char *dir, int keep)
+/* Delete the oldest backups (NAME-*.db) in DIR beyond KEEP. */
+static void prune(const char *dir, const char *name, int keep)
 {
+	size_t len = strlen(name);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char **names = NULL;
@@ -194,7 +189,7 @@ static void prune(const char *dir, int keep)
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "dendrite_userapi-", 17) && strstr(e->d_name, ".db")) {
+		if (!strncmp(e->d_name, name, len) && e->d_name[len] == '-' && strstr(e->d_name, ".db")) {
 			names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
 			names[n++] = xstrdup(e->d_name);
 		}
@@ -218,10 +213,10 @@ int maybe_backup(struct ctx *c, struct hs *h, int bulk)
 	struct tm tm;
 	if (c->backed_up || c->dry_run || c->no_backup || (!bulk && !c->backup))
 		return 0;
-	if (db_kind(h->user) == DB_POSTGRES) {
-		char *line = pg_dump_line(h->udc.label);
+	if (db_kind(hs_db(h)) == DB_POSTGRES) {
+		char *line = hs_pg_dump_line(h);
 		if (c->backup) {
-			err_set(EX_USAGE, "--backup copies SQLite files; this userapi database is PostgreSQL");
+			err_set(EX_USAGE, "--backup copies SQLite files; this database is PostgreSQL");
 			err_hint("back it up first with: %s", line);
 			free(line);
 			return -1;
@@ -233,7 +228,7 @@ int maybe_backup(struct ctx *c, struct hs *h, int bulk)
 	if (c->cfg->backup_dir)
 		dir = xstrdup(c->cfg->backup_dir);
 	else {
-		tmp = xstrdup(db_path(h->user));
+		tmp = xstrdup(db_path(hs_db(h)));
 		dir = xasprintf("%s/mxdba-backups", dirname(tmp));
 		free(tmp);
 	}
@@ -246,8 +241,8 @@ int maybe_backup(struct ctx *c, struct hs *h, int bulk)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	path = xasprintf("%s/dendrite_userapi-%s.%03ldZ.db", dir, stamp, ts.tv_nsec / 1000000);
-	if (db_backup(h->user, path) < 0) {
+	path = xasprintf("%s/%s-%s.%03ldZ.db", dir, hs_backup_name(h), stamp, ts.tv_nsec / 1000000);
+	if (db_backup(hs_db(h), path) < 0) {
 		unlink(path);
 		err_hint("free space or set [safety] backup_dir; --no-backup goes on without one");
 		free(path);
@@ -255,8 +250,8 @@ int maybe_backup(struct ctx *c, struct hs *h, int bulk)
 		return -1;
 	}
 	chmod(path, 0600);
-	infox("backed up %s to %s", h->udc.label, path);
-	prune(dir, c->cfg->backup_keep);
+	infox("backed up %s to %s", hs_db_label(h), path);
+	prune(dir, hs_backup_name(h), c->cfg->backup_keep);
 	c->backed_up = 1;
 	free(path);
 	free(dir);
@@ -269,10 +264,10 @@ int write_begin(struct ctx *c, struct hs *h)
 	(void)os_user_name(); /* the passwd lookup before the lock, not while holding it */
 	if (maybe_backup(c, h, 0) < 0)
 		return -1;
-	if (db_begin(h->user, 1) < 0)
+	if (db_begin(hs_db(h), 1) < 0)
 		return -1;
-	if (migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0) {
-		db_rollback(h->user);
+	if (migrate_apply_in_tx(hs_db(h), 1, c->dry_run, &applied) < 0) {
+		db_rollback(hs_db(h));
 		return -1;
 	}
 	return 0;
@@ -280,7 +275,19 @@ int write_begin(struct ctx *c, struct hs *h)
 
 int write_end(struct ctx *c, struct hs *h)
 {
-	return c->dry_run ? db_rollback(h->user) : db_commit(h->user);
+	return c->dry_run ? db_rollback(hs_db(h)) : db_commit(hs_db(h));
+}
+
+int cmd_finish(struct ctx *c, struct hs *h, struct opts *o, int ret)
+{
+	if (h && hs_db(h))
+		db_rollback(hs_db(h)); /* nothing open after a commit: a no-op */
+	ctx_hs_done(c, h);
+	if (o) {
+		free(o->pos);
+		o->pos = NULL;
+	}
+	return ret;
 }
 
 const char *os_user_name(void)
@@ -296,21 +303,10 @@ const char *os_user_name(void)
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,
 		const char *new_value)
 {
-	db_arg a[7] = { DB_ARG_INT(now_ms()),
-			DB_ARG_TEXT(os_user_name()),
-			DB_ARG_TEXT(c->cmdline ? c->cmdline : "?"),
-			DB_ARG_TEXT(target),
-			DB_ARG_TEXT(field),
-			old ? DB_ARG_TEXT(old) : DB_ARG_NULL,
-			new_value ? DB_ARG_TEXT(new_value) : DB_ARG_NULL };
-	long long n;
 	if (c->dry_run)
 		return 0; /* rolled back anyway; and a PostgreSQL sequence would advance */
-	if (db_exec(h->user, "audit_insert", a, 7, &n) < 0)
-		return -1;
-	if (n != 1)
-		return err_set(EX_DB, "writing the audit row changed %lld rows, expected 1", n);
-	return 0;
+	return audit_insert(hs_db(h), now_ms(), os_user_name(), c->cmdline ? c->cmdline : "?", target, field, old,
+			    new_value);
 }
 
 char *cmdline_join(int argc, char **argv)

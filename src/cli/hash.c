@@ -20,12 +20,13 @@ int cmd_hash(struct ctx *c, int argc, char **argv)
 	struct opts o;
 	enum pw_source src;
 	const char *file, *scheme, *costs;
+	struct pw_scheme s;
 	char hash[HASH_MAX] = "";
 	char *pw = NULL;
 	long cost = 10;
 	int argon, ret = -1;
 
-	if (opts_parse(c, argc, argv, hash_opts, &o) < 0 || pw_source(&o, hash_opts, 0, &src, &file) < 0)
+	if (opts_parse(c, argc, argv, hash_opts, &o) < 0 || pw_source(c, &o, hash_opts, 0, &src, &file) < 0)
 		goto out;
 	if (o.npos) {
 		err_set(EX_USAGE, "hash takes no arguments (the password is never read from the command line)");
@@ -52,20 +53,23 @@ int cmd_hash(struct ctx *c, int argc, char **argv)
 			goto out;
 		cost = c->cfg->bcrypt_cost;
 	}
-	if (!(pw = pw_read(src, file, 1, "Password: ")) || pw_check_new(pw) < 0)
+	hs_password_scheme(c->cfg, &s);
+	s.cost = (int)cost;
+	if (!(pw = pw_read(src, file, 1, "Password: ")) || pw_check_new(&s, pw) < 0)
 		goto out;
-	if ((argon ? argon2id_hash(pw, hash) : bcrypt_hash(pw, (int)cost, hash)) < 0)
+	if ((argon ? argon2id_hash(pw, hash) : pw_hash(&s, pw, hash)) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:s, s:s}", "scheme", argon ? "argon2id" : "bcrypt", "hash", hash));
 	else
 		printf("%s\n", hash);
-	if (argon)
-		warnx_("Dendrite v0.13.8 verifies only bcrypt hashes; do not store this one in userapi_accounts");
+	if (argon && hs_check_scheme(c->cfg, "argon2id") < 0) {
+		err_clear();
+		warnx_("%s verifies only bcrypt hashes; do not store this one in its database", hs_version(c->cfg));
+	}
 	ret = EX_OK;
 out:
 	pw_free(pw);
 	sodium_memzero(hash, sizeof(hash));
-	free(o.pos);
-	return ret;
+	return cmd_finish(c, NULL, &o, ret);
 }

@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The leave queue: `evacuate user|room`, `notice`, `queue list|cancel`,
- * `migrate`. Queue rows live in the userapi database (mxdba_queue); nothing
+ * `migrate`. Queue rows live in mxdba's own tables (src/store/); nothing
  * here touches room tables: leaves are carried out by `queue apply`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "core/err.h"
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
-#include "db/migrate.h"
-#include "hs/dendrite.h"
-#include "hs/rooms.h"
 #include "queue.h"
+#include "store/store.h"
 
 /* ---- migrate ---- */
 
@@ -30,6 +27,15 @@ static void status_row(const char *name, long long ts, void *user)
 		const char *cells[2] = { name, ts ? fmt_ms(ts, when, sizeof(when)) : "pending" };
 		table_row(user, cells);
 	}
+}
+
+static int migrate_show_status(struct hs *h)
+{
+	static const char *const head[2] = { "MIGRATION", "APPLIED (UTC)" };
+	struct table *t = g_json ? NULL : table_begin(2, head);
+	int rc = migrate_status(hs_db(h), status_row, t);
+	table_end(t);
+	return rc < 0 ? -1 : EX_OK;
 }
 
 int cmd_migrate(struct ctx *c, int argc, char **argv)
@@ -47,18 +53,11 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 	if (ctx_config(c) < 0 || !(h = ctx_hs(c, status ? HS_READ : HS_WRITE)))
 		goto out;
 	if (status) {
-		static const char *const head[2] = { "MIGRATION", "APPLIED (UTC)" };
-		struct table *t = g_json ? NULL : table_begin(2, head);
-		int rc = migrate_status(h->user, status_row, t);
-		table_end(t);
-		if (rc < 0)
-			goto out;
-		ret = EX_OK;
+		ret = migrate_show_status(h);
 		goto out;
 	}
-	if (db_begin(h->user, 1) < 0 || migrate_apply_in_tx(h->user, 1, c->dry_run, &applied) < 0)
-		goto out;
-	if (write_end(c, h) < 0)
+	if (db_begin(hs_db(h), 1) < 0 || migrate_apply_in_tx(hs_db(h), 1, c->dry_run, &applied) < 0 ||
+	    write_end(c, h) < 0)
 		goto out;
 	if (g_json)
 		out_json(json_pack("{s:i, s:b}", "applied", applied, "dry_run", c->dry_run));
@@ -68,11 +67,7 @@ int cmd_migrate(struct ctx *c, int argc, char **argv)
 	dry_run_note(c);
 	ret = EX_OK;
 out:
-	if (h)
-		db_rollback(h->user);
-	ctx_hs_done(c, h);
-	free(o.pos);
-	return ret;
+	return cmd_finish(c, h, &o, ret);
 }
 
 /* ---- evacuate ---- */
@@ -80,8 +75,7 @@ out:
 struct enqueue {
 	struct ctx *c;
 	struct hs *h;
-	const char *user;   /* evacuate user: the user */
-	const char *by;     /* the OS user, looked up once before the transaction */
+	const char *by; /* the OS user, looked up once before the transaction */
 	long long queued, already;
 	int include_invites;
 	int room_mode;
@@ -89,44 +83,85 @@ struct enqueue {
 
 static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_id)
 {
-	db_arg a[6] = { DB_ARG_TEXT("leave"), DB_ARG_TEXT(user_id), DB_ARG_TEXT(room_id), DB_ARG_TEXT(""),
-			DB_ARG_INT(now_ms()), DB_ARG_TEXT(q->by) };
-	long long n;
-	if (db_exec(q->h->user, "queue_insert", a, 6, &n) < 0)
+	int queued;
+	if (queue_insert(hs_db(q->h), "leave", user_id, room_id, "", now_ms(), q->by, &queued) < 0)
 		return -1;
-	if (n)
+	if (queued)
 		q->queued++;
 	else
 		q->already++;
 	if (g_json)
 		out_json(json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", "leave", "user_id", user_id, "room_id", room_id,
-				   "queued", n != 0, "dry_run", q->c->dry_run));
+				   "queued", queued, "dry_run", q->c->dry_run));
 	else if (g_verbosity > 0 || q->c->dry_run)
 		out_line("%s leave of %s from %s%s", q->c->dry_run ? "would queue" : "queued", user_id, room_id,
-			 n ? "" : " (already pending)");
+			 queued ? "" : " (already pending)");
 	return 0;
 }
 
-static int enqueue_cb(const struct room_row *row, void *user)
+static int enqueue_cb(const struct hs_membership *m, void *user)
 {
 	struct enqueue *q = user;
-	if (!strcmp(row->state, "join") || (q->include_invites && !strcmp(row->state, "invite")))
-		return enqueue_row(q, row->user_id, row->room_id);
+	if (!strcmp(m->state, "join") || (q->include_invites && !strcmp(m->state, "invite")))
+		return enqueue_row(q, m->user_id, m->room_id);
 	return 0;
 }
 
 static const struct optspec evac_user_opts[] = { { "--include-invites", 0 }, { "--lock", 0 }, { 0, 0 } };
 static const struct optspec evac_room_opts[] = { { "--include-invites", 0 }, { 0, 0 } };
 
+/* The leaves of Q's user from every joined (and invited) room. */
+static int evacuate_queue(struct enqueue *q, const char *user_id)
+{
+	int pseudo = 0;
+	return hs_rooms_of_user(q->h, user_id, MS_JOIN | (q->include_invites ? MS_INVITE : 0), 0, enqueue_cb, q, &pseudo);
+}
+
+/* The audit rows of locking A out (its tokens: NDEV). */
+static int lock_audit(struct ctx *c, struct hs *h, const struct hs_account *a, long long ndev)
+{
+	char gone[48];
+	snprintf(gone, sizeof(gone), "%lld device(s)", ndev);
+	if (audit_write(c, h, a->user_id, "deactivated", a->deactivated < 0 ? NULL : a->deactivated ? "1" : "0", "1") < 0)
+		return -1;
+	if (a->locked >= 0 && audit_write(c, h, a->user_id, "locked", a->locked ? "1" : "0", "1") < 0)
+		return -1;
+	return audit_write(c, h, a->user_id, "devices", gone, "deleted");
+}
+
+static void evacuate_user_report(struct ctx *c, const struct enqueue *q, const char *user, int lock, long long ndev)
+{
+	if (g_json) {
+		out_json(json_pack("{s:s, s:I, s:I, s:b, s:I, s:b}", "user_id", user, "queued", (json_int_t)q->queued,
+				   "already_pending", (json_int_t)q->already, "locked", lock, "devices_deleted",
+				   (json_int_t)ndev, "dry_run", c->dry_run));
+		return;
+	}
+	out_line("%s %lld leave(s) for %s", c->dry_run ? "would queue" : "queued", q->queued, user);
+	if (q->already)
+		out_line("%lld already pending", q->already);
+	if (lock)
+		out_line("%s %s: deactivated, %lld device(s) deleted", c->dry_run ? "would lock" : "locked", user, ndev);
+	if (!c->dry_run && q->queued)
+		out_line("run `mxdba queue apply` once the homeserver is up");
+}
+
+static int queued_audit(struct ctx *c, struct hs *h, const char *target, long long queued)
+{
+	char what[64];
+	if (!queued)
+		return 0;
+	snprintf(what, sizeof(what), "%lld leave(s) queued", queued);
+	return audit_write(c, h, target, "queue", NULL, what);
+}
+
 static int evacuate_user(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct mxid id;
-	struct account a;
-	struct hs *h = NULL;
+	struct hs_account a;
 	struct enqueue q = { 0 };
-	db *rs = NULL;
-	int lock, pseudo = 0, ret = -1;
+	int lock, ret = -1;
 	long long ndev = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -138,87 +173,38 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	lock = opt(&o, evac_user_opts, "--lock") != NULL;
+	q.c = c;
+	q.include_invites = opt(&o, evac_user_opts, "--include-invites") != NULL;
 	if (ctx_config(c) < 0 || mxid_parse(o.pos[0], c->cfg->server_name, &id) < 0)
 		goto out;
-	if (!(h = ctx_hs(c, HS_WRITE)))
-		goto out;
-	if (hs_find_user(h, &id, &a) < 0)
-		goto out;
-	if (lock && hs_check_reserved(h, a.localpart, id.full, "lock") < 0)
-		goto out;
-	if (lock && a.type == ACCT_APPSERVICE) {
-		err_set(EX_REFUSED, "refusing to lock %s: it is an appservice account", id.full);
-		goto out;
-	}
-	if (!(rs = rooms_open_roomserver(c->cfg)))
+	if (!(q.h = ctx_hs(c, HS_WRITE)) || hs_find_user(q.h, &id, &a) < 0 ||
+	    (lock && hs_check_modifiable(q.h, &a, "lock") < 0) || hs_rooms_open(q.h) < 0)
 		goto out;
 	q.by = os_user_name();
-	if (write_begin(c, h) < 0)
+	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && hs_lock(q.h, &a, &ndev) < 0) ||
+	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, ndev) < 0) ||
+	    write_end(c, q.h) < 0)
 		goto out;
-	q.c = c;
-	q.h = h;
-	q.include_invites = opt(&o, evac_user_opts, "--include-invites") != NULL;
-	if (rooms_of_user(rs, id.full, MS_JOIN | (q.include_invites ? MS_INVITE : 0), 0, enqueue_cb, &q, &pseudo) < 0)
-		goto out;
-	if (lock) {
-		db_arg k[2] = { DB_ARG_TEXT(a.localpart), DB_ARG_TEXT(a.server_name) };
-		if (db_exec_one(h->user, "account_deactivate", k, 2, "locking the account") < 0)
-			goto out;
-		if (db_exec(h->user, "devices_delete_all", k, 2, &ndev) < 0)
-			goto out;
-	}
-	{
-		char what[64], gone[48];
-		snprintf(what, sizeof(what), "%lld leave(s) queued", q.queued);
-		snprintf(gone, sizeof(gone), "%lld device(s)", ndev);
-		if ((q.queued && audit_write(c, h, id.full, "queue", NULL, what) < 0) ||
-		    (lock && audit_write(c, h, id.full, "is_deactivated", a.deactivated < 0 ? NULL : a.deactivated ? "1" : "0",
-					 "1") < 0) ||
-		    (lock && audit_write(c, h, id.full, "devices", gone, "deleted") < 0))
-			goto out;
-	}
-	if (write_end(c, h) < 0)
-		goto out;
-	if (g_json)
-		out_json(json_pack("{s:s, s:I, s:I, s:b, s:I, s:b}", "user_id", id.full, "queued", (json_int_t)q.queued,
-				   "already_pending", (json_int_t)q.already, "locked", lock, "devices_deleted",
-				   (json_int_t)ndev, "dry_run", c->dry_run));
-	else {
-		out_line("%s %lld leave(s) for %s%s", c->dry_run ? "would queue" : "queued", q.queued, id.full,
-			 q.already ? "" : "");
-		if (q.already)
-			out_line("%lld already pending", q.already);
-		if (lock)
-			out_line("%s %s: deactivated, %lld device(s) deleted", c->dry_run ? "would lock" : "locked",
-				 id.full, ndev);
-		if (!c->dry_run && q.queued)
-			out_line("run `mxdba queue apply` once the homeserver is up");
-	}
+	evacuate_user_report(c, &q, id.full, lock, ndev);
 	dry_run_note(c);
 	ret = EX_OK;
 out:
-	if (h)
-		db_rollback(h->user);
-	account_clear(&a);
-	db_close(rs);
-	ctx_hs_done(c, h);
-	free(o.pos);
-	return ret;
+	hs_account_clear(&a);
+	return cmd_finish(c, q.h, &o, ret);
 }
 
-static int room_member_cb(const struct room_row *row, void *user)
+static int room_member_cb(const struct hs_membership *m, void *user)
 {
-	if (!row->local)
+	if (!m->local)
 		return 0;
-	return enqueue_cb(row, user);
+	return enqueue_cb(m, user);
 }
 
 static int evacuate_room(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
-	struct hs *h = NULL;
 	struct enqueue q = { 0 };
-	db *rs = NULL;
+	const char *room;
 	int ret = -1;
 
 	if (opts_parse(c, argc, argv, evac_room_opts, &o) < 0)
@@ -228,32 +214,22 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 		err_hint("mxdba evacuate room '!abc:example.org' [--include-invites]");
 		goto out;
 	}
-	if (roomid_check(o.pos[0]) < 0 || ctx_config(c) < 0)
-		goto out;
-	if (!(h = ctx_hs(c, HS_WRITE)) || !(rs = rooms_open_roomserver(c->cfg)) || room_known(rs, o.pos[0]) < 0)
-		goto out;
-	q.by = os_user_name();
-	if (write_begin(c, h) < 0)
-		goto out;
+	room = o.pos[0];
 	q.c = c;
-	q.h = h;
 	q.room_mode = 1;
 	q.include_invites = opt(&o, evac_room_opts, "--include-invites") != NULL;
-	if (members_of_room(rs, o.pos[0], MS_JOIN | (q.include_invites ? MS_INVITE : 0), 1, 0, room_member_cb, &q) < 0)
+	if (roomid_check(room) < 0 || ctx_config(c) < 0 || !(q.h = ctx_hs(c, HS_WRITE)) || hs_room_known(q.h, room) < 0)
 		goto out;
-	if (q.queued) {
-		char what[64];
-		snprintf(what, sizeof(what), "%lld leave(s) queued", q.queued);
-		if (audit_write(c, h, o.pos[0], "queue", NULL, what) < 0)
-			goto out;
-	}
-	if (write_end(c, h) < 0)
+	q.by = os_user_name();
+	if (write_begin(c, q.h) < 0 ||
+	    hs_members_of_room(q.h, room, MS_JOIN | (q.include_invites ? MS_INVITE : 0), 1, 0, room_member_cb, &q) < 0 ||
+	    queued_audit(c, q.h, room, q.queued) < 0 || write_end(c, q.h) < 0)
 		goto out;
 	if (g_json)
-		out_json(json_pack("{s:s, s:I, s:I, s:b}", "room_id", o.pos[0], "queued", (json_int_t)q.queued,
+		out_json(json_pack("{s:s, s:I, s:I, s:b}", "room_id", room, "queued", (json_int_t)q.queued,
 				   "already_pending", (json_int_t)q.already, "dry_run", c->dry_run));
 	else {
-		out_line("%s %lld leave(s) from %s", c->dry_run ? "would queue" : "queued", q.queued, o.pos[0]);
+		out_line("%s %lld leave(s) from %s", c->dry_run ? "would queue" : "queued", q.queued, room);
 		if (q.already)
 			out_line("%lld already pending", q.already);
 		if (!c->dry_run && q.queued)
@@ -262,12 +238,7 @@ static int evacuate_room(struct ctx *c, int argc, char **argv)
 	dry_run_note(c);
 	ret = EX_OK;
 out:
-	if (h)
-		db_rollback(h->user);
-	db_close(rs);
-	ctx_hs_done(c, h);
-	free(o.pos);
-	return ret;
+	return cmd_finish(c, q.h, &o, ret);
 }
 
 int cmd_evacuate(struct ctx *c, int argc, char **argv)
@@ -284,83 +255,66 @@ int cmd_evacuate(struct ctx *c, int argc, char **argv)
 
 int notice_admin(struct ctx *c, struct hs *h, struct mxid *admin)
 {
-	struct account a;
+	struct hs_account a;
 	if (!c->cfg->notice_admin) {
 		err_set(EX_CONFIG, "%s: no [server] admin_user to send server notices as", c->cfg->path);
 		return err_hint("add `admin_user = @root:%s` under [server] (an admin account)", c->cfg->server_name);
 	}
-	if (mxid_parse(c->cfg->notice_admin, c->cfg->server_name, admin) < 0) {
+	if (mxid_parse(c->cfg->notice_admin, c->cfg->server_name, admin) < 0 || hs_find_user(h, admin, &a) < 0) {
 		err_detail("[server] admin_user in %s", c->cfg->path);
 		return -1;
 	}
-	if (hs_find_user(h, admin, &a) < 0) {
-		err_detail("[server] admin_user in %s", c->cfg->path);
-		return -1;
-	}
-	if (a.type != ACCT_ADMIN) {
-		account_clear(&a);
+	if (!a.admin) {
+		hs_account_clear(&a);
 		err_set(EX_REFUSED, "[server] admin_user %s is not an admin", admin->full);
 		return err_hint("promote it with `mxdba user promote %s`", admin->full);
 	}
-	account_clear(&a);
+	hs_account_clear(&a);
 	return 0;
+}
+
+static int notice_args(struct ctx *c, const struct opts *o, struct mxid *id)
+{
+	if (o->npos != 2) {
+		err_set(EX_USAGE, "expected USER and TEXT");
+		return err_hint("mxdba notice @alice:example.org 'Your account will be migrated tonight.'");
+	}
+	if (!text_is_clean(o->pos[1]) || !*o->pos[1] || strlen(o->pos[1]) > 65536)
+		return err_set(EX_USAGE, "the notice text must be printable UTF-8 of 1 to 65536 bytes");
+	if (ctx_config(c) < 0)
+		return -1;
+	return mxid_parse(o->pos[0], c->cfg->server_name, id);
 }
 
 int cmd_notice(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct mxid id, admin;
-	struct account a;
+	struct hs_account a;
 	struct hs *h = NULL;
-	int ret = -1;
-	long long n;
+	int ret = -1, queued = 0;
 
 	memset(&a, 0, sizeof(a));
-	if (opts_parse(c, argc, argv, NULL, &o) < 0)
+	if (opts_parse(c, argc, argv, NULL, &o) < 0 || notice_args(c, &o, &id) < 0)
 		goto out;
-	if (o.npos != 2) {
-		err_set(EX_USAGE, "expected USER and TEXT");
-		err_hint("mxdba notice @alice:example.org 'Your account will be migrated tonight.'");
+	if (!(h = ctx_hs(c, HS_WRITE)) || hs_find_user(h, &id, &a) < 0 || notice_admin(c, h, &admin) < 0 ||
+	    write_begin(c, h) < 0)
 		goto out;
-	}
-	if (!text_is_clean(o.pos[1]) || !*o.pos[1] || strlen(o.pos[1]) > 65536) {
-		err_set(EX_USAGE, "the notice text must be printable UTF-8 of 1 to 65536 bytes");
-		goto out;
-	}
-	if (ctx_config(c) < 0 || mxid_parse(o.pos[0], c->cfg->server_name, &id) < 0)
-		goto out;
-	if (!(h = ctx_hs(c, HS_WRITE)))
-		goto out;
-	if (hs_find_user(h, &id, &a) < 0)
-		goto out;
-	if (notice_admin(c, h, &admin) < 0 || write_begin(c, h) < 0)
-		goto out;
-	{
-		db_arg q[6] = { DB_ARG_TEXT("notice"), DB_ARG_TEXT(id.full), DB_ARG_TEXT(""), DB_ARG_TEXT(o.pos[1]),
-				DB_ARG_INT(now_ms()), DB_ARG_TEXT(os_user_name()) };
-		if (db_exec(h->user, "queue_insert", q, 6, &n) < 0)
-			goto out;
-		if (n && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0)
-			goto out;
-	}
-	if (write_end(c, h) < 0)
+	if (queue_insert(hs_db(h), "notice", id.full, "", o.pos[1], now_ms(), os_user_name(), &queued) < 0 ||
+	    (queued && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0) || write_end(c, h) < 0)
 		goto out;
 	if (g_json)
-		out_json(json_pack("{s:s, s:s, s:b, s:s, s:b}", "kind", "notice", "user_id", id.full, "queued", n != 0,
+		out_json(json_pack("{s:s, s:s, s:b, s:s, s:b}", "kind", "notice", "user_id", id.full, "queued", queued,
 				   "sender", admin.full, "dry_run", c->dry_run));
 	else
 		out_line("%s a server notice to %s%s (sent as %s by `mxdba queue apply`)",
-			 c->dry_run ? "would queue" : "queued", id.full, n ? "" : " (the same one is already pending)",
+			 c->dry_run ? "would queue" : "queued", id.full, queued ? "" : " (the same one is already pending)",
 			 admin.full);
 	dry_run_note(c);
 	ret = EX_OK;
 out:
-	if (h)
-		db_rollback(h->user);
-	account_clear(&a);
-	ctx_hs_done(c, h);
-	free(o.pos);
-	return ret;
+	hs_account_clear(&a);
+	return cmd_finish(c, h, &o, ret);
 }
 
 /* ---- queue list / cancel ---- */
@@ -384,7 +338,56 @@ static int valid_states(const char *list)
 
 int queue_tables_ready(struct hs *h)
 {
-	return migrate_pending(h->user) == 0;
+	return migrate_pending(hs_db(h)) == 0;
+}
+
+struct qlist {
+	struct table *t;
+	long long n;
+};
+
+static void qlist_json(const struct queue_row *q)
+{
+	out_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s?, s:s?, s:I, s:I}", "id", (json_int_t)q->id,
+			   "kind", q->kind, "user_id", q->user_id, "room_id", q->room_id, "text", q->body, "state",
+			   q->state, "attempts", (json_int_t)q->attempts, "http_status",
+			   q->http_status ? json_integer(q->http_status) : json_null(), "errcode", q->errcode, "error",
+			   q->error, "created_ts", (json_int_t)q->created_ts, "updated_ts", (json_int_t)q->updated_ts));
+}
+
+static int qlist_row(const struct queue_row *q, void *user)
+{
+	struct qlist *l = user;
+	char id[24], tries[16], result[600], what[96];
+	const char *cells[7];
+	l->n++;
+	if (g_json) {
+		qlist_json(q);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%lld", q->id);
+	snprintf(tries, sizeof(tries), "%lld", q->attempts);
+	if (!q->http_status && !q->error)
+		snprintf(result, sizeof(result), "-");
+	else if (q->http_status)
+		snprintf(result, sizeof(result), "HTTP %ld%s%s", q->http_status, q->errcode ? " " : "",
+			 q->errcode ? q->errcode : "");
+	else
+		snprintf(result, sizeof(result), "%s%s%.400s", q->errcode ? q->errcode : "", q->errcode ? " " : "",
+			 q->error);
+	if (!strcmp(q->kind, "notice"))
+		snprintf(what, sizeof(what), "\"%.60s%s\"", q->body, strlen(q->body) > 60 ? "…" : "");
+	else
+		snprintf(what, sizeof(what), "%s", q->room_id);
+	cells[0] = id;
+	cells[1] = q->kind;
+	cells[2] = q->user_id;
+	cells[3] = what;
+	cells[4] = q->state;
+	cells[5] = tries;
+	cells[6] = result;
+	table_row(l->t, cells);
+	return 0;
 }
 
 int cmd_queue_list(struct ctx *c, int argc, char **argv)
@@ -392,12 +395,9 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 	static const char *const head[] = { "ID", "KIND", "USER", "ROOM / TEXT", "STATE", "TRIES", "LAST RESULT" };
 	struct opts o;
 	struct hs *h = NULL;
-	struct table *t = NULL;
+	struct qlist l = { 0 };
 	const char *states = "";
-	db_rows *r;
-	db_arg a;
-	int rc, ret = -1;
-	long long n = 0;
+	int ret = -1;
 
 	if (opts_parse(c, argc, argv, qlist_opts, &o) < 0)
 		goto out;
@@ -413,80 +413,83 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_READ)))
 		goto out;
 	if (!queue_tables_ready(h)) {
-		if (err_pending())
-			goto out;
-		if (!g_json)
-			infox("the queue is empty (mxdba's tables are not created yet)");
-		ret = EX_OK;
+		if (!err_pending()) {
+			if (!g_json)
+				infox("the queue is empty (mxdba's tables are not created yet)");
+			ret = EX_OK;
+		}
 		goto out;
 	}
-	a = DB_ARG_TEXT(states ? states : "");
 	/* one read transaction: a consistent snapshot, and PostgreSQL streams through a cursor */
-	if (db_begin(h->user, 0) < 0 || !(r = db_stream(h->user, "queue_list", &a, 1)))
+	if (db_begin(hs_db(h), 0) < 0)
 		goto out;
 	if (!g_json)
-		t = table_begin(7, head);
-	while ((rc = db_step(r)) == 1) {
-		char id[24], tries[16], result[600];
-		const char *kind = db_text(r, 1);
-		int st_null;
-		long long st = db_int(r, 7, &st_null);
-		n++;
-		if (g_json) {
-			out_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s?, s:s?, s:I, s:I}", "id",
-					   (json_int_t)db_int(r, 0, NULL), "kind", kind, "user_id", db_text(r, 2), "room_id",
-					   db_text(r, 3), "text", db_text(r, 4), "state", db_text(r, 5), "attempts",
-					   (json_int_t)db_int(r, 6, NULL), "http_status",
-					   st_null ? json_null() : json_integer(st), "errcode", db_text(r, 8), "error",
-					   db_text(r, 9), "created_ts", (json_int_t)db_int(r, 10, NULL), "updated_ts",
-					   (json_int_t)db_int(r, 11, NULL)));
-			continue;
-		}
-		snprintf(id, sizeof(id), "%lld", db_int(r, 0, NULL));
-		snprintf(tries, sizeof(tries), "%lld", db_int(r, 6, NULL));
-		if (st_null && !db_text(r, 9))
-			snprintf(result, sizeof(result), "-");
-		else
-			snprintf(result, sizeof(result), "%s%s%s%s%.400s", st_null ? "" : "HTTP ",
-				 st_null ? "" : db_text(r, 7), db_text(r, 8) ? " " : "",
-				 db_text(r, 8) ? db_text(r, 8) : "", db_text(r, 9) ? (st_null ? db_text(r, 9) : "") : "");
-		{
-			char what[96];
-			const char *cells[7];
-			if (!strcmp(kind, "notice"))
-				snprintf(what, sizeof(what), "\"%.60s%s\"", db_text(r, 4),
-					 strlen(db_text(r, 4)) > 60 ? "…" : "");
-			else
-				snprintf(what, sizeof(what), "%s", db_text(r, 3));
-			cells[0] = id;
-			cells[1] = kind;
-			cells[2] = db_text(r, 2);
-			cells[3] = what;
-			cells[4] = db_text(r, 5);
-			cells[5] = tries;
-			cells[6] = result;
-			table_row(t, cells);
-		}
-	}
-	db_rows_free(r);
-	if (rc < 0)
-		goto out;
-	ret = EX_OK;
+		l.t = table_begin(7, head);
+	if (queue_list(hs_db(h), states ? states : "", qlist_row, &l) == 0)
+		ret = EX_OK;
 out:
-	table_end_count(t, ret == EX_OK, n, "queued operation(s)");
-	ctx_hs_done(c, h);
-	free(o.pos);
-	return ret;
+	table_end_count(l.t, ret == EX_OK, l.n, "queued operation(s)");
+	return cmd_finish(c, h, &o, ret);
 }
 
 static const struct optspec qcancel_opts[] = { { "--all-pending", 0 }, { 0, 0 } };
+
+static int cancel_one(struct ctx *c, struct hs *h, long long id, long long *total)
+{
+	char *state = NULL, target[48];
+	long long n;
+	int rc = queue_state(hs_db(h), id, &state);
+	if (rc == 0) {
+		err_set(EX_NOTFOUND, "queue ID %lld does not exist", id);
+		err_detail("nothing was cancelled");
+	}
+	snprintf(target, sizeof(target), "queue #%lld", id);
+	if (rc <= 0 || queue_cancel(hs_db(h), id, now_ms(), &n) < 0 ||
+	    (n && audit_write(c, h, target, "state", "pending", "cancelled") < 0)) {
+		free(state);
+		return -1;
+	}
+	*total += n;
+	if (g_json)
+		out_json(json_pack("{s:I, s:b, s:s}", "id", (json_int_t)id, "cancelled", n == 1 && !c->dry_run, "state",
+				   n == 1 ? "cancelled" : state));
+	else if (n == 0)
+		out_line("%lld is %s, not pending: left as it is", id, state);
+	free(state);
+	return 0;
+}
+
+static int cancel_all(struct ctx *c, struct hs *h, long long *total)
+{
+	char what[48];
+	if (queue_cancel(hs_db(h), 0, now_ms(), total) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%lld cancelled", *total);
+	return *total ? audit_write(c, h, "queue", "state", "pending", what) : 0;
+}
+
+/* The IDs of `queue cancel ID…` (N of them): -1 + EX_USAGE for one that is not a number. */
+static long long *cancel_ids(const struct opts *o)
+{
+	long long *ids = xcalloc((size_t)o->npos + 1, sizeof(*ids));
+	for (int i = 0; i < o->npos; i++) {
+		long v;
+		if (parse_int(o->pos[i], 1, 0x7fffffffL, &v) < 0) {
+			err_set(EX_USAGE, "\"%.32s\" is not a queue ID", o->pos[i]);
+			free(ids);
+			return NULL;
+		}
+		ids[i] = v;
+	}
+	return ids;
+}
 
 int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct hs *h = NULL;
-	long long *ids = NULL, n, total = 0;
-	int all, ret = -1;
+	long long *ids = NULL, total = 0;
+	int all = 0, ret = -1;
 
 	if (opts_parse(c, argc, argv, qcancel_opts, &o) < 0)
 		goto out;
@@ -496,59 +499,12 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 		err_hint("see `mxdba queue list --state pending`");
 		goto out;
 	}
-	ids = xcalloc((size_t)o.npos + 1, sizeof(*ids));
-	for (int i = 0; i < o.npos; i++) {
-		long v;
-		if (parse_int(o.pos[i], 1, 0x7fffffffL, &v) < 0) {
-			err_set(EX_USAGE, "\"%.32s\" is not a queue ID", o.pos[i]);
-			goto out;
-		}
-		ids[i] = v;
-	}
-	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE)))
+	if (!(ids = cancel_ids(&o)) || ctx_config(c) < 0 || !(h = ctx_hs(c, HS_WRITE)) || write_begin(c, h) < 0 ||
+	    (all && cancel_all(c, h, &total) < 0))
 		goto out;
-	if (write_begin(c, h) < 0)
-		goto out;
-	if (all) {
-		db_arg a = DB_ARG_INT(now_ms());
-		char what[48];
-		if (db_exec(h->user, "queue_cancel_all", &a, 1, &total) < 0)
+	for (int i = 0; i < o.npos; i++)
+		if (cancel_one(c, h, ids[i], &total) < 0)
 			goto out;
-		snprintf(what, sizeof(what), "%lld cancelled", total);
-		if (total && audit_write(c, h, "queue", "state", "pending", what) < 0)
-			goto out;
-	}
-	for (int i = 0; i < o.npos; i++) {
-		db_arg a[2] = { DB_ARG_INT(ids[i]), DB_ARG_INT(now_ms()) };
-		char *state = NULL;
-		int rc = db_scalar(h->user, "queue_get_state", a, 1, &state);
-		if (rc < 0)
-			goto out;
-		if (rc == 0) {
-			err_set(EX_NOTFOUND, "queue ID %lld does not exist", ids[i]);
-			err_detail("nothing was cancelled");
-			goto out;
-		}
-		if (db_exec(h->user, "queue_cancel", a, 2, &n) < 0) {
-			free(state);
-			goto out;
-		}
-		if (n) {
-			char target[48];
-			snprintf(target, sizeof(target), "queue #%lld", ids[i]);
-			if (audit_write(c, h, target, "state", "pending", "cancelled") < 0) {
-				free(state);
-				goto out;
-			}
-		}
-		total += n;
-		if (g_json)
-			out_json(json_pack("{s:I, s:b, s:s}", "id", (json_int_t)ids[i], "cancelled", n == 1 && !c->dry_run,
-					   "state", n == 1 ? "cancelled" : state));
-		else if (n == 0)
-			out_line("%lld is %s, not pending: left as it is", ids[i], state);
-		free(state);
-	}
 	if (write_end(c, h) < 0)
 		goto out;
 	if (!g_json)
@@ -558,10 +514,6 @@ int cmd_queue_cancel(struct ctx *c, int argc, char **argv)
 	dry_run_note(c);
 	ret = EX_OK;
 out:
-	if (h)
-		db_rollback(h->user);
-	ctx_hs_done(c, h);
 	free(ids);
-	free(o.pos);
-	return ret;
+	return cmd_finish(c, h, &o, ret);
 }

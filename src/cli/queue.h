@@ -4,7 +4,7 @@
 #define MXDBA_QUEUE_H
 #include "cli.h"
 #include "core/mxid.h"
-#include "hs/dendrite.h"
+#include "hs/hs.h"
 
 /* 1 when mxdba's tables exist and are current. */
 int queue_tables_ready(struct hs *h);

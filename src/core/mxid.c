@@ -48,7 +48,7 @@ int mxid_parse(const char *in, const char *server_name, struct mxid *out)
 	if (llen + strlen(server_name) + 2 > MXID_MAX) {
 		err_set(EX_USAGE, "user ID @%.*s:%s is longer than %d bytes", (int)(llen > 40 ? 40 : llen), local,
 			server_name, MXID_MAX);
-		return err_detail("Dendrite refuses user IDs over %d bytes", MXID_MAX);
+		return err_detail("homeservers refuse user IDs over %d bytes", MXID_MAX);
 	}
 	memcpy(out->localpart, local, llen);
 	str_copy(out->server, sizeof(out->server), server_name);
@@ -57,40 +57,6 @@ int mxid_parse(const char *in, const char *server_name, struct mxid *out)
 	memcpy(out->full + 1, local, llen);
 	out->full[llen + 1] = ':';
 	str_copy(out->full + llen + 2, sizeof(out->full) - llen - 2, server_name);
-	return 0;
-}
-
-int mxid_check_new(const struct mxid *id)
-{
-	const char *p;
-	int digits_only = 1;
-	for (p = id->localpart; *p; p++) {
-		int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("_-+=./", *p);
-		if (*p >= 'A' && *p <= 'Z') {
-			err_set(EX_USAGE, "localpart \"%s\" has uppercase letters", id->localpart);
-			err_detail("Dendrite only accepts lowercase localparts for new accounts");
-			return err_hint("use the lowercase form");
-		}
-		if (!ok && (unsigned char)*p >= 0x80) {
-			err_set(EX_USAGE, "localpart \"%s\" contains non-ASCII characters, which Dendrite refuses",
-				id->localpart);
-			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
-		}
-		if (!ok) {
-			err_set(EX_USAGE, "localpart \"%s\" contains '%c', which Dendrite refuses", id->localpart, *p);
-			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
-		}
-		if (!(*p >= '0' && *p <= '9'))
-			digits_only = 0;
-	}
-	if (id->localpart[0] == '_') {
-		err_set(EX_USAGE, "localpart \"%s\" starts with '_'", id->localpart);
-		return err_detail("Dendrite reserves localparts starting with '_' (e.g. the server-notices account)");
-	}
-	if (digits_only) {
-		err_set(EX_USAGE, "localpart \"%s\" is all digits", id->localpart);
-		return err_detail("all-digit localparts are reserved for guest accounts");
-	}
 	return 0;
 }
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Matrix user IDs: parsing `@local:server` or a bare localpart, and
- * Dendrite's rules for localparts it would accept at registration. */
+ * room IDs. Which localparts a homeserver registers is its profile's rule. */
 #ifndef MXDBA_MXID_H
 #define MXDBA_MXID_H
 #include <stddef.h>
 
-#define MXID_MAX 254 /* Dendrite: the whole @local:server, in bytes */
+#define MXID_MAX 254 /* the whole @local:server, in bytes (Dendrite's limit; Matrix allows 255) */
 
 struct mxid {
 	char localpart[MXID_MAX + 1];
@@ -17,11 +17,8 @@ struct mxid {
  * server part must be SERVER_NAME. Lenient about the localpart's characters
  * (existing accounts may predate today's rules). -1 + EX_USAGE error. */
 int mxid_parse(const char *in, const char *server_name, struct mxid *out);
-/* Dendrite's registration rules for a new account: lowercase
- * [0-9a-z_\-+=./], no leading '_', not all digits. -1 + EX_USAGE error. */
-int mxid_check_new(const struct mxid *id);
 /* LOCALPART with ASCII letters lowered into DST (N bytes): the form
- * Dendrite looks an account up by first. */
+ * homeservers look an account up by first. */
 void mxid_lower(char *dst, size_t n, const char *localpart);
 /* A room ID `!opaque:server`. 0 or -1 + EX_USAGE error. */
 int roomid_check(const char *in);

@@ -179,27 +179,27 @@ fail:
 	return NULL;
 }
 
-int pw_check_new(const char *pw)
+int pw_check_new(const struct pw_scheme *s, const char *pw)
 {
 	size_t n = strlen(pw);
-	if (n < PW_MIN) {
-		err_set(EX_USAGE, "password is %zu bytes; Dendrite requires at least %d", n, PW_MIN);
+	if (n < s->min) {
+		err_set(EX_USAGE, "password is %zu bytes; %s requires at least %zu", n, s->server, s->min);
 		return err_hint("choose a longer password, or use --random-password");
 	}
-	if (n > PW_MAX) {
-		err_set(EX_USAGE, "password is %zu bytes; at most %d can be hashed", n, PW_MAX);
-		return err_detail("bcrypt uses only 72 bytes and Dendrite v0.13.8 refuses longer passwords, so the account could never log in");
+	if (n > s->max) {
+		err_set(EX_USAGE, "password is %zu bytes; at most %zu can be hashed", n, s->max);
+		return err_detail("%s", s->max_detail);
 	}
 	return 0;
 }
 
-int bcrypt_hash(const char *pw, int cost, char *out)
+int bcrypt_hash(const char *pw, const char *prefix, int cost, char *out)
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
 	const char *h;
 	int rc = 0;
-	if (!crypt_gensalt_rn("$2a$", cost, NULL, 0, setting, sizeof(setting)))
+	if (!crypt_gensalt_rn(prefix, cost, NULL, 0, setting, sizeof(setting)))
 		return err_set(EX_FAIL, "cannot make a bcrypt salt (cost %d): %s", cost, strerror(errno));
 	cd = sodium_malloc(sizeof(*cd));
 	if (!cd)
@@ -213,6 +213,8 @@ int bcrypt_hash(const char *pw, int cost, char *out)
 	sodium_free(cd);
 	return rc;
 }
+
+int pw_hash(const struct pw_scheme *s, const char *pw, char *out) { return bcrypt_hash(pw, s->prefix, s->cost, out); }
 
 int argon2id_hash(const char *pw, char *out)
 {
@@ -256,30 +258,44 @@ int hash_verify(const char *pw, const char *hash)
 	}
 	if (!strncmp(hash, "$argon2id$", 10))
 		return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
-	err_set(EX_REFUSED, "the stored password hash is not bcrypt or argon2id");
-	return err_detail("Dendrite answers such a login with HTTP 500; reset it with `mxdba user passwd`");
+	return err_set(EX_REFUSED, "the stored password hash is not bcrypt or argon2id");
 }
 
-void hash_describe(const char *hash, char *buf, size_t n, int *dendrite_ok)
+int pw_verify(const struct pw_scheme *s, const char *pw, const char *hash)
 {
-	*dendrite_ok = 0;
-	if (!hash)
-		snprintf(buf, n, "NULL (Dendrite cannot read it: logins fail with 500)");
-	else if (!*hash)
+	int rc = hash_verify(pw, hash);
+	if (rc < 0 && s->bad_hash_detail)
+		err_detail("%s", s->bad_hash_detail);
+	return rc;
+}
+
+enum hash_kind hash_kind(const char *hash, char *buf, size_t n)
+{
+	if (!hash) {
+		snprintf(buf, n, "NULL");
+		return HASH_NULL;
+	}
+	if (!*hash) {
 		snprintf(buf, n, "none (password login disabled)");
-	else if (hash_is_bcrypt(hash)) {
+		return HASH_NONE;
+	}
+	if (hash_is_bcrypt(hash)) {
 		snprintf(buf, n, "bcrypt $2%c$ cost %c%c", hash[2], hash[4], hash[5]);
-		*dendrite_ok = 1;
-	} else if (!strncmp(hash, "$argon2id$", 10))
-		snprintf(buf, n, "argon2id (Dendrite cannot verify it)");
-	else
-		snprintf(buf, n, "unknown scheme (Dendrite cannot verify it)");
+		return HASH_BCRYPT;
+	}
+	if (!strncmp(hash, "$argon2id$", 10)) {
+		snprintf(buf, n, "argon2id");
+		return HASH_ARGON2ID;
+	}
+	snprintf(buf, n, "unknown scheme");
+	return HASH_UNKNOWN;
 }
 
 struct hash_job {
+	const struct pw_scheme *s;
 	char *const *pw;
 	char (*out)[HASH_MAX];
-	int n, cost, next, finished, failed;
+	int n, next, finished, failed;
 	pthread_mutex_t lock;
 	struct progress *prog;
 };
@@ -294,7 +310,7 @@ static void *hash_worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i < 0)
 			return NULL;
-		if (bcrypt_hash(j->pw[i], j->cost, j->out[i]) < 0) {
+		if (pw_hash(j->s, j->pw[i], j->out[i]) < 0) {
 			pthread_mutex_lock(&j->lock);
 			j->failed = 1;
 			pthread_mutex_unlock(&j->lock);
@@ -306,9 +322,9 @@ static void *hash_worker(void *arg)
 	}
 }
 
-int bcrypt_hash_parallel(char *const *pw, char (*out)[HASH_MAX], int n, int cost, const char *label)
+int pw_hash_parallel(const struct pw_scheme *s, char *const *pw, char (*out)[HASH_MAX], int n, const char *label)
 {
-	struct hash_job j = { pw, out, n, cost, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, NULL };
+	struct hash_job j = { s, pw, out, n, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, NULL };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_t th[64];
 	int nth = (int)(cores < 1 ? 1 : cores > 64 ? 64 : cores);

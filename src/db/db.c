@@ -13,10 +13,11 @@
 
 #define IS_PG(d) ((d)->kind == DB_POSTGRES)
 
-db *db_open(enum db_kind kind, const char *target, const char *label, int readonly)
+db *db_open(enum db_kind kind, const char *target, const char *label, int readonly, const char *ns)
 {
 	db *d = xcalloc(1, sizeof(*d));
 	d->kind = kind;
+	d->ns = ns;
 	d->label = xstrdup(label);
 	d->readonly = readonly;
 	if (kind == DB_SQLITE)
@@ -54,9 +55,10 @@ const char *db_backend_name(const db *d) { return IS_PG(d) ? "postgres" : "sqlit
 
 static const char *stmt_text(db *d, const char *name)
 {
-	const char *sql = sql_lookup(db_backend_name(d), name);
+	const char *sql = sql_lookup(d->ns, db_backend_name(d), name);
 	if (!sql)
-		err_set(EX_FAIL, "internal: no SQL statement named %s for %s", name, db_backend_name(d));
+		err_set(EX_FAIL, "internal: no SQL statement named %s for %s (%s)", name, db_backend_name(d),
+			d->ns ? d->ns : "common");
 	return sql;
 }
 

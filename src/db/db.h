@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Backend-neutral database API: the only interface the rest of mxdba sees.
- * Statements are referred to by name (sql/<backend>/MODULE.sql); parameters are
+ * Statements are referred to by name (sql/NAMESPACE/BACKEND/MODULE.sql); parameters are
  * always bound, never spliced. pg.c and sqlite.c implement it. */
 #ifndef MXDBA_DB_H
 #define MXDBA_DB_H
 
-enum db_kind { DB_POSTGRES, DB_SQLITE };
+#include "core/config.h" /* enum db_kind */
 
 typedef struct db db;
 typedef struct db_rows db_rows;
@@ -22,8 +22,10 @@ typedef struct {
 
 /* Open a connection. TARGET is a libpq conninfo/URI (DB_POSTGRES) or a file
  * path (DB_SQLITE, never created). LABEL is the masked form used in
- * messages. READONLY: the connection refuses writes. NULL + error on failure. */
-db *db_open(enum db_kind kind, const char *target, const char *label, int readonly);
+ * messages. READONLY: the connection refuses writes. NS: the namespace of
+ * its statements (a homeserver profile's name; the common ones are always
+ * there too), or NULL for the common ones only. NULL + error on failure. */
+db *db_open(enum db_kind kind, const char *target, const char *label, int readonly, const char *ns);
 void db_close(db *d);
 enum db_kind db_kind(const db *d);
 const char *db_label(const db *d);

@@ -9,6 +9,7 @@ struct stmt_cache;
 
 struct db {
 	enum db_kind kind;
+	const char *ns; /* statement namespace (a profile's name) or NULL */
 	char *label;
 	char *path;
 	int readonly;

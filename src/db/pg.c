@@ -161,7 +161,7 @@ int pg_open(db *d, const char *target)
 	}
 	if (d->readonly) {
 		if (command_done(d, "starting the read-only transaction",
-				 PQexec(c, sql_lookup("postgres", "read_only_begin"))) < 0)
+				 PQexec(c, sql_lookup(NULL, "postgres", "read_only_begin"))) < 0)
 			return -1;
 	}
 	return 0;
@@ -178,7 +178,7 @@ int pg_simple(db *d, const char *sql, enum tx_op op)
 {
 	if (op == TX_END && d->cache) {
 		/* fails harmlessly in an aborted transaction; names are unique per transaction anyway */
-		PQclear(PQexec(CONN(d), sql_lookup("postgres", "deallocate_all")));
+		PQclear(PQexec(CONN(d), sql_lookup(NULL, "postgres", "deallocate_all")));
 		forget_prepared(d);
 	}
 	if (op == TX_BEGIN || op == TX_BEGIN_WRITE)
@@ -239,9 +239,9 @@ int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);
 	pg_params(args, nargs, vals, buf);
-	if (command_done(r->d, r->name, PQexec(CONN(r->d), sql_lookup("postgres", "stream_plan"))) < 0)
+	if (command_done(r->d, r->name, PQexec(CONN(r->d), sql_lookup(NULL, "postgres", "stream_plan"))) < 0)
 		return -1;
-	declare = xasprintf("%s %s", sql_lookup("postgres", "stream_declare"), sql);
+	declare = xasprintf("%s %s", sql_lookup(NULL, "postgres", "stream_declare"), sql);
 	rc = command_done(r->d, r->name, PQexecParams(CONN(r->d), declare, nargs, NULL, vals, NULL, NULL, 0));
 	free(declare);
 	if (rc < 0)
@@ -269,7 +269,7 @@ static int cursor_step(db_rows *r)
 	if (r->res)
 		PQclear(r->res);
 	r->res = NULL;
-	if (!r->ahead && !PQsendQuery(CONN(r->d), sql_lookup("postgres", "stream_fetch"))) {
+	if (!r->ahead && !PQsendQuery(CONN(r->d), sql_lookup(NULL, "postgres", "stream_fetch"))) {
 		pg_fail(r->d, r->name, NULL);
 		r->done = 1;
 		return -1;
@@ -285,7 +285,7 @@ static int cursor_step(db_rows *r)
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		PQclear(PQexec(CONN(r->d), sql_lookup("postgres", "stream_close")));
+		PQclear(PQexec(CONN(r->d), sql_lookup(NULL, "postgres", "stream_close")));
 		r->done = 1;
 		r->cursor = 0;
 		return 0;
@@ -295,7 +295,7 @@ static int cursor_step(db_rows *r)
 	r->nrows = PQntuples(res);
 	r->row = 0;
 	/* a failed send shows as the next step's error */
-	r->ahead = PQsendQuery(CONN(r->d), sql_lookup("postgres", "stream_fetch"));
+	r->ahead = PQsendQuery(CONN(r->d), sql_lookup(NULL, "postgres", "stream_fetch"));
 	return 1;
 }
 
@@ -351,7 +351,7 @@ void pg_rows_free(db_rows *r)
 	r->ahead = 0;
 	if (r->cursor) {
 		/* in an aborted transaction this fails harmlessly; the rollback closes it */
-		PQclear(PQexec(CONN(r->d), sql_lookup("postgres", "stream_close")));
+		PQclear(PQexec(CONN(r->d), sql_lookup(NULL, "postgres", "stream_close")));
 		r->cursor = 0;
 	} else if (!r->done)
 		drain(r->d);

@@ -57,8 +57,8 @@ int lite_open(db *d, const char *target)
 	/* a file that is not SQLite fails here rather than in the first real query */
 	{
 		long long n;
-		if (lite_exec(d, "probe", sql_lookup("sqlite", "probe"), NULL, 0, &n) < 0) {
-			err_hint("is %s really a Dendrite SQLite database?", target);
+		if (lite_exec(d, "probe", sql_lookup(NULL, "sqlite", "probe"), NULL, 0, &n) < 0) {
+			err_hint("is %s really a homeserver's SQLite database?", target);
 			return -1;
 		}
 	}
@@ -117,7 +117,7 @@ int lite_simple(db *d, const char *sql, enum tx_op op)
 	if (sqlite3_exec(CONN(d), sql, NULL, NULL, NULL) != SQLITE_OK) {
 		lite_fail(d, op == TX_END ? "ending the transaction" : op == TX_BEGIN ? "starting a transaction" : sql);
 		if (op == TX_END && !sqlite3_get_autocommit(CONN(d)))
-			sqlite3_exec(CONN(d), sql_lookup("sqlite", "tx_rollback"), NULL, NULL, NULL);
+			sqlite3_exec(CONN(d), sql_lookup(NULL, "sqlite", "tx_rollback"), NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;

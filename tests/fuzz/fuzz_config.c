@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "hs/hs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fwrite(data, 1, size, f);
 	fclose(f);
 	g_verbosity = -1;
-	c = config_parse_file(path);
+	c = config_parse_file(path, hs_config_hooks());
 	if (c) {
-		struct dbconf dc;
-		for (int i = 0; i < COMP_COUNT; i++)
-			if (config_db(c, (enum component)i, &dc) == 0)
-				dbconf_free(&dc);
+		struct hs_component dbs[8];
+		int n = hs_databases(c, dbs, 8);
+		for (int i = 0; i < n; i++)
+			dbconf_free(&dbs[i].conf);
 		config_free(c);
 	}
 	err_clear();

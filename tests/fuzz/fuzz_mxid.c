@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/mxid.h"
+#include "hs/hs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mxid_parse(s, "example.org", &id) == 0) {
 		if (strlen(id.localpart) == 0 || strchr(id.localpart, ':'))
 			abort(); /* a parsed localpart is never empty and never holds the separator */
-		mxid_check_new(&id);
+		hs_check_new_localpart(NULL, &id); /* Dendrite's rules */
 	}
 	roomid_check(s);
 	err_clear();

@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
-from mxtest import Home, PGCluster  # noqa: E402
+from mxtest import PGCluster, make_home as new_home  # noqa: E402
+
+# every homeserver kind mxdba has a profile for, on both backends
+KINDS = ["dendrite"]
+HOMES = [(k, b) for k in KINDS for b in ("sqlite", "postgres")]
 
 
 @pytest.fixture(scope="session")
@@ -15,17 +19,16 @@ def pg():
     cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=HOMES, ids=[f"{k}-{b}" for k, b in HOMES])
 def home(request):
-    if request.param == "postgres":
-        return Home("postgres", pg=request.getfixturevalue("pg"))
-    return Home("sqlite")
+    kind, backend = request.param
+    return new_home(kind, backend, pg=request.getfixturevalue("pg") if backend == "postgres" else None)
 
 
 @pytest.fixture
 def make_home(request):
-    """make_home(backend, schema=None, extra_sql=None) for special layouts."""
-    def make(backend, schema=None, extra_sql=None):
+    """make_home(backend, schema=None, extra_sql=None, kind="dendrite") for special layouts."""
+    def make(backend, schema=None, extra_sql=None, kind="dendrite"):
         pgc = request.getfixturevalue("pg") if backend == "postgres" else None
-        return Home(backend, pg=pgc, schema=schema, extra_sql=extra_sql)
+        return new_home(kind, backend, pg=pgc, schema=schema, extra_sql=extra_sql)
     return make

@@ -28,16 +28,15 @@ def test_create_admin_writes_account_and_profile_rows(home):
     r = home.run("user", "create", "@root:example.org", "--admin", "--password-stdin", input=PW)
     assert r.rc == 0, r
     assert "created @root:example.org (admin)" in r.out
-    acc = home.account("root")
-    assert acc[0:2] == ("root", SERVER)
-    assert acc[2].startswith("$2a$04$") and len(acc[2]) == 60   # configured cost 4
-    assert acc[3] == "<NULL>"                                    # appservice_id NULL
-    assert acc[4] in ("0", "f")                                  # is_deactivated false, not NULL
-    assert acc[5] == "3"
-    prof = home.sql("SELECT display_name, avatar_url FROM userapi_profiles WHERE localpart = 'root'")
-    assert prof == [("root", "")]                                # never NULL where Dendrite reads a string
-    created = int(home.sql("SELECT created_ts FROM userapi_accounts WHERE localpart = 'root'")[0][0])
-    assert created > 1_700_000_000_000                           # milliseconds
+    assert home.server_of("root") == SERVER
+    h = home.password_hash("root")
+    assert h.startswith("$2a$04$") and len(h) == 60              # configured cost 4
+    assert home.appservice_of("root") == ""                      # no appservice
+    assert home.is_deactivated("root") is False                  # false, not NULL
+    assert home.is_admin("root")
+    # never NULL where the homeserver reads a string
+    assert (home.display_name("root"), home.avatar_url("root")) == ("root", "")
+    assert home.created_ms("root") > 1_700_000_000_000           # milliseconds
     assert home.run("user", "verify-password", "root", "--password-stdin", input=PW).rc == 0
 
 
@@ -47,18 +46,17 @@ def test_create_user_with_display_name_and_random_password(home):
     doc = json.loads(r.out)
     assert doc["user_id"] == "@bob:example.org" and doc["type"] == "user" and doc["created"] is True
     assert len(doc["password"]) == 24
-    assert home.account("bob")[5] == "1"
-    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'bob'") == [("Bob B.",)]
+    assert not home.is_admin("bob")
+    assert home.display_name("bob") == "Bob B."
     assert home.run("user", "verify-password", "bob", "--password-stdin", input=doc["password"] + "\n").rc == 0
     # the password is printed once, never stored in clear
-    assert doc["password"] not in str(home.sql("SELECT * FROM userapi_accounts"))
+    assert doc["password"] not in home.account_dump()
 
 
 def test_create_no_password_stores_empty_hash_not_null(home):
     r = home.run("user", "create", "svc", "--no-password")
     assert r.rc == 0, r
-    assert home.sql("SELECT password_hash IS NULL, password_hash FROM userapi_accounts WHERE localpart = 'svc'") \
-        in ([("0", "")], [("f", "")])
+    assert home.password_hash("svc") == ""                       # empty, not NULL
 
 
 def test_create_password_file(home, tmp_path):
@@ -80,8 +78,7 @@ def test_create_refuses_localpart_taken_under_other_server_name(home):
 
 
 def test_create_refuses_orphan_profile(home):
-    home.sql("INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)"
-             " VALUES ('ghost', 'example.org', 'ghost', '')")
+    home.add_profile("ghost", "ghost")                           # an account deleted by hand
     refused(home, ["user", "create", "ghost", "--no-password"], EX_CONFLICT, None, "without an account")
 
 
@@ -120,15 +117,15 @@ def test_create_dry_run_changes_nothing(home):
 
 def test_promote_and_demote(home):
     home.add_account("alice")
-    home.add_account("root", account_type=3)
+    home.add_account("root", admin=True)
     r = home.run("user", "promote", "alice")
     assert r.rc == 0 and "promoted @alice:example.org" in r.out, r
-    assert home.account("alice")[5] == "3"
+    assert home.is_admin("alice")
     r = home.run("user", "promote", "@alice:example.org")
     assert r.rc == 0 and "already an admin" in r.out, r
     r = home.run("user", "demote", "alice")
     assert r.rc == 0 and "demoted @alice:example.org" in r.out, r
-    assert home.account("alice")[5] == "1"
+    assert not home.is_admin("alice")
     r = home.run("--json", "user", "demote", "alice")
     assert r.rc == 0 and json.loads(r.out) == {"user_id": "@alice:example.org", "action": "demote",
                                                "changed": False, "old_type": 1, "new_type": 1, "dry_run": False}
@@ -140,12 +137,12 @@ def test_promote_many_is_all_or_nothing(home):
     refused(home, ["user", "promote", "alice", "nobody", "bob"], EX_NOTFOUND, None, "@nobody:example.org")
     r = home.run("user", "promote", "alice", "bob", "alice")
     assert r.rc == 0, r
-    assert home.account("alice")[5] == "3" and home.account("bob")[5] == "3"
+    assert home.is_admin("alice") and home.is_admin("bob")
 
 
 def test_promote_refuses_appservice_guest_and_notices_accounts(home):
-    home.add_account("irc_bridge", account_type=4, appservice="irc")
-    home.add_account("1234", account_type=2)
+    home.add_account("irc_bridge", appservice="irc")
+    home.add_account("1234", guest=True)
     home.add_account("_server")
     refused(home, ["user", "promote", "irc_bridge"], EX_REFUSED, None, "appservice")
     refused(home, ["user", "demote", "irc_bridge"], EX_REFUSED, None, "appservice")
@@ -154,14 +151,14 @@ def test_promote_refuses_appservice_guest_and_notices_accounts(home):
 
 
 def test_demote_last_admin_needs_yes(home):
-    home.add_account("root", account_type=3)
-    home.add_account("other", account_type=3, deactivated=True)
+    home.add_account("root", admin=True)
+    home.add_account("other", admin=True, deactivated=True)
     refused(home, ["user", "demote", "root"], EX_REFUSED, None, "last active admin")
     assert home.run("--dry-run", "user", "demote", "root").rc == 0
-    assert home.account("root")[5] == "3"
+    assert home.is_admin("root")
     r = home.run("user", "demote", "root", "--yes")
     assert r.rc == 0, r
-    assert home.account("root")[5] == "1"
+    assert not home.is_admin("root")
 
 
 def test_promote_unknown_user(home):
@@ -188,7 +185,7 @@ def test_passwd_changes_hash_and_keeps_devices(home):
     assert r.rc == 0, r
     assert home.run("user", "verify-password", "alice", "--password-stdin", input="password\n").rc == EX_MISMATCH
     assert home.run("user", "verify-password", "alice", "--password-stdin", input="new-password-1\n").rc == 0
-    assert home.sql("SELECT count(*) FROM userapi_devices WHERE localpart = 'alice'") == [("1",)]
+    assert len(home.devices_of("alice")) == 1
 
 
 def test_passwd_logout_devices_needs_yes_then_deletes_only_that_users_devices(home):
@@ -201,12 +198,12 @@ def test_passwd_logout_devices_needs_yes_then_deletes_only_that_users_devices(ho
     r = home.run("--json", "user", "passwd", "alice", "--password-stdin", "--logout-devices", "--yes", input=PW)
     assert r.rc == 0, r
     assert json.loads(r.out)["devices_logged_out"] == 2
-    assert home.sql("SELECT localpart, device_id FROM userapi_devices") == [("bob", "DEV1")]
+    assert home.devices_of() == [("bob", "DEV1")]
 
 
 def test_passwd_refusals_change_nothing(home):
     home.add_account("alice")
-    home.add_account("irc_bridge", account_type=4, appservice="irc")
+    home.add_account("irc_bridge", appservice="irc")
     refused(home, ["user", "passwd", "nobody", "--password-stdin"], EX_NOTFOUND, PW)
     refused(home, ["user", "passwd", "alice", "--password-stdin"], EX_USAGE, "1234567\n", "at least 8")
     refused(home, ["user", "passwd", "alice", "--password-stdin"], EX_USAGE, "y" * 73 + "\n", "72")
@@ -233,7 +230,7 @@ def test_passwd_hash_is_libxcrypt_compatible(home):
     crypt = pytest.importorskip("crypt")
     home.add_account("alice")
     assert home.run("user", "passwd", "alice", "--password-stdin", input=PW).rc == 0
-    h = home.account("alice")[2]
+    h = home.password_hash("alice")
     assert crypt.crypt(PW.strip(), h) == h
 
 
@@ -254,7 +251,7 @@ def test_verify_password_mismatch_and_no_password(home):
 
 def test_list_and_filters(home):
     home.add_account("alice")
-    home.add_account("root", account_type=3)
+    home.add_account("root", admin=True)
     home.add_account("gone", deactivated=True)
     r = home.run("--json", "user", "list")
     docs = [json.loads(l) for l in r.out.splitlines()]
@@ -268,7 +265,7 @@ def test_list_and_filters(home):
 
 
 def test_show_lists_devices_like_whois(home):
-    home.add_account("alice", account_type=3, password_hash="$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy")
+    home.add_account("alice", admin=True, password_hash="$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy")
     home.add_device("alice", "PHONE", "tok1", ip="192.0.2.7", ua="Element/1.11", last_seen=1700000200000)
     home.add_device("alice", "LAPTOP", "tok2", ip="198.51.100.3", ua="curl/8", last_seen=1700000100000)
     r = home.run("--json", "user", "show", "alice")
@@ -286,7 +283,7 @@ def test_show_lists_devices_like_whois(home):
 
 def test_show_flags_null_deactivated_and_missing_profile(home):
     home.add_account("odd", profile=False)
-    home.sql("UPDATE userapi_accounts SET is_deactivated = NULL WHERE localpart = 'odd'")
+    home.set_deactivated_null("odd")
     r = home.run("user", "show", "odd")
     assert r.rc == 0 and "NULL" in r.out and "no userapi_profiles row" in r.out, r
 

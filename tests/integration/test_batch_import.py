@@ -26,8 +26,8 @@ def refused(home, args, code, msg=None, input=None):
 
 def test_batch_runs_everything_in_one_transaction(home, tmp_path):
     home.add_account("alice")
-    home.add_account("bob", account_type=3)
-    home.add_account("root", account_type=3)
+    home.add_account("bob", admin=True)
+    home.add_account("root", admin=True)
     f = tmp_path / "b.txt"
     f.write_text("# maintenance window\n\nuser promote alice\nuser demote bob\n"
                  f"user create carol --password-hash {G} --display-name 'Carol C.'\n"
@@ -41,8 +41,8 @@ def test_batch_runs_everything_in_one_transaction(home, tmp_path):
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert doc["lines"] == 5 and doc["commands"]["user create"] == 2 and doc["dry_run"] is False
-    assert home.account("alice")[5] == "3" and home.account("bob")[5] == "1"
-    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'carol'") == [("Carol C.",)]
+    assert home.is_admin("alice") and not home.is_admin("bob")
+    assert home.display_name("carol") == "Carol C."
     pw = tmp_path / "pw.csv"
     assert stat.S_IMODE(pw.stat().st_mode) == 0o600
     lines = pw.read_text().splitlines()
@@ -106,7 +106,7 @@ def test_batch_from_stdin_and_existing_password_file_is_never_overwritten(home, 
                 input="user passwd alice --random-password\n")
     assert pw.read_text() == "precious\n"
     r = home.run("batch", input="user promote alice\n")
-    assert r.rc == 0 and home.account("alice")[5] == "3", r
+    assert r.rc == 0 and home.is_admin("alice"), r
 
 
 # ---------- user import ----------
@@ -128,11 +128,11 @@ def test_import_creates_and_updates(home, tmp_path):
     assert home.snapshot() == before
     r = home.run("--json", "user", "import", f, "--on-conflict", "update")
     assert r.rc == 0 and json.loads(r.out) == {"created": 2, "updated": 1, "skipped": 0, "dry_run": False}, r
-    assert home.account("imp1")[5] == "3" and home.account("imp1")[2] == G
-    assert home.account("imp2")[4] in ("1", "t")
-    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'imp1'") == [("Imp, One",)]
-    assert home.sql("SELECT display_name FROM userapi_profiles WHERE localpart = 'alice'") == [("Alice Renamed",)]
-    assert home.account("alice")[5] == "3"
+    assert home.is_admin("imp1") and home.password_hash("imp1") == G
+    assert home.is_deactivated("imp2") is True
+    assert home.display_name("imp1") == "Imp, One"
+    assert home.display_name("alice") == "Alice Renamed"
+    assert home.is_admin("alice")
     assert home.run("user", "verify-password", "imp2", "--password-stdin", input="imp2-password\n").rc == 0
     assert home.run("user", "verify-password", "imp1", "--password-stdin", input="password\n").rc == 0
     r = home.run("--json", "user", "import", f, "--on-conflict", "skip")
@@ -171,7 +171,7 @@ def test_import_bad_headers(home, tmp_path, header, msg):
 
 
 def test_import_refuses_appservice_updates_and_bad_options(home, tmp_path):
-    home.add_account("bridge", account_type=4, appservice="irc")
+    home.add_account("bridge", appservice="irc")
     f = tmp_path / "u.csv"
     f.write_text("user,admin\nbridge,true\n")
     refused(home, ["user", "import", f, "--on-conflict", "update"], EX_REFUSED, "appservice")
@@ -206,22 +206,15 @@ def test_progress_bar_only_on_a_terminal(home, tmp_path):
 
 def bulk_accounts(home, n):
     """N ordinary accounts in one statement (the per-row helper is too slow for thousands)."""
-    if home.backend == "sqlite":
-        home.sql(f"WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
-                 "INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id, "
-                 "is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1700000000000, '', NULL, 0, 1 FROM g")
-    else:
-        home.sql("INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id, "
-                 "is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1700000000000, '', NULL, false, 1 "
-                 f"FROM generate_series(1, {n}) x")
+    home.add_accounts(n, "u", start=1)
 
 
 def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
     """Runs of plain promote lines are checked and written many at a time: the
     result, the audit rows and the errors are those of running each line."""
     bulk_accounts(home, 2600)
-    home.add_account("boss", account_type=3)
-    home.add_account("bridge", account_type=4, appservice="irc")
+    home.add_account("boss", admin=True)
+    home.add_account("bridge", appservice="irc")
     lines = [f"user promote u{i}" for i in range(1, 2501)]
     lines[10] = "user promote @U11:example.org"          # Dendrite's lookup: lowercase first
     lines[20] = "user promote u21 u21 boss"                # named twice, and an admin already
@@ -245,9 +238,9 @@ def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert doc["commands"] == {"user promote": 2499, "user passwd": 1}, doc  # lines, not accounts
-    types = dict(home.sql("SELECT localpart, account_type FROM userapi_accounts WHERE localpart LIKE 'u%'"))
-    assert all(str(types[f"u{i}"]) == "3" for i in range(1, 2501) if i not in (31, 1501))
-    assert str(types["u31"]) == "1" and str(types["u1501"]) == "1" and str(types["u2501"]) == "1"
+    admins = home.admins("u")
+    assert all(f"u{i}" in admins for i in range(1, 2501) if i not in (31, 1501))
+    assert not {"u31", "u1501", "u2501"} & admins
     # the audit rows, in order, are those of running the lines one by one: one per
     # account changed, with the command of the line that changed it
     expected, done = [], {"boss"}
@@ -259,16 +252,15 @@ def test_many_promote_lines_match_one_by_one_semantics(home, tmp_path):
             key = w.lstrip("@").split(":")[0].lower()
             if key not in done:
                 done.add(key)
-                expected.append((f"@{key}:example.org", f"batch {f}:{n}: {line}", "1", "3"))
-    audit = home.sql("SELECT target, command, old_value, new_value FROM mxdba_audit "
-                     "WHERE field = 'account_type' ORDER BY id")
-    assert [tuple(str(x) for x in a) for a in audit] == expected
+                expected.append((f"@{key}:example.org", f"batch {f}:{n}: {line}", "0", "1"))
+    audit = home.audit_rows("admin")
+    assert audit == expected
     assert len(audit) == 2498
-    assert ("@u11:example.org", f"batch {f}:11: user promote @U11:example.org", "1", "3") in audit
-    assert ("@u33:example.org", f"batch {f}:31: user promote @U33:example.org", "1", "3") in audit
+    assert ("@u11:example.org", f"batch {f}:11: user promote @U11:example.org", "0", "1") in audit
+    assert ("@u33:example.org", f"batch {f}:31: user promote @U33:example.org", "0", "1") in audit
     # the second run changes nothing and writes no audit row
     r = home.run("--no-backup", "batch", f)
-    assert r.rc == 0 and len(home.sql("SELECT id FROM mxdba_audit WHERE field = 'account_type'")) == 2498
+    assert r.rc == 0 and len(home.audit_rows("admin")) == 2498
 
 
 def test_many_create_lines_match_one_by_one_semantics(home, tmp_path):
@@ -276,8 +268,7 @@ def test_many_create_lines_match_one_by_one_semantics(home, tmp_path):
     fast path is not sure of goes through `user create` itself, so errors are
     the command's own, named by line, and nothing is changed."""
     home.add_account("taken")
-    home.sql("INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url) "
-             "VALUES ('ghost', 'example.org', 'ghost', '')")  # a profile without an account
+    home.add_profile("ghost", "ghost")  # a profile without an account
     lines = [f"user create c{i} --password-hash {G}" for i in range(1, 2201)]
     lines[5] = "user create c6 --no-password --admin --display-name 'Six Six'"
     lines[1200] = "user promote taken"
@@ -297,15 +288,14 @@ def test_many_create_lines_match_one_by_one_semantics(home, tmp_path):
     r = home.run("--no-backup", "--json", "batch", f)
     assert r.rc == 0, r
     assert json.loads(r.out)["commands"] == {"user create": 2199, "user promote": 1}
-    rows = {a[0]: a for a in home.sql("SELECT localpart, password_hash, account_type, is_deactivated, appservice_id "
-                                      "FROM userapi_accounts WHERE localpart LIKE 'c%'")}
-    assert len(rows) == 2199 and "c1201" not in rows
-    assert rows["c1"][1] == G and str(rows["c1"][2]) == "1" and str(rows["c1"][3]) in ("0", "False", "f")
-    assert rows["c1"][4] is None or rows["c1"][4] == ""
-    assert rows["c6"][1] == "" and str(rows["c6"][2]) == "3"
-    prof = dict(home.sql("SELECT localpart, display_name FROM userapi_profiles WHERE localpart LIKE 'c%'"))
-    assert prof["c1"] == "c1" and prof["c6"] == "Six Six" and len(prof) == 2199
-    audit = home.sql("SELECT target, command, old_value, new_value FROM mxdba_audit WHERE field = 'account' ORDER BY id")
+    made = home.accounts("c")
+    assert len(made) == 2199 and "c1201" not in made
+    assert home.password_hash("c1") == G and not home.is_admin("c1") and home.is_deactivated("c1") is False
+    assert home.appservice_of("c1") == ""
+    assert home.password_hash("c6") == "" and home.is_admin("c6")
+    assert home.display_name("c1") == "c1" and home.display_name("c6") == "Six Six"
+    assert all(home.display_name(f"c{i}") for i in (2, 1200, 1202, 2200))
+    audit = home.audit_rows("account")
     assert len(audit) == 2199
     assert audit[0][:2] == ("@c1:example.org", f"batch {f}:1: user create c1 --password-hash ****")
     assert audit[0][2] in (None, "") and audit[0][3] == "created (user)"

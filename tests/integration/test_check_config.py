@@ -13,7 +13,7 @@ EX_USAGE, EX_CONFIG, EX_REFUSED, EX_DB = 2, 3, 6, 7
 
 
 def test_check_reports_layout_versions_counts(home):
-    home.add_account("root", account_type=3)
+    home.add_account("root", admin=True)
     home.add_account("alice", deactivated=True)
     home.add_device("root", "D1", "t1")
     r = home.run("check")
@@ -33,7 +33,7 @@ def test_check_sees_a_process_holding_the_sqlite_file(make_home):
     home = make_home("sqlite")
     holder = subprocess.Popen([sys.executable, "-c",
                                "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1]);"
-                               "c.execute('select 1 from userapi_accounts').fetchall(); print('ok', flush=True);"
+                               "c.execute('select count(*) from sqlite_master').fetchall(); print('ok', flush=True);"
                                "time.sleep(60)", str(home.path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ok"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mxtest import BIN, Home
+from mxtest import BIN, make_home as new_home
 from test_docs import help_commands, help_options, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def test_values_of_enumerated_options(path_dir):
 
 
 def test_user_ids_come_from_the_configured_database(path_dir):
-    home = Home("sqlite")
+    home = new_home("dendrite", "sqlite")
     for lp in ("alice", "albert", "bob"):
         home.add_account(lp)
     c = f"mxdba -c {home.config}"

@@ -14,24 +14,14 @@ import subprocess
 import time
 
 import pytest
-from mxtest import BIN, Home, snapshot_pg
+from mxtest import BIN, make_home as new_home, snapshot_pg
 
 N = 10_000
 KILLS = 50
 
 
 def fill(home):
-    if home.backend == "sqlite":
-        con = sqlite3.connect(home.path)
-        con.executescript(
-            f"WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < {N} - 1) "
-            "INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id,"
-            " is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1, '', NULL, 0, 1 FROM c;")
-        con.close()
-    else:
-        home.sql("INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash, appservice_id,"
-                 f" is_deactivated, account_type) SELECT 'u' || x, 'example.org', 1, '', NULL, FALSE, 1"
-                 f" FROM generate_series(0, {N} - 1) x")
+    home.add_accounts(N, "u")
     home.run("migrate")
 
 

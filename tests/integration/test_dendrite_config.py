@@ -8,7 +8,8 @@ import shutil
 import stat
 import subprocess
 
-from mxtest import ROOT, Home, run
+from dendrite_db import DendriteHome
+from mxtest import ROOT, run
 
 EX_USAGE, EX_CONFIG, EX_CONFLICT, EX_REFUSED = 2, 3, 5, 6
 
@@ -53,39 +54,39 @@ def with_yaml(home, server="example.org", userapi_db="file:dendrite_userapi.db",
 
 
 def test_yaml_gives_server_name_databases_and_cost(tmp_path):
-    home = Home("sqlite")
+    home = DendriteHome("sqlite")
     with_yaml(home)
     r = home.run("user", "create", "alice", "--password-stdin", input="alice-password\n")
     assert r.rc == 0, r
-    assert home.account("alice")[2].startswith("$2a$05$")         # user_api.bcrypt_cost
+    assert home.password_hash("alice").startswith("$2a$05$")         # user_api.bcrypt_cost
     r = home.run("check")
     assert r.rc == 0 and str(home.dir / "dendrite_userapi.db") in r.out and "roomserver" in r.out, r
 
 
 def test_ini_keys_win_over_yaml():
-    home = Home("sqlite")
+    home = DendriteHome("sqlite")
     with_yaml(home, server="wrong.example", ini_extra="server_name = example.org\n[passwords]\nbcrypt_cost = 6\n")
     r = home.run("user", "create", "@bob:example.org", "--password-stdin", input="bob-password-1\n")
     assert r.rc == 0, r
-    assert home.account("bob")[1] == "example.org" and home.account("bob")[2].startswith("$2a$06$")
+    assert home.server_of("bob") == "example.org" and home.password_hash("bob").startswith("$2a$06$")
 
 
 def test_global_database_fallback(pg):
-    home = Home("postgres", pg=pg)
+    home = DendriteHome("postgres", pg=pg)
     # no user_api block: the component falls back to global.database
     (home.dir / "dendrite.yaml").write_text(
         f"global:\n  server_name: example.org\n  database:\n    connection_string: {pg.dsn(home.db)}\n")
     home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
     r = home.run("user", "create", "carol", "--no-password")
     assert r.rc == 0, r
-    assert home.account("carol") is not None
+    assert home.exists("carol")
 
 
 def test_exclusive_namespace_sender_and_notices_accounts_are_refused():
-    home = Home("sqlite")
+    home = DendriteHome("sqlite")
     with_yaml(home)
     home.add_account("irc_alice")
-    home.add_account("ircbot", account_type=4, appservice="irc-bridge")
+    home.add_account("ircbot", appservice="irc-bridge")
     home.add_account("_notices")
     before = home.snapshot()
     for args in (["user", "create", "irc_bob", "--no-password"], ["user", "promote", "irc_alice"],
@@ -101,7 +102,7 @@ def test_exclusive_namespace_sender_and_notices_accounts_are_refused():
 
 
 def test_broken_yaml_and_missing_appservice_file_are_config_errors():
-    home = Home("sqlite")
+    home = DendriteHome("sqlite")
     (home.dir / "dendrite.yaml").write_text("global:\n  server_name: [unclosed\n")
     home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
     r = home.run("user", "list")
@@ -115,7 +116,7 @@ def test_broken_yaml_and_missing_appservice_file_are_config_errors():
 
 
 def test_config_init(tmp_path):
-    home = Home("sqlite")
+    home = DendriteHome("sqlite")
     with_yaml(home)
     out = tmp_path / "new.ini"
     r = run(["-c", out, "config", "init", "--from-dendrite", home.dir / "dendrite.yaml"])
@@ -134,18 +135,35 @@ def test_config_init(tmp_path):
     assert run(["-c", tmp_path / "x.ini", "config", "init", "--from-dendrite", tmp_path / "none.yaml"]).rc == EX_CONFIG
 
 
+def embed(tree, out):
+    return subprocess.run(["bash", tree / "scripts" / "embed-sql", out], capture_output=True, text=True)
+
+
 def test_build_fails_when_a_statement_exists_for_one_backend_only(tmp_path):
+    """embed-sql checks every namespace (common, each homeserver profile) on
+    both backends, and the fragments statements share."""
     tree = tmp_path / "tree"
     shutil.copytree(ROOT / "sql", tree / "sql")
     shutil.copytree(ROOT / "scripts", tree / "scripts")
-    ok = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "ok.c"], capture_output=True, text=True)
+    ok = embed(tree, tmp_path / "ok.c")
     assert ok.returncode == 0, ok.stderr
-    with open(tree / "sql" / "postgres" / "accounts.sql", "a") as f:
-        f.write("\n-- name: only_on_postgres\nSELECT 1;\n")
-    bad = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "bad.c"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "only_on_postgres" in bad.stderr
-    assert not (tmp_path / "bad.c").exists()
-    with open(tree / "sql" / "sqlite" / "accounts.sql", "a") as f:
-        f.write("\n-- name: only_on_postgres\nSELECT 1;\n-- name: account_get\nSELECT 2;\n")
-    dup = subprocess.run(["bash", tree / "scripts" / "embed-sql", tmp_path / "dup.c"], capture_output=True, text=True)
-    assert dup.returncode != 0 and "account_get" in dup.stderr
+    pristine = {p: p.read_text() for p in (tree / "sql").rglob("*.sql")}
+
+    def broken(path, text, needle):
+        for p, t in pristine.items():
+            p.write_text(t)
+        with open(tree / "sql" / path, "a") as f:
+            f.write(text)
+        out = tmp_path / "bad.c"
+        r = embed(tree, out)
+        assert r.returncode != 0 and needle in r.stderr, (path, r.stderr)
+        assert not out.exists()
+
+    broken("dendrite/postgres/accounts.sql", "\n-- name: only_on_postgres\nSELECT 1;\n", "only_on_postgres")
+    broken("dendrite/sqlite/accounts.sql", "\n-- name: account_get\nSELECT 2;\n", "account_get")  # twice
+    broken("common/sqlite/audit.sql", "\n-- name: only_common_sqlite\nSELECT 1;\n", "only_common_sqlite")
+    # a profile may not shadow a common statement (on both backends, so only that is wrong)
+    broken("dendrite/postgres/accounts.sql", "\n-- name: audit_insert\nSELECT 1;\n", "audit_insert")
+    broken("dendrite/postgres/memberships.sql", "\n-- name: uses_nothing\nSELECT {{no_such_fragment}};\n",
+           "no_such_fragment")
+    broken("dendrite/postgres/memberships.sql", "\n-- fragment: never_used\nSELECT 1\n", "never_used")

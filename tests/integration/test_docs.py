@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mxtest import BIN, Home, run
+from mxtest import BIN, make_home as new_home, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MAN = ROOT / "man" / "mxdba.8"
@@ -177,7 +177,7 @@ G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
 
 @pytest.fixture
 def world(home):
-    home.add_account("alice", account_type=3, password_hash=G)
+    home.add_account("alice", admin=True, password_hash=G)
     home.add_account("bob", password_hash=G)
     home.add_device("alice", "DEV1", "tok1")
     home.add_room("!r1:example.org", name="One")
@@ -223,7 +223,7 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     check("queue cancel", j("queue", "cancel", str(rows[0]["id"])))
     check("queue apply", j("--dry-run", "queue", "apply"))
     check("audit list", j("audit", "list"))
-    undo = [a for a in j("audit", "list") if a["field"] == "account_type"][-1]["id"]  # the demote: still current
+    undo = [a for a in j("audit", "list") if a["field"] == "admin"][-1]["id"]  # the demote: still current
     check("audit undo", j("audit", "undo", str(undo)))
     check("migrate", j("migrate"))
     check("migrate --status", j("migrate", "--status"))

@@ -13,7 +13,7 @@ G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
 
 @pytest.fixture
 def world(home):
-    home.add_account("alice", account_type=3, password_hash=G)
+    home.add_account("alice", admin=True, password_hash=G)
     home.add_account("bob", password_hash=G)
     home.add_account("_server")
     home.write_config(home.config.read_text() + "\n[server]\nurl = http://127.0.0.1:9\n")

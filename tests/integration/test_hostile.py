@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from mxtest import BIN, Home
+from mxtest import BIN, make_home as new_home
 
 EX_USAGE, EX_CONFIG, EX_NOTFOUND, EX_CONFLICT = 2, 3, 4, 5
 
@@ -100,9 +100,9 @@ BAD_OPTIONS = [["user", "list", "--admin"], ["user", "list", "extra"], ["user", 
 
 @pytest.fixture(scope="module")
 def h():
-    home = Home("sqlite")
+    home = new_home("dendrite", "sqlite")
     home.add_account("alice")
-    home.add_account("root", account_type=3)
+    home.add_account("root", admin=True)
     home.add_room("!room:example.org")
     home.add_member("!room:example.org", "@alice:example.org", "join")
     home.run("migrate")

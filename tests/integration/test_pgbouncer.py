@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import pytest
-from mxtest import Home
+from mxtest import make_home as new_home
 
 G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
 
@@ -55,11 +55,11 @@ def bouncer(pg):
 
 
 def test_every_command_through_pgbouncer_transaction_mode(pg, bouncer, tmp_path):
-    home = Home("postgres", pg=pg)
+    home = new_home("dendrite", "postgres", pg=pg)
     home.write_config(home.config.read_text().replace(f"127.0.0.1:{pg.port}", f"127.0.0.1:{bouncer}"))
     assert f":{bouncer}/" in home.config.read_text()
     home.add_account("alice", password_hash=G)
-    home.add_account("root", account_type=3)
+    home.add_account("root", admin=True)
     home.add_device("alice", "D1", "tok1")
     home.add_room("!r:example.org")
     home.add_member("!r:example.org", "@alice:example.org", "join")
@@ -94,8 +94,8 @@ def test_every_command_through_pgbouncer_transaction_mode(pg, bouncer, tmp_path)
     finally:
         load.kill()
         load.wait()
-    assert int(home.sql("SELECT count(*) FROM userapi_accounts WHERE account_type = 3 AND localpart LIKE 'batch%'")[0][0]) == 300
-    assert int(home.sql("SELECT count(*) FROM userapi_accounts WHERE localpart LIKE 'imp%'")[0][0]) == 200
+    assert len(home.admins("batch")) == 300
+    assert len(home.accounts("imp")) == 200
     # no prepared statement and no read-only setting of mxdba is left on any pooled server connection
     for _ in range(12):
         out = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(bouncer), "-U", "postgres", "-d", home.db,

@@ -12,7 +12,7 @@ import termios
 
 import pytest
 
-from mxtest import BIN, Home
+from mxtest import BIN, make_home as new_home
 
 ESC = "\x1b["
 
@@ -42,9 +42,9 @@ def on_pty(args, cols=80, env_extra=None, drop=()):
 
 @pytest.fixture
 def wide():
-    home = Home("sqlite")
+    home = new_home("dendrite", "sqlite")
     home.add_account("alice")
-    home.sql("UPDATE userapi_profiles SET display_name = '" + "Ålice Wonderland " * 12 + "' WHERE localpart = 'alice'")
+    home.set_display_name("alice", "Ålice Wonderland " * 12)
     home.add_account("bob")
     return home
 

@@ -123,6 +123,24 @@ class Dendrite:
             return [tuple(str(v) for v in r) for r in rows]
         return [tuple(r) for r in self.pg.psql(self.db, query)]
 
+    # ---- neutral helpers over its userapi database (as tests/lib/dendrite_db.py) ----
+    def devices_of(self, localpart=None, prefix=""):
+        """(localpart, device ID) of the devices (of LOCALPART; IDs starting with PREFIX), sorted."""
+        where = f"device_id LIKE '{prefix}%'" + (f" AND localpart = '{localpart}'" if localpart else "")
+        return sorted(self.sql(f"SELECT localpart, device_id FROM userapi_devices WHERE {where}"))
+
+    def add_token(self, localpart, device_id, token):
+        """An access token for LOCALPART made by hand (a device row, as Dendrite stores them)."""
+        if self.backend == "sqlite":
+            self.sql("INSERT INTO userapi_devices (access_token, session_id, device_id, localpart, server_name,"
+                     " created_ts, display_name, last_seen_ts, ip, user_agent) VALUES"
+                     f" ('{token}', (SELECT coalesce(max(session_id), 0) + 1 FROM userapi_devices), '{device_id}',"
+                     f" '{localpart}', 'example.org', 1, 'probe', 1, '', 'test')")
+        else:
+            self.sql("INSERT INTO userapi_devices (access_token, device_id, localpart, server_name, created_ts,"
+                     f" display_name, last_seen_ts, ip, user_agent) VALUES ('{token}', '{device_id}', '{localpart}',"
+                     " 'example.org', 1, 'probe', 1, '', 'test')")
+
     def close(self):
         if self.running():
             self.stop()

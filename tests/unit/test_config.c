@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/util.h"
+#include "hs/hs.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/mxdba-unit-XXXXXX";
@@ -33,7 +34,7 @@ static int parse(const char *text, char *msg, size_t n)
 	char *buf = NULL;
 	size_t len = 0;
 	stderr = open_memstream(&buf, &len);
-	c = config_parse_file(p);
+	c = config_parse_file(p, hs_config_hooks());
 	if (!c) {
 		code = err_code();
 		err_print();
@@ -53,7 +54,6 @@ int main(void)
 {
 	char msg[2048];
 	struct config *c;
-	struct dbconf dc;
 	char *p, *m;
 
 	if (!mkdtemp(dir))
@@ -91,20 +91,20 @@ int main(void)
 	/* resolution: per-component key wins, relative file: under base_dir */
 	p = write_ini("ok.ini", HS "base_dir = /var/lib/dendrite\n[database]\ndefault = postgres://d:pw@localhost/dendrite\n"
 				   "userapi = file:dendrite_userapi.db?_busy=1\nroomserver = file:///abs/room.db\n");
-	c = config_parse_file(p);
+	c = config_parse_file(p, hs_config_hooks());
 	CHECK(c != NULL);
 	if (c) {
-		CHECK(config_db(c, COMP_USERAPI, &dc) == 0);
-		CHECK(dc.kind == DB_SQLITE);
-		CHECK_STR(dc.target, "/var/lib/dendrite/dendrite_userapi.db");
-		dbconf_free(&dc);
-		CHECK(config_db(c, COMP_ROOMSERVER, &dc) == 0);
-		CHECK_STR(dc.target, "/abs/room.db");
-		dbconf_free(&dc);
-		CHECK(config_db(c, COMP_SYNCAPI, &dc) == 0);
-		CHECK(dc.kind == DB_POSTGRES && dc.from_default);
-		CHECK_STR(dc.label, "postgres://d:****@localhost/dendrite");
-		dbconf_free(&dc);
+		struct hs_component dbs[4];
+		CHECK(hs_databases(c, dbs, 4) == 3);
+		CHECK_STR(dbs[0].name, "userapi");
+		CHECK(dbs[0].conf.kind == DB_SQLITE && !dbs[0].read_only);
+		CHECK_STR(dbs[0].conf.target, "/var/lib/dendrite/dendrite_userapi.db");
+		CHECK_STR(dbs[1].conf.target, "/abs/room.db");
+		CHECK(dbs[1].read_only);
+		CHECK(dbs[2].conf.kind == DB_POSTGRES && dbs[2].conf.from_default);
+		CHECK_STR(dbs[2].conf.label, "postgres://d:****@localhost/dendrite");
+		for (int i = 0; i < 3; i++)
+			dbconf_free(&dbs[i].conf);
 		CHECK(c->bcrypt_cost == 10);
 		CHECK_STR(c->notices_local_part, "_server");
 		config_free(c);
@@ -142,16 +142,16 @@ int main(void)
 	/* search order: $MXDBA_CONFIG before ./mxdba.ini */
 	p = write_ini("env.ini", HS);
 	setenv("MXDBA_CONFIG", p, 1);
-	c = config_load(NULL);
+	c = config_load(NULL, hs_config_hooks());
 	CHECK(c && !strcmp(c->path, p));
 	config_free(c);
 	unsetenv("MXDBA_CONFIG");
 	CHECK(chdir(dir) == 0);
 	free(write_ini("mxdba.ini", HS));
-	c = config_load(NULL);
+	c = config_load(NULL, hs_config_hooks());
 	CHECK(c && !strcmp(c->path, "mxdba.ini"));
 	config_free(c);
-	c = config_load("/nonexistent/mxdba.ini");
+	c = config_load("/nonexistent/mxdba.ini", hs_config_hooks());
 	CHECK(!c && err_code() == EX_CONFIG);
 	err_clear();
 	free(p);

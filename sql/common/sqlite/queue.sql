@@ -1,0 +1,50 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- mxdba_queue and mxdba_minted (the homeserver database mxdba writes: Dendrite's userapi).
+
+-- name: queue_insert
+-- one pending row per (kind, user, room, body): a second queueing is a no-op
+INSERT INTO mxdba_queue (kind, user_id, room_id, body, state, attempts, created_ts, updated_ts, created_by)
+SELECT ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6
+ WHERE NOT EXISTS (SELECT 1 FROM mxdba_queue
+                    WHERE kind = ?1 AND user_id = ?2 AND room_id = ?3 AND body = ?4 AND state = 'pending');
+
+-- name: queue_list
+SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts
+  FROM mxdba_queue
+ WHERE (?1 = '' OR instr(',' || ?1 || ',', ',' || state || ',') > 0)
+ ORDER BY id;
+
+-- name: queue_get_state
+SELECT state FROM mxdba_queue WHERE id = ?1;
+
+-- name: queue_cancel
+UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?2 WHERE id = ?1 AND state = 'pending';
+
+-- name: queue_cancel_all
+UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?1 WHERE state = 'pending';
+
+-- name: queue_pending_batch
+SELECT id, kind, user_id, room_id, body FROM mxdba_queue
+ WHERE state = 'pending' AND id > ?1
+ ORDER BY id LIMIT ?2;
+
+-- name: queue_finish
+UPDATE mxdba_queue
+   SET state = ?1, attempts = attempts + 1, http_status = ?2, errcode = ?3, error = ?4, updated_ts = ?5
+ WHERE id = ?6 AND state = 'pending';
+
+-- name: queue_attempted
+-- a try that did not finish (the server went away): the row stays pending
+UPDATE mxdba_queue SET attempts = attempts + 1, error = ?1, updated_ts = ?2 WHERE id = ?3 AND state = 'pending';
+
+-- name: queue_counts
+SELECT state, count(*) FROM mxdba_queue GROUP BY state ORDER BY state;
+
+-- name: minted_insert
+INSERT INTO mxdba_minted (access_token, device_id, localpart, server_name, created_ts) VALUES (?1, ?2, ?3, ?4, ?5);
+
+-- name: minted_list
+SELECT access_token, device_id, localpart, server_name FROM mxdba_minted ORDER BY created_ts;
+
+-- name: minted_delete
+DELETE FROM mxdba_minted WHERE access_token = ?1;

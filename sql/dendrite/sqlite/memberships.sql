@@ -1,0 +1,87 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- Memberships, read from the roomserver database (opened read-only). See
+-- the PostgreSQL twin for the encoding.
+
+-- fragment: membership_state
+-- the state of membership row m: the membership_nid, and for 1 (leave or ban)
+-- the membership event's content
+CASE m.membership_nid WHEN 2 THEN 'invite' WHEN 3 THEN 'join' WHEN 4 THEN 'knock'
+     ELSE coalesce((SELECT json_extract(ej.event_json, '$.content.membership')
+                      FROM roomserver_event_json ej
+                     WHERE ej.event_nid = m.event_nid AND m.event_nid <> 0), 'leave_or_ban') END
+
+-- fragment: memberships_of_user_where
+-- the memberships of user $1 whose state bit is set in $2, forgotten ones only when $3 = 1
+  FROM roomserver_event_state_keys k
+  JOIN roomserver_membership m ON m.target_nid = k.event_state_key_nid
+  JOIN roomserver_rooms r ON r.room_nid = m.room_nid
+ WHERE k.event_state_key = ?1
+   AND ((?2 >> m.membership_nid) & 1) = 1
+   AND (?3 = 1 OR m.forgotten = 0)
+ ORDER BY r.room_id
+
+-- name: memberships_of_user
+SELECT r.room_id,
+       {{membership_state}},
+       m.forgotten, r.room_version, m.room_nid
+{{memberships_of_user_where}};
+
+-- name: memberships_of_user_named
+-- the same, with the room name and canonical alias from the sync API tables
+-- (same PostgreSQL database, or the SQLite file attached as "syncapi")
+SELECT r.room_id,
+       {{membership_state}},
+       m.forgotten, r.room_version, m.room_nid,
+       (SELECT json_extract(s.headered_event_json, '$.content.name') FROM syncapi.syncapi_current_room_state s
+         WHERE s.room_id = r.room_id AND s.type = 'm.room.name' AND s.state_key = ''),
+       (SELECT json_extract(s.headered_event_json, '$.content.alias') FROM syncapi.syncapi_current_room_state s
+         WHERE s.room_id = r.room_id AND s.type = 'm.room.canonical_alias' AND s.state_key = '')
+{{memberships_of_user_where}};
+
+-- name: members_of_room
+SELECT k.event_state_key,
+       {{membership_state}},
+       m.target_local, m.forgotten
+  FROM roomserver_rooms r
+  JOIN roomserver_membership m ON m.room_nid = r.room_nid
+  JOIN roomserver_event_state_keys k ON k.event_state_key_nid = m.target_nid
+ WHERE r.room_id = ?1
+   AND ((?2 >> m.membership_nid) & 1) = 1
+   AND (?3 = 0 OR m.target_local = 1)
+   AND (?4 = 1 OR m.forgotten = 0)
+ ORDER BY k.event_state_key;
+
+-- name: room_lookup
+SELECT room_nid, room_version, state_snapshot_nid FROM roomserver_rooms WHERE room_id = ?1;
+
+-- name: pseudo_id_rooms_of_user
+SELECT r.room_id, u.room_nid, hex(u.pseudo_id_pub_key)
+  FROM roomserver_event_state_keys k
+  JOIN roomserver_user_room_keys u ON u.user_nid = k.event_state_key_nid
+  JOIN roomserver_rooms r ON r.room_nid = u.room_nid
+ WHERE k.event_state_key = ?1
+ ORDER BY r.room_id;
+
+-- name: membership_by_state_key
+SELECT {{membership_state}},
+       m.forgotten, m.membership_nid
+  FROM roomserver_membership m
+  JOIN roomserver_event_state_keys k ON k.event_state_key_nid = m.target_nid
+ WHERE m.room_nid = ?1 AND k.event_state_key = ?2;
+
+-- name: membership_current
+SELECT m.membership_nid
+  FROM roomserver_rooms r
+  JOIN roomserver_membership m ON m.room_nid = r.room_nid
+  JOIN roomserver_event_state_keys k ON k.event_state_key_nid = m.target_nid
+ WHERE r.room_id = ?1 AND k.event_state_key = ?2;
+
+-- name: roomserver_has_membership
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roomserver_membership';
+
+-- name: pseudo_id_table_exists
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'roomserver_user_room_keys';
+
+-- name: attach_syncapi
+-- the sync API's file, attached to the (read-only) roomserver connection for room names
+ATTACH DATABASE ?1 AS syncapi;

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The generic side of the homeserver-profile interface: the table of
+ * profiles, opening a homeserver, the dispatch to the profile, and what is
+ * the same for every homeserver (membership names, account kinds, the
+ * not-found error). No homeserver's table or rule is named here. */
+#include "hs_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+
+static const struct hs_profile *const profiles[] = { &hs_dendrite };
+
+const struct hs_profile *hs_profile_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(profiles); i++)
+		if (!strcmp(profiles[i]->name, name))
+			return profiles[i];
+	return NULL;
+}
+
+const char *hs_profile_names(void)
+{
+	static char names[128];
+	if (!names[0])
+		for (size_t i = 0; i < ARRAY_LEN(profiles); i++) {
+			size_t n = strlen(names);
+			snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "", profiles[i]->name);
+		}
+	return names;
+}
+
+/* ---- config hooks ---- */
+
+static const char *hook_keys(const struct hs_profile *p, const char *section)
+{
+	return strcmp(section, "homeserver") ? p->db_keys : p->hs_keys;
+}
+
+static int hook_key(struct config *c, const char *section, const char *name, const char *value, char *msg, size_t n)
+{
+	return c->profile->config_key(c, section, name, value, msg, n);
+}
+
+static int hook_finish(struct config *c) { return c->profile->config_finish(c); }
+
+static void hook_free(struct config *c)
+{
+	if (c->profile && c->hs)
+		c->profile->config_free(c);
+}
+
+const struct config_hooks *hs_config_hooks(void)
+{
+	static const struct config_hooks hooks = { hs_profile_find, hs_profile_names, hook_keys,
+						   hook_key,        hook_finish,      hook_free };
+	return &hooks;
+}
+
+/* ---- one homeserver ---- */
+
+struct hs *hs_open(struct config *c, enum hs_mode mode)
+{
+	struct hs *h = xcalloc(1, sizeof(*h));
+	h->p = c->profile;
+	h->cfg = c;
+	h->mode = mode;
+	if (h->p->open(h, mode) < 0) {
+		hs_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+void hs_close(struct hs *h)
+{
+	if (!h)
+		return;
+	h->p->close(h);
+	db_close(h->db);
+	dbconf_free(&h->conf);
+	free(h);
+}
+
+const struct hs_profile *hs_profile(const struct hs *h) { return h->p; }
+struct config *hs_config(const struct hs *h) { return h->cfg; }
+db *hs_db(struct hs *h) { return h->db; }
+const char *hs_db_label(const struct hs *h) { return h->conf.label; }
+const char *hs_ready_path(const struct hs *h) { return h->p->ready_path; }
+
+int hs_report(struct hs *h, struct hs_report *r) { return h->p->report(h, r); }
+int hs_probe_running(struct hs *h, db *d, char *who, size_t n) { return h->p->probe_running(d, who, n); }
+
+/* ---- accounts ---- */
+
+void hs_account_clear(struct hs_account *a)
+{
+	free(a->password_hash);
+	free(a->appservice_id);
+	memset(a, 0, sizeof(*a));
+}
+
+int hs_account_find(struct hs *h, const struct mxid *id, struct hs_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	return h->p->account_find(h, id, a);
+}
+
+int hs_err_not_found(struct hs *h, const struct mxid *id)
+{
+	err_set(EX_NOTFOUND, "user %s not found in %s", id->full, h->p->accounts_table);
+	err_detail("database %s, server_name %s", h->conf.label, h->cfg->server_name);
+	return err_hint("list accounts with `mxdba user list`, or check [homeserver] server_name");
+}
+
+int hs_find_user(struct hs *h, struct mxid *id, struct hs_account *a)
+{
+	int rc = hs_account_find(h, id, a);
+	if (rc == 0)
+		hs_err_not_found(h, id);
+	if (rc <= 0)
+		return -1;
+	str_copy(id->full, sizeof(id->full), a->user_id);
+	return 0;
+}
+
+int hs_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user)
+{
+	return h->p->accounts_list(h, f, fn, user);
+}
+
+int hs_admins_active(struct hs *h, long long *n) { return h->p->admins_active(h, n); }
+int hs_create_conflicts(struct hs *h, const struct mxid *id) { return h->p->create_conflicts(h, id); }
+int hs_account_create(struct hs *h, const struct hs_new_account *a) { return h->p->account_create(h, a); }
+
+int hs_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	return h->p->set_admin(h, a, on, changed);
+}
+
+int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed)
+{
+	return h->p->set_password_hash(h, a, hash, changed);
+}
+
+int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	return h->p->set_deactivated(h, a, on, changed);
+}
+
+int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name)
+{
+	return h->p->set_display_name(h, a, name);
+}
+
+int hs_lock(struct hs *h, const struct hs_account *a, long long *tokens) { return h->p->lock(h, a, tokens); }
+int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n) { return h->p->revoke_tokens(h, a, n); }
+
+int hs_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url)
+{
+	*display_name = *avatar_url = NULL;
+	return h->p->profile_get(h, a, display_name, avatar_url);
+}
+
+int hs_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user)
+{
+	return h->p->devices(h, a, fn, user);
+}
+
+/* ---- rules ---- */
+
+int hs_admin_kind(const struct hs *h, int on) { return on ? h->p->kind_admin : h->p->kind_user; }
+
+int hs_check_modifiable(struct hs *h, const struct hs_account *a, const char *action)
+{
+	return h->p->check_modifiable(h, a, action);
+}
+
+int hs_check_admin_change(struct hs *h, const struct hs_account *a, const char *verb)
+{
+	return h->p->check_admin_change(h, a, verb);
+}
+
+int hs_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action)
+{
+	return h->p->check_reserved(h, localpart, full, action);
+}
+
+/* Without a config (`mxdba hash` alone) the first profile's rules apply. */
+static const struct hs_profile *profile_of(const struct config *c)
+{
+	return c && c->profile ? c->profile : profiles[0];
+}
+
+void hs_password_scheme(const struct config *c, struct pw_scheme *s)
+{
+	memset(s, 0, sizeof(*s));
+	profile_of(c)->password_scheme(c, s);
+}
+
+int hs_describe_hash(const struct config *c, const char *hash, char *buf, size_t n)
+{
+	return profile_of(c)->describe_hash(hash, buf, n);
+}
+
+int hs_check_scheme(const struct config *c, const char *scheme) { return profile_of(c)->check_scheme(scheme); }
+int hs_check_new_localpart(const struct config *c, const struct mxid *id) { return profile_of(c)->check_new_localpart(id); }
+const char *hs_display(const struct config *c) { return profile_of(c)->display; }
+const char *hs_version(const struct config *c) { return profile_of(c)->version; }
+
+/* ---- memberships ---- */
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} states[] = { { "join", MS_JOIN }, { "invite", MS_INVITE }, { "leave", MS_LEAVE },
+	       { "ban", MS_BAN },   { "knock", MS_KNOCK },   { "all", MS_ALL } };
+
+int membership_parse(const char *list, unsigned *flags)
+{
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	*flags = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned f = 0;
+		for (size_t i = 0; i < ARRAY_LEN(states); i++)
+			if (!strcmp(tok, states[i].name))
+				f = states[i].flag;
+		if (!f) {
+			err_set(EX_USAGE, "unknown membership \"%.32s\"", tok);
+			err_hint("use a comma-separated list of join, invite, leave, ban, knock, or all");
+			free(copy);
+			return -1;
+		}
+		*flags |= f;
+	}
+	free(copy);
+	if (!*flags)
+		return err_set(EX_USAGE, "--membership needs at least one state");
+	return 0;
+}
+
+unsigned membership_flag(const char *state)
+{
+	if (!strcmp(state, "leave_or_ban"))
+		return MS_LEAVE | MS_BAN;
+	for (size_t i = 0; i < ARRAY_LEN(states); i++)
+		if (!strcmp(state, states[i].name))
+			return states[i].flag;
+	return 0;
+}
+
+int hs_rooms_of_user(struct hs *h, const char *user_id, unsigned flags, int include_forgotten, hs_membership_fn fn,
+		     void *user, int *pseudo)
+{
+	*pseudo = 0;
+	return h->p->rooms_of_user(h, user_id, flags, include_forgotten, fn, user, pseudo);
+}
+
+int hs_rooms_open(struct hs *h) { return h->p->rooms_open(h); }
+int hs_room_known(struct hs *h, const char *room_id) { return h->p->room_known(h, room_id); }
+
+int hs_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only, int include_forgotten,
+		       hs_membership_fn fn, void *user)
+{
+	return h->p->members_of_room(h, room_id, flags, local_only, include_forgotten, fn, user);
+}
+
+int hs_membership_now(struct hs *h, const char *room_id, const char *user_id)
+{
+	return h->p->membership_now(h, room_id, user_id);
+}
+
+/* ---- tokens ---- */
+
+int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id)
+{
+	return h->p->token_mint(h, a, token, device_id);
+}
+
+int hs_token_drop(struct hs *h, const char *token) { return h->p->token_drop(h, token); }
+
+/* ---- the other databases (check) ---- */
+
+int hs_databases(const struct config *c, struct hs_component *out, int max)
+{
+	return c->profile->databases(c, out, max);
+}
+
+int hs_database_probe(const struct config *c, const struct hs_component *comp, int *running, char *who, size_t n)
+{
+	db *d = db_open(comp->conf.kind, comp->conf.target, comp->conf.label, 1, c->profile->name);
+	if (!d)
+		return -1;
+	*running = c->profile->probe_running(d, who, n);
+	db_close(d);
+	return 0;
+}
+
+/* ---- fast paths ---- */
+
+int hs_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
+{
+	if (!h->p->bulk_set_admin)
+		return 0;
+	return h->p->bulk_set_admin(h, b) < 0 ? -1 : 1;
+}
+
+int hs_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken)
+{
+	if (!h->p->bulk_taken)
+		return 0;
+	return h->p->bulk_taken(h, ids, n, taken) < 0 ? -1 : 1;
+}
+
+int hs_bulk_create(struct hs *h, const struct hs_new_account *a, int n)
+{
+	if (!h->p->bulk_create)
+		return 0;
+	return h->p->bulk_create(h, a, n) < 0 ? -1 : 1;
+}
+
+/* ---- backups ---- */
+
+char *hs_pg_dump_line(const struct hs *h)
+{
+	return xasprintf("pg_dump --format=custom %s '%s'", h->p->dump_options, h->conf.label);
+}
+
+const char *hs_backup_name(const struct hs *h) { return h->p->backup_name; }

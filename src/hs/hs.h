@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The homeserver-profile interface. Everything that differs between
+ * homeservers (Dendrite, Synapse, …) sits behind one table of functions,
+ * struct hs_profile, the way SQLite's VFS puts file systems behind
+ * sqlite3_vfs: a command holds an opaque struct hs and neutral data
+ * (accounts, devices, memberships) and never asks which homeserver it talks
+ * to. [homeserver] type picks the profile. A profile lives in its own folder
+ * (src/hs/dendrite/) with its statements in sql/PROFILE/; an optional
+ * operation is a NULL pointer with a generic fallback here.
+ *
+ * Functions returning int give 0 (or a count, or 1/0 for found/not found)
+ * and -1 with the error recorded (core/err.h). */
+#ifndef MXDBA_HS_H
+#define MXDBA_HS_H
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/config.h"
+#include "core/mxid.h"
+#include "core/password.h"
+#include "db/db.h"
+
+struct hs; /* one homeserver: its profile, config and open databases */
+
+/* How a command uses the homeserver (hs_open). */
+enum hs_mode {
+	HS_READ,         /* reads only: a readable schema is enough */
+	HS_WRITE,        /* one short write: a known schema; a running server is noted where it matters */
+	HS_WRITE_ONLINE, /* work that needs the server up (queue apply): no running-server note */
+	HS_WRITE_BULK,   /* a long write (batch, import): a running server is always noted */
+	HS_INSPECT,      /* `check`: open and detect only, read-only, no schema checks */
+	HS_ROOMS,        /* memberships only: the account database is not opened */
+};
+
+/* ---- neutral data ---- */
+
+struct hs_account {
+	char user_id[2 * MXID_MAX + 4]; /* as stored */
+	char localpart[MXID_MAX + 1];
+	char server[MXID_MAX + 1];
+	long long created_ms;
+	char *password_hash; /* NULL: SQL NULL */
+	char *appservice_id; /* NULL: none */
+	int admin;
+	int deactivated;     /* 0, 1, or -1 for SQL NULL */
+	int locked;          /* 0, 1, or -1: the homeserver has no such flag */
+	int guest;
+	int appservice;      /* an appservice's own account */
+	int kind;            /* the homeserver's own code for the kind (Dendrite: account_type), 0 if none */
+	const char *kind_name; /* "user", "admin", "guest", "appservice" or "unknown" */
+};
+void hs_account_clear(struct hs_account *a);
+
+/* A row of `user list` (valid during the callback). */
+struct hs_account_row {
+	const char *user_id, *localpart, *server, *display_name;
+	const char *kind_name; /* as in struct hs_account */
+	int kind, admin;
+	int deactivated; /* 0, 1, -1 NULL */
+	long long created_ms;
+};
+typedef int (*hs_account_fn)(const struct hs_account_row *row, void *user);
+
+struct hs_account_filter {
+	int admins_only, deactivated_only;
+};
+
+/* A new account (user create, user import, batch). */
+struct hs_new_account {
+	struct mxid id;
+	const char *password_hash; /* "" for none (password login disabled) */
+	int admin;
+	int deactivated;
+	const char *display_name; /* NULL: the homeserver's default (the localpart) */
+};
+
+struct hs_device {
+	const char *device_id, *display_name, *ip, *user_agent;
+	long long last_seen_ms, created_ms;
+};
+typedef int (*hs_device_fn)(const struct hs_device *d, void *user);
+
+/* Membership states (--membership join,invite,…) as bit flags. */
+enum { MS_JOIN = 1, MS_INVITE = 2, MS_LEAVE = 4, MS_BAN = 8, MS_KNOCK = 16, MS_ALL = 31 };
+/* with rooms_of_user: the room names and aliases are wanted */
+enum { MS_NAMES = 64 };
+/* "join,invite" / "all" -> flags. -1 + EX_USAGE. */
+int membership_parse(const char *list, unsigned *flags);
+/* The flag of a state name ("leave_or_ban" matches both leave and ban). */
+unsigned membership_flag(const char *state);
+
+struct hs_membership {
+	const char *room_id;
+	const char *state;   /* join, invite, leave, ban, knock, leave_or_ban */
+	int forgotten;
+	int local;           /* members: the member is a user of this homeserver */
+	const char *user_id; /* members: the member; rooms: the user */
+	int pseudo_id;       /* the membership is under an MSC4014 pseudo ID */
+	int have_names;      /* NAME and ALIAS came with the row */
+	const char *name, *alias;
+};
+typedef int (*hs_membership_fn)(const struct hs_membership *m, void *user);
+
+/* What `check` reports of the database mxdba writes. */
+struct hs_report {
+	char component[32]; /* "userapi" */
+	const char *layout;
+	const char *versions_label; /* "dendrite" */
+	const char *versions_key;   /* "dendrite_versions" (JSON) */
+	void *versions;             /* json_t array, owned by the caller after hs_report */
+	char versions_line[512];
+	long long accounts, admins, active_admins, deactivated, devices;
+	int writable;
+};
+
+/* A database of the homeserver, for `check`. */
+struct hs_component {
+	const char *name; /* "userapi" */
+	struct dbconf conf;
+	int read_only;    /* mxdba only reads it */
+};
+
+/* A run of `user promote`/`user demote` IDs (a batch's fast path). */
+struct hs_bulk_admin {
+	const struct mxid *ids; /* in line order */
+	int n;
+	int on;                 /* 1 promote, 0 demote */
+	/* the check the command makes of ID's account A (NULL: not found):
+	 * 1 change it, 0 leave it (already so, or named before), -1 refuse */
+	int (*check)(struct hs *h, const struct mxid *id, const struct hs_account *a, void *user);
+	/* ID number I (USER_ID) was changed: called in ID order */
+	int (*changed)(int i, const char *user_id, void *user);
+	void *user;
+	int failed; /* the index of the ID whose check or write failed */
+};
+
+/* ---- the profile ---- */
+
+struct hs_profile {
+	const char *name;    /* [homeserver] type */
+	int kind_user, kind_admin; /* struct hs_account.kind of a plain user and an admin */
+	const char *display; /* "Dendrite", in messages */
+	const char *version; /* "Dendrite v0.13.8", where a message names the release */
+	const char *accounts_table; /* where accounts live, in messages ("userapi_accounts") */
+	/* `user show`: the JSON key saying whether the homeserver can verify the
+	 * stored hash, what a NULL deactivated flag means, a missing profile row */
+	const char *usable_key, *deactivated_null_note, *no_profile_note;
+	/* backups of the database mxdba writes: the SQLite copy's file name
+	 * prefix, and the pg_dump options (its tables and mxdba's, the file) */
+	const char *backup_name, *dump_options;
+
+	/* config: the [homeserver] keys beyond type/server_name/base_dir and the
+	 * [database] keys, for error messages ("known: …") */
+	const char *hs_keys, *db_keys;
+	/* a [homeserver] or [database] key: 1 taken, 0 not a key of this
+	 * profile, -1 bad value (MSG gets why) */
+	int (*config_key)(struct config *c, const char *section, const char *name, const char *value, char *msg,
+			  size_t n);
+	/* after the file: the homeserver's own config file merged (ini keys
+	 * win), databases resolved, defaults set. -1 + EX_CONFIG error */
+	int (*config_finish)(struct config *c);
+	void (*config_free)(struct config *c);
+	/* `config init --from-PROFILE PATH`: the option, and the body of the
+	 * written mxdba.ini (FROM: absolute path of the homeserver's config, or NULL) */
+	const char *from_option;
+	int (*config_template)(FILE *f, const char *from);
+	/* every database configured, the one mxdba writes first (`check`):
+	 * how many (at most MAX), or -1 + error when none can be resolved */
+	int (*databases)(const struct config *c, struct hs_component *out, int max);
+
+	/* open the database mxdba writes, detect its schema, check it for MODE */
+	int (*open)(struct hs *h, enum hs_mode mode);
+	void (*close)(struct hs *h);
+	int (*report)(struct hs *h, struct hs_report *r);
+	/* is a homeserver using database D? 1 yes, 0 no, -1 could not tell; WHO says why */
+	int (*probe_running)(db *d, char *who, size_t n);
+	/* where queue apply asks whether the server is up ("/health") */
+	const char *ready_path;
+
+	/* accounts */
+	int (*account_find)(struct hs *h, const struct mxid *id, struct hs_account *a);
+	int (*accounts_list)(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
+	int (*admins_active)(struct hs *h, long long *n);
+	/* conflicts of a new account (EX_CONFLICT error), besides the account itself */
+	int (*create_conflicts)(struct hs *h, const struct mxid *id);
+	int (*account_create)(struct hs *h, const struct hs_new_account *a);
+	int (*set_admin)(struct hs *h, const struct hs_account *a, int on, long long *changed);
+	int (*set_password_hash)(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
+	int (*set_deactivated)(struct hs *h, const struct hs_account *a, int on, long long *changed);
+	int (*set_display_name)(struct hs *h, const struct hs_account *a, const char *name);
+	/* lock an account out now: deactivate and revoke every token (*tokens: how many) */
+	int (*lock)(struct hs *h, const struct hs_account *a, long long *tokens);
+	/* every access token (device) of A revoked; *n: how many */
+	int (*revoke_tokens)(struct hs *h, const struct hs_account *a, long long *n);
+	int (*profile_get)(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
+	int (*devices)(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
+
+	/* rules */
+	int (*check_new_localpart)(const struct mxid *id);
+	/* may A be changed at all (appservice accounts, reserved localparts)? */
+	int (*check_modifiable)(struct hs *h, const struct hs_account *a, const char *action);
+	/* may A's admin flag change (also: not a guest, a known kind)? */
+	int (*check_admin_change)(struct hs *h, const struct hs_account *a, const char *verb);
+	/* localparts mxdba must not create or modify (appservice namespaces, server notices) */
+	int (*check_reserved)(struct hs *h, const char *localpart, const char *full, const char *action);
+	/* how the homeserver hashes and checks passwords */
+	void (*password_scheme)(const struct config *c, struct pw_scheme *s);
+	/* the stored HASH described for people; 1 if the homeserver can verify it */
+	int (*describe_hash)(const char *hash, char *buf, size_t n);
+	/* refusal of --scheme S (EX_REFUSED / EX_USAGE), 0 if the homeserver takes it */
+	int (*check_scheme)(const char *scheme);
+
+	/* memberships (read-only); rooms_open opens their database(s) now */
+	int (*rooms_open)(struct hs *h);
+	int (*rooms_of_user)(struct hs *h, const char *user_id, unsigned flags, int include_forgotten,
+			     hs_membership_fn fn, void *user, int *pseudo);
+	int (*room_known)(struct hs *h, const char *room_id);
+	int (*members_of_room)(struct hs *h, const char *room_id, unsigned flags, int local_only,
+			       int include_forgotten, hs_membership_fn fn, void *user);
+	/* the MS_* state of USER_ID in ROOM_ID now (0: none) */
+	int (*membership_now)(struct hs *h, const char *room_id, const char *user_id);
+
+	/* a token for queue apply: minted (in the caller's transaction) and dropped */
+	int (*token_mint)(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
+	int (*token_drop)(struct hs *h, const char *token);
+
+	/* optional fast paths for many lines (NULL: the per-line path) */
+	int (*bulk_set_admin)(struct hs *h, struct hs_bulk_admin *b);
+	/* which of IDS are taken (TAKEN[i] = 1); then create them all */
+	int (*bulk_taken)(struct hs *h, const struct mxid *ids, int n, char *taken);
+	int (*bulk_create)(struct hs *h, const struct hs_new_account *a, int n);
+};
+
+/* The profile of [homeserver] type NAME, or NULL. */
+const struct hs_profile *hs_profile_find(const char *name);
+/* "dendrite" (, …): the known types, for messages. */
+const char *hs_profile_names(void);
+/* The hooks core/config.c calls for homeserver-specific keys. */
+const struct config_hooks *hs_config_hooks(void);
+
+/* ---- one homeserver ---- */
+
+/* Open the homeserver of config C for MODE. NULL + error. */
+struct hs *hs_open(struct config *c, enum hs_mode mode);
+void hs_close(struct hs *h);
+const struct hs_profile *hs_profile(const struct hs *h);
+struct config *hs_config(const struct hs *h);
+/* The database mxdba writes: accounts, and mxdba's own tables (store/). */
+db *hs_db(struct hs *h);
+/* Its label (password masked), for messages. */
+const char *hs_db_label(const struct hs *h);
+
+/* ---- operations (the profile's, with the generic parts) ---- */
+
+int hs_report(struct hs *h, struct hs_report *r);
+int hs_probe_running(struct hs *h, db *d, char *who, size_t n);
+/* The databases of config C (the one mxdba writes first); free each conf. */
+int hs_databases(const struct config *c, struct hs_component *out, int max);
+/* Open COMP read-only and ask whether a homeserver uses it: 0 (*running
+ * 1/0/-1, WHO why) or -1 + error when it cannot be opened. */
+int hs_database_probe(const struct config *c, const struct hs_component *comp, int *running, char *who, size_t n);
+/* The pg_dump command line that backs up the database mxdba writes
+ * (password masked); malloc'd. */
+char *hs_pg_dump_line(const struct hs *h);
+/* The file name prefix of SQLite backups ("dendrite_userapi"). */
+const char *hs_backup_name(const struct hs *h);
+
+/* Find an account as the homeserver does. 1 found (A filled; clear with
+ * hs_account_clear), 0 not found, -1 error. */
+int hs_account_find(struct hs *h, const struct mxid *id, struct hs_account *a);
+/* The same for an account that must exist: 0 (ID's full form set to the
+ * stored one), or -1 with EX_NOTFOUND (hs_err_not_found) or a database error. */
+int hs_find_user(struct hs *h, struct mxid *id, struct hs_account *a);
+/* The not-found error for ID, with a hint. Returns -1. */
+int hs_err_not_found(struct hs *h, const struct mxid *id);
+int hs_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
+int hs_admins_active(struct hs *h, long long *n);
+int hs_create_conflicts(struct hs *h, const struct mxid *id);
+int hs_account_create(struct hs *h, const struct hs_new_account *a);
+int hs_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
+int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
+int hs_lock(struct hs *h, const struct hs_account *a, long long *tokens);
+int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
+int hs_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
+int hs_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
+
+/* The homeserver's registration rules for a new account's localpart. */
+int hs_check_new_localpart(const struct config *c, const struct mxid *id);
+/* The kind code (struct hs_account.kind) of an admin (ON) or a plain user. */
+int hs_admin_kind(const struct hs *h, int on);
+int hs_check_modifiable(struct hs *h, const struct hs_account *a, const char *action);
+int hs_check_admin_change(struct hs *h, const struct hs_account *a, const char *verb);
+int hs_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action);
+/* The password scheme of config C (a default one without a config). */
+void hs_password_scheme(const struct config *c, struct pw_scheme *s);
+int hs_describe_hash(const struct config *c, const char *hash, char *buf, size_t n);
+int hs_check_scheme(const struct config *c, const char *scheme);
+/* The homeserver's name for messages ("Dendrite"), of config C or the default. */
+const char *hs_display(const struct config *c);
+/* The release it names in messages ("Dendrite v0.13.8"). */
+const char *hs_version(const struct config *c);
+
+int hs_rooms_of_user(struct hs *h, const char *user_id, unsigned flags, int include_forgotten, hs_membership_fn fn,
+		     void *user, int *pseudo);
+/* Open the memberships' database(s) now, so their errors come before a write. */
+int hs_rooms_open(struct hs *h);
+int hs_room_known(struct hs *h, const char *room_id);
+int hs_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only, int include_forgotten,
+		       hs_membership_fn fn, void *user);
+int hs_membership_now(struct hs *h, const char *room_id, const char *user_id);
+
+int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
+int hs_token_drop(struct hs *h, const char *token);
+const char *hs_ready_path(const struct hs *h);
+
+/* Fast paths: 1 done, 0 the profile has none (take the per-line path), -1 error. */
+int hs_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);
+int hs_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken);
+int hs_bulk_create(struct hs *h, const struct hs_new_account *a, int n);
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libyaml document walking for the homeservers' own config files, and
+ * appservice registration files (the same format for every homeserver).
+ * Only reads; unknown keys are ignored (homeservers have many). */
+#include "yaml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+
+int hsy_load(const char *path, yaml_document_t *doc)
+{
+	yaml_parser_t p;
+	FILE *f = fopen(path, "rb");
+	int ok;
+	if (!f) {
+		err_set(EX_CONFIG, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	ok = yaml_parser_load(&p, doc);
+	if (!ok) {
+		err_set(EX_CONFIG, "%s:%zu: YAML error: %s", path, p.problem_mark.line + 1,
+			p.problem ? p.problem : "unknown");
+	} else if (!yaml_document_get_root_node(doc)) {
+		yaml_document_delete(doc);
+		err_set(EX_CONFIG, "%s: the YAML document is empty", path);
+		ok = 0;
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* Child of mapping node N under KEY, or NULL. */
+yaml_node_t *hsy_get(yaml_document_t *d, yaml_node_t *n, const char *key)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(d, pr->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, pr->value);
+	}
+	return NULL;
+}
+
+/* Scalar at a dotted PATH below N ("global.server_name"), or NULL. */
+const char *hsy_scalar(yaml_document_t *d, yaml_node_t *n, const char *path)
+{
+	char buf[128], *save = NULL, *part;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (part = strtok_r(buf, ".", &save); part && n; part = strtok_r(NULL, ".", &save))
+		n = hsy_get(d, n, part);
+	if (!n || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+char *hsy_dup(const char *s) { return s && *s ? xstrdup(s) : NULL; }
+
+int appservice_load(const char *path, struct as_reg *r)
+{
+	yaml_document_t doc;
+	yaml_node_t *root, *users;
+	memset(r, 0, sizeof(*r));
+	if (hsy_load(path, &doc) < 0)
+		return -1;
+	root = yaml_document_get_root_node(&doc);
+	r->id = hsy_dup(hsy_scalar(&doc, root, "id"));
+	r->sender_localpart = hsy_dup(hsy_scalar(&doc, root, "sender_localpart"));
+	users = hsy_get(&doc, hsy_get(&doc, root, "namespaces"), "users");
+	if (users && users->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = users->data.sequence.items.start; it < users->data.sequence.items.top; it++) {
+			yaml_node_t *ns = yaml_document_get_node(&doc, *it);
+			const char *ex = hsy_scalar(&doc, ns, "exclusive"), *re = hsy_scalar(&doc, ns, "regex");
+			if (!re || !ex || strcmp(ex, "true"))
+				continue;
+			r->exclusive_users = xrealloc(r->exclusive_users, sizeof(char *) * (size_t)(r->n_exclusive + 1));
+			r->exclusive_users[r->n_exclusive++] = xstrdup(re);
+		}
+	}
+	yaml_document_delete(&doc);
+	return 0;
+}
+
+void appservice_free(struct as_reg *r)
+{
+	free(r->id);
+	free(r->sender_localpart);
+	for (int i = 0; i < r->n_exclusive; i++)
+		free(r->exclusive_users[i]);
+	free(r->exclusive_users);
+	memset(r, 0, sizeof(*r));
+}

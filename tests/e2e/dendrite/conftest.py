@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: Apache-2.0
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
+from dendrite import Dendrite  # noqa: E402
+from mxtest import PGCluster  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg():
+    cluster = PGCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def dendrite(request):
+    pgc = request.getfixturevalue("pg") if request.param == "postgres" else None
+    d = Dendrite(request.param, pg=pgc)
+    yield d
+    d.close()
