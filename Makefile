@@ -3,7 +3,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1 libcurl
+PKGS     = libpq sqlite3 libsodium inih libxcrypt jansson yaml-0.1 libcurl libutf8proc
 VERSION  = 0.2.0
 
 CFLAGS  ?= -O2 -g
@@ -73,10 +73,12 @@ test-unit: $(UNIT)
 	@tests/unit/run $(UNIT)
 
 test-integration: mxdba build/mxdba-san
+	scripts/synapse build >/dev/null
 	MXDBA_BIN=$(CURDIR)/build/mxdba-san python3 -m pytest -q tests/integration
 
 test-e2e: mxdba
 	scripts/dendrite build
+	scripts/synapse build
 	MXDBA_BIN=$(CURDIR)/mxdba python3 -m pytest -q tests/e2e
 
 test: deps
@@ -87,7 +89,7 @@ test: deps
 	$(MAKE) test-bench-tiny
 	$(MAKE) test-deb
 	$(MAKE) test-fresh
-	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite e2e suite"; \
+	@if [ -n "$$MXDBA_SKIP_E2E" ] && [ -z "$$CI" ]; then echo "MXDBA_SKIP_E2E set: skipping the real-Dendrite and real-Synapse e2e suites"; \
 	 else $(MAKE) test-e2e; fi
 
 # libFuzzer harnesses (config, IDs, batch words): a short smoke run in make test;

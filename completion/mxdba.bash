@@ -7,7 +7,7 @@
 # --ids`, read-only, at most 2 seconds) once at least one character is typed,
 # or always with MXDBA_COMPLETE_USERS=1; MXDBA_COMPLETE_USERS=0 turns it off.
 
-_mxdba_global_opts="-c --config --dry-run --json --csv --backup --no-backup -y --yes -v --verbose -q --quiet -h --help --version"
+_mxdba_global_opts="-c --config --dry-run --json --csv --backup --no-backup -y --yes --while-running -v --verbose -q --quiet -h --help --version"
 
 _mxdba_opts_for() {
 	case "$1" in
@@ -26,13 +26,13 @@ _mxdba_opts_for() {
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
 	"batch") echo "--passwords-out" ;;
-	"config init") echo "--from-dendrite" ;;
+	"config init") echo "--from-dendrite --from-synapse" ;;
 	esac
 }
 
 _mxdba_subs_for() {
 	case "$1" in
-	user) echo "list show create import promote demote passwd verify-password" ;;
+	user) echo "list show create import promote demote passwd verify-password deactivate reactivate lock unlock" ;;
 	queue) echo "list cancel apply" ;;
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
@@ -126,7 +126,8 @@ _mxdba_main() {
 		return
 	fi
 	case "$key" in
-	"user show" | "user passwd" | "user verify-password" | "rooms" | "notice")
+	"user show" | "user passwd" | "user verify-password" | "rooms" | "notice" | "user deactivate" | \
+		"user reactivate" | "user lock" | "user unlock")
 		[ $nargs -eq 0 ] && COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;
 	"user promote" | "user demote")
 		COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;

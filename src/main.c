@@ -23,10 +23,10 @@
 
 const struct command commands[] = {
 	{ "check", NULL, cmd_check, "",
-	  "connect read-only, detect schema and Dendrite version, count accounts, probe for a running server", "",
+	  "connect read-only, detect the schema and homeserver version, count accounts, probe for a running server", "",
 	  "mxdba check" },
 	{ "user", "list", cmd_user_list, "[--admins] [--deactivated] [--ids]", "list accounts (streamed)",
-	  "--admins\tonly accounts with account_type 3\n--deactivated\tonly deactivated accounts\n"
+	  "--admins\tonly admins\n--deactivated\tonly deactivated accounts\n"
 	  "--ids\tonly the user IDs, one per line (scripts, shell completion)\n",
 	  "mxdba user list --admins" },
 	{ "user", "show", cmd_user_show, "USER",
@@ -35,7 +35,7 @@ const struct command commands[] = {
 	{ "user", "create", cmd_user_create,
 	  "USER [--admin] [--display-name N] [--password-stdin|--password-file F|--random-password|--password-hash H|--no-password]",
 	  "create an account with its profile (asks for the password twice by default)",
-	  "--admin\tmake it an admin (account_type 3)\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
+	  "--admin\tmake it an admin\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
 	  "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
 	  "--no-password\tno password: password login disabled\n",
 	  "mxdba user create @root:example.org --admin --random-password" },
@@ -44,39 +44,49 @@ const struct command commands[] = {
 	  "deactivated) in one transaction",
 	  "--on-conflict MODE\tan existing account: fail (default), skip, or update\n",
 	  "mxdba --dry-run user import synapse-export.csv --on-conflict skip" },
-	{ "user", "promote", cmd_user_promote, "USER…", "make accounts admins (account_type 3); idempotent", "",
+	{ "user", "promote", cmd_user_promote, "USER…", "make accounts admins; idempotent", "",
 	  "mxdba user promote @alice:example.org bob" },
 	{ "user", "demote", cmd_user_demote, "USER…",
-	  "make admins ordinary users (account_type 1); demoting the last admin asks first", "",
+	  "make admins ordinary users; demoting the last admin asks first", "",
 	  "mxdba user demote @alice:example.org" },
 	{ "user", "passwd", cmd_user_passwd,
 	  "USER [--password-stdin|--password-file F|--random-password|--password-hash H] [--logout-devices] [--scheme S]",
 	  "set a new bcrypt password hash (asks twice by default)",
 	  PW_OPTS "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
 		  "--logout-devices\talso delete every device (access token) of the user; asks first\n"
-		  "--scheme S\tbcrypt (default); argon2id is refused on Dendrite\n",
+		  "--scheme S\tbcrypt (default); argon2id is refused (neither homeserver verifies it)\n",
 	  "printf '%s\\n' \"$NEWPW\" | mxdba user passwd @alice:example.org --password-stdin --logout-devices --yes" },
 	{ "user", "verify-password", cmd_user_verify_password, "USER [--password-stdin|--password-file F]",
 	  "check a password against the stored hash: exit 0 on match, 8 on mismatch", PW_OPTS,
 	  "mxdba user verify-password @alice:example.org" },
+	{ "user", "deactivate", cmd_user_deactivate, "USER",
+	  "refuse the account's logins and revoke every token (device) now; audited, `audit undo` or reactivate", "",
+	  "mxdba user deactivate @mallory:example.org" },
+	{ "user", "reactivate", cmd_user_reactivate, "USER", "let a deactivated account log in again (with its password)",
+	  "", "mxdba user reactivate @alice:example.org" },
+	{ "user", "lock", cmd_user_lock, "USER",
+	  "Synapse: lock the account (every request refused, even leaving a room); Dendrite has no lock", "",
+	  "mxdba user lock @mallory:example.org" },
+	{ "user", "unlock", cmd_user_unlock, "USER", "Synapse: unlock a locked account", "",
+	  "mxdba user unlock @mallory:example.org" },
 	{ "hash", NULL, cmd_hash, "[--scheme bcrypt|argon2id] [--cost N] [--password-stdin|--password-file F]",
 	  "print a password hash (asks twice by default); needs no database",
-	  "--scheme S\tbcrypt (default, $2a$) or argon2id\n--cost N\tbcrypt cost 4-31 (default: [passwords] "
-	  "bcrypt_cost, or 10)\n" PW_OPTS,
+	  "--scheme S\tbcrypt (default: as the configured homeserver writes it) or argon2id\n--cost N\tbcrypt cost 4-31 "
+	  "(default: [passwords] bcrypt_cost, the homeserver's, or 10)\n" PW_OPTS,
 	  "mxdba hash --password-stdin < pw.txt" },
 	{ "rooms", NULL, cmd_rooms, "USER [--membership join,invite,leave,ban,knock|all] [--include-forgotten]",
-	  "a user's memberships, from the roomserver database (read-only); names from the syncapi database",
+	  "a user's memberships, read-only (Dendrite: the roomserver database, names from the syncapi one)",
 	  "--membership LIST\tstates to list (default join,invite)\n--include-forgotten\talso rooms the user forgot\n",
 	  "mxdba rooms @alice:example.org --membership all" },
 	{ "members", NULL, cmd_members, "ROOM [--local] [--membership LIST] [--include-forgotten]",
-	  "a room's members, from the roomserver database (read-only)",
+	  "a room's members, read-only",
 	  "--local\tonly users of this homeserver\n--membership LIST\tstates to list (default join,invite)\n"
 	  "--include-forgotten\talso memberships the user forgot\n",
 	  "mxdba members '!abc:example.org' --local" },
 	{ "evacuate", NULL, cmd_evacuate, "user USER [--include-invites] [--lock] | room ROOM [--include-invites]",
 	  "queue leaves: every room of a user, or every local member of a room (carried out by `queue apply`)",
 	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
-	  "delete its devices, in the same transaction\n",
+	  "revoke every token (device), in the same transaction\n",
 	  "mxdba evacuate user @mallory:example.org --include-invites --lock" },
 	{ "notice", NULL, cmd_notice, "USER TEXT",
 	  "queue a server notice to USER, sent as [server] admin_user by `queue apply`", "",
@@ -89,7 +99,7 @@ const struct command commands[] = {
 	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS] [--timeout SECONDS]",
 	  "carry out pending operations through the homeserver's HTTP API; safe to rerun",
 	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
-	  "--wait SECONDS\twait this long for /_dendrite/monitor/up (default 30)\n"
+	  "--wait SECONDS\twait this long for the homeserver to answer (default 30)\n"
 	  "--timeout SECONDS\tgive up on one request after this long (default 60); the row stays pending\n",
 	  "mxdba queue apply --wait 120" },
 	{ "audit", "list", cmd_audit_list, "[--user USER] [--since DATE|AGE]",
@@ -100,22 +110,26 @@ const struct command commands[] = {
 	  "restore the old value of one audit row (admin, deactivated, password_hash); refused if it changed since",
 	  "", "mxdba audit undo 42" },
 	{ "migrate", NULL, cmd_migrate, "[--status]",
-	  "create or update mxdba's own tables (mxdba_*) in the userapi database; also done on first need",
+	  "create or update mxdba's own tables (mxdba_*) in the homeserver's database; also done on first need",
 	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
 	{ "batch", NULL, cmd_batch, "[FILE|-] [--passwords-out FILE]",
 	  "run many commands (one per line) in one transaction: all or nothing",
 	  "--passwords-out FILE\twhere --random-password lines write their new passwords (created 0600)\n",
 	  "mxdba --dry-run batch promote-admins.txt" },
-	{ "config", "init", cmd_config_init, "[--from-dendrite PATH]",
+	{ "config", "init", cmd_config_init, "[--from-dendrite PATH | --from-synapse PATH]",
 	  "write a commented mxdba.ini (mode 0600) at -c FILE or ./mxdba.ini; never overwrites",
-	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n",
+	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n"
+	  "--from-synapse PATH\tread them from Synapse's homeserver.yaml (a file, a folder of *.yaml, or a comma list)\n",
 	  "mxdba config init --from-dendrite /etc/dendrite/dendrite.yaml" },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 /* The global options: main parses them anywhere on the line, and a batch
  * line refuses them (they belong on the `mxdba batch` command line). */
-enum gopt { G_CONFIG, G_DRY_RUN, G_JSON, G_CSV, G_BACKUP, G_NO_BACKUP, G_YES, G_VERBOSE, G_QUIET, G_HELP, G_VERSION };
+enum gopt {
+	G_CONFIG, G_DRY_RUN, G_JSON, G_CSV, G_BACKUP, G_NO_BACKUP, G_YES, G_WHILE_RUNNING, G_VERBOSE, G_QUIET, G_HELP,
+	G_VERSION
+};
 static const struct global_option {
 	const char *name, *alias; /* --long, and -x or NULL */
 	int has_arg;
@@ -124,7 +138,8 @@ static const struct global_option {
 	{ "--config", "-c", 1, G_CONFIG },   { "--dry-run", NULL, 0, G_DRY_RUN },
 	{ "--json", NULL, 0, G_JSON },       { "--csv", NULL, 0, G_CSV },
 	{ "--backup", NULL, 0, G_BACKUP },   { "--no-backup", NULL, 0, G_NO_BACKUP },
-	{ "--yes", "-y", 0, G_YES },         { "--verbose", "-v", 0, G_VERBOSE },
+	{ "--yes", "-y", 0, G_YES },         { "--while-running", NULL, 0, G_WHILE_RUNNING },
+	{ "--verbose", "-v", 0, G_VERBOSE },
 	{ "--quiet", "-q", 0, G_QUIET },     { "--help", "-h", 0, G_HELP },
 	{ "--version", NULL, 0, G_VERSION },
 };
@@ -158,6 +173,8 @@ static const char global_help[] =
 	"  --backup            copy the SQLite userapi file into [safety] backup_dir before writing\n"
 	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
+	"  --while-running     write values a running homeserver caches (Synapse: admin, deactivated, locked,\n"
+	"                      tokens) anyway; they take effect when every server process restarts\n"
 	"  -v, --verbose       more messages on stderr (statement names, transactions)\n"
 	"  -q, --quiet         only errors on stderr\n"
 	"  -h, --help          help (also: mxdba help COMMAND, mxdba COMMAND --help)\n"
@@ -188,7 +205,8 @@ static void print_name(const struct command *c)
 
 static void help_all(void)
 {
-	printf("mxdba %s: database-direct maintenance for Matrix homeservers (Dendrite v0.13)\n\n", MXDBA_VERSION);
+	printf("mxdba %s: database-direct maintenance for Matrix homeservers (Dendrite v0.13, Synapse 1.163)\n\n",
+	       MXDBA_VERSION);
 	printf("Usage: mxdba [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
 	for (const struct command *c = commands; c->group; c++) {
 		int w = (int)strlen(c->group) + (c->name ? (int)strlen(c->name) + 1 : 0);
@@ -274,6 +292,9 @@ static int apply_global(struct ctx *c, const struct global_option *g, const char
 		break;
 	case G_YES:
 		c->yes = 1;
+		break;
+	case G_WHILE_RUNNING:
+		c->while_running = 1;
 		break;
 	case G_VERBOSE:
 		g_verbosity++;

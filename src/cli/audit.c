@@ -181,6 +181,8 @@ static int change_of(long id, const struct audit_row *r, struct change *ch)
 		ch->field = "deactivated";
 	else if (!strcmp(f, "password_hash"))
 		ch->field = "password_hash";
+	else if (!strcmp(f, "locked"))
+		ch->field = "locked";
 	else if (!strcmp(f, "account_type"))
 		ch->field = "admin";
 	else if (!strcmp(f, "is_deactivated"))
@@ -194,7 +196,7 @@ static int change_of(long id, const struct audit_row *r, struct change *ch)
 		else if (!strcmp(f, "queue") || !strcmp(f, "state"))
 			err_detail("queued operations are managed with `mxdba queue list` and `mxdba queue cancel`");
 		else
-			err_detail("only admin, deactivated and password_hash changes can be undone");
+			err_detail("only admin, deactivated, locked and password_hash changes can be undone");
 		return -1;
 	}
 	if (!r->old_value) {
@@ -219,6 +221,8 @@ static void current(const struct hs_account *a, const struct change *ch, char *c
 		snprintf(cur, HASH_MAX, "%d", a->admin);
 	else if (!strcmp(ch->field, "deactivated"))
 		snprintf(cur, HASH_MAX, "%s", a->deactivated < 0 ? "NULL" : a->deactivated ? "1" : "0");
+	else if (!strcmp(ch->field, "locked"))
+		snprintf(cur, HASH_MAX, "%d", a->locked);
 	else
 		snprintf(cur, HASH_MAX, "%s", a->password_hash ? a->password_hash : "NULL");
 }
@@ -231,6 +235,8 @@ static int restore(struct hs *h, const struct hs_account *a, const struct change
 		rc = hs_set_admin(h, a, !strcmp(ch->old_value, "1"), &n);
 	else if (!strcmp(ch->field, "deactivated"))
 		rc = hs_set_deactivated(h, a, !strcmp(ch->old_value, "1"), &n);
+	else if (!strcmp(ch->field, "locked"))
+		rc = hs_set_locked(h, a, !strcmp(ch->old_value, "1"), &n);
 	else
 		rc = hs_set_password_hash(h, a, ch->old_value, &n);
 	if (rc < 0)
@@ -265,7 +271,8 @@ static int undo_row(struct ctx *c, struct hs *h, long id, struct change *ch, str
 	if (rc == 0 && (mxid_parse(r.target, c->cfg->server_name, who) < 0 || hs_find_user(h, who, a) < 0))
 		rc = -1;
 	audit_row_free(&r);
-	if (rc < 0 || unchanged_since(a, ch, id) < 0 || restore(h, a, ch, id) < 0)
+	if (rc < 0 || unchanged_since(a, ch, id) < 0 ||
+	    (strcmp(ch->field, "password_hash") && hs_check_cached_write(h, ch->field) < 0) || restore(h, a, ch, id) < 0)
 		return -1;
 	return audit_write(c, h, who->full, ch->field, ch->new_value, ch->old_value);
 }

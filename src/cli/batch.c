@@ -57,9 +57,11 @@ struct batch {
 };
 
 /* group and sub-command (NULL: a one-word command) */
-static const char *const batchable[][2] = { { "user", "create" },  { "user", "promote" }, { "user", "demote" },
-					    { "user", "passwd" },  { "evacuate", NULL },   { "notice", NULL },
-					    { "queue", "cancel" }, { "audit", "undo" } };
+static const char *const batchable[][2] = {
+	{ "user", "create" }, { "user", "promote" },  { "user", "demote" }, { "user", "passwd" },
+	{ "user", "deactivate" }, { "user", "reactivate" }, { "user", "lock" }, { "user", "unlock" },
+	{ "evacuate", NULL }, { "notice", NULL }, { "queue", "cancel" }, { "audit", "undo" },
+};
 
 static const struct command *lookup(int argc, char **argv, int *used)
 {
@@ -100,7 +102,8 @@ static int prepare(struct batch *b, struct bline *l)
 	if (!(l->cmd = lookup(l->argc, l->argv, &l->used))) {
 		err_set(EX_USAGE, "\"%.40s%s%.40s\" cannot be used in a batch", l->argv[0], l->argc > 1 ? " " : "",
 			l->argc > 1 ? l->argv[1] : "");
-		return err_hint("a batch takes: user create|promote|demote|passwd, evacuate, notice, queue cancel, audit undo");
+		return err_hint("a batch takes: user create|promote|demote|passwd|deactivate|reactivate|lock|unlock, evacuate, "
+				"notice, queue cancel, audit undo");
 	}
 	for (int i = l->used; i < l->argc; i++) {
 		if (is_global_option(l->argv[i])) {
@@ -389,7 +392,7 @@ static int promote_lines(struct batch *b, int from, int to)
 	int at, rc = -1;
 	struct mxid *ids = promote_ids(b, from, to, &bulk.n, &r.line_of, &at);
 	bulk.ids = ids;
-	if (at < 0 && write_begin(b->c, b->h) == 0) {
+	if (at < 0 && hs_check_cached_write(b->h, "admin") == 0 && write_begin(b->c, b->h) == 0) {
 		rc = hs_bulk_set_admin(b->h, &bulk);
 		if (rc >= 0 && ((rc > 0 && sink_flush(&r.sink) < 0) || write_end(b->c, b->h) < 0))
 			rc = -1;

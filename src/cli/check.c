@@ -29,12 +29,15 @@ static void unreachable(const struct hs_component *d)
 
 static void report_json(struct hs *h, struct hs_report *r, int running, const char *who)
 {
-	out_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "component",
-			   r->component, "backend", db_backend_name(hs_db(h)), "database", hs_db_label(h), "reachable", 1,
-			   "layout", r->layout, r->versions_key, r->versions, "accounts", (json_int_t)r->accounts,
-			   "admins", (json_int_t)r->admins, "active_admins", (json_int_t)r->active_admins, "deactivated",
-			   (json_int_t)r->deactivated, "devices", (json_int_t)r->devices, "server", running_word(running),
-			   "server_detail", who, "writable", r->writable));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "component",
+			      r->component, "backend", db_backend_name(hs_db(h)), "database", hs_db_label(h), "reachable",
+			      1, "layout", r->layout, r->versions_key, r->versions, "accounts", (json_int_t)r->accounts,
+			      "admins", (json_int_t)r->admins, "active_admins", (json_int_t)r->active_admins,
+			      "deactivated", (json_int_t)r->deactivated, "devices", (json_int_t)r->devices, "server",
+			      running_word(running), "server_detail", who, "writable", r->writable);
+	for (int i = 0; i < r->nextra; i++)
+		json_object_set_new(o, r->extra[i][0], json_string(r->extra[i][1]));
+	out_json(o);
 }
 
 static void report_human(struct hs *h, struct hs_report *r, int running, const char *who)
@@ -46,6 +49,8 @@ static void report_human(struct hs *h, struct hs_report *r, int running, const c
 	out_kv("accounts", "%lld (admins %lld, active admins %lld, deactivated %lld); devices %lld", r->accounts,
 	       r->admins, r->active_admins, r->deactivated, r->devices);
 	out_kv("homeserver", "%s (%s)", running_word(running), who);
+	for (int i = 0; i < r->nextra; i++)
+		out_kv(r->extra[i][0], "%s", r->extra[i][1]);
 	out_kv("writes", "%s", r->writable ? "allowed" : "refused (see the error below)");
 	if (db_kind(hs_db(h)) == DB_POSTGRES) {
 		char *line = hs_pg_dump_line(h);

@@ -20,6 +20,7 @@ struct ctx {
 	int backup;          /* --backup: copy the SQLite userapi file before this write */
 	int no_backup;       /* --no-backup: not even before a bulk write */
 	int backed_up;
+	int while_running;   /* --while-running: write values a running server caches anyway */
 };
 
 struct command {
@@ -109,6 +110,10 @@ int cmd_user_promote(struct ctx *, int, char **);
 int cmd_user_demote(struct ctx *, int, char **);
 int cmd_user_passwd(struct ctx *, int, char **);
 int cmd_user_verify_password(struct ctx *, int, char **);
+int cmd_user_deactivate(struct ctx *, int, char **);
+int cmd_user_reactivate(struct ctx *, int, char **);
+int cmd_user_lock(struct ctx *, int, char **);
+int cmd_user_unlock(struct ctx *, int, char **);
 int cmd_hash(struct ctx *, int, char **);
 int cmd_config_init(struct ctx *, int, char **);
 int cmd_rooms(struct ctx *, int, char **);

@@ -100,9 +100,12 @@ struct hs *ctx_hs(struct ctx *c, enum hs_mode mode)
 {
 	if (ctx_config(c) < 0)
 		return NULL;
+	struct hs *h;
 	if (c->batch_hs)
 		return c->batch_hs;
-	return hs_open(c->cfg, mode);
+	if ((h = hs_open(c->cfg, mode)))
+		hs_set_while_running(h, c->while_running);
+	return h;
 }
 
 void ctx_hs_done(struct ctx *c, struct hs *h)

@@ -16,16 +16,25 @@
 #include "core/util.h"
 
 /* one --from-PROFILE option per homeserver profile */
-static const struct optspec init_opts[] = { { "--from-dendrite", 1 }, { 0, 0 } };
+static const struct optspec init_opts[] = { { "--from-dendrite", 1 }, { "--from-synapse", 1 }, { 0, 0 } };
 
 /* The profile the options name (--from-NAME), the first one by default; *FROM its path. */
 static const struct hs_profile *chosen(const struct opts *o, const char **from)
 {
+	const struct hs_profile *p = hs_profile_find("dendrite");
+	int n = 0;
 	*from = NULL;
 	for (int i = 0; init_opts[i].name; i++)
-		if ((*from = opt(o, init_opts, init_opts[i].name)))
-			return hs_profile_find(init_opts[i].name + 7);
-	return hs_profile_find("dendrite");
+		if (opt(o, init_opts, init_opts[i].name)) {
+			*from = opt(o, init_opts, init_opts[i].name);
+			p = hs_profile_find(init_opts[i].name + 7);
+			n++;
+		}
+	if (n > 1) {
+		err_set(EX_USAGE, "give one of --from-dendrite and --from-synapse");
+		return NULL;
+	}
+	return p;
 }
 
 static void write_common(FILE *f)
@@ -82,8 +91,11 @@ int cmd_config_init(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	out = c->config_path ? c->config_path : "mxdba.ini";
-	p = chosen(&o, &from);
-	if (from && !realpath(from, abs)) {
+	if (!(p = chosen(&o, &from)))
+		goto out;
+	if (from && strchr(from, ','))
+		snprintf(abs, sizeof(abs), "%s", from); /* a list of Synapse config files: kept as given */
+	else if (from && !realpath(from, abs)) {
 		err_set(EX_CONFIG, "cannot read %s: %s", from, strerror(errno));
 		goto out;
 	}

@@ -285,7 +285,9 @@ static int update_existing(struct import *im, struct irow *r, const struct hs_ac
 	}
 	if (a->guest)
 		return err_set(EX_REFUSED, "refusing to update %s: it is a guest account", r->id.full);
-	if (hs_check_modifiable(im->h, a, "update") < 0 || update_values(im, r, a) < 0)
+	if (hs_check_modifiable(im->h, a, "update") < 0 ||
+	    (r->admin >= 0 && hs_check_cached_write(im->h, "admin") < 0) ||
+	    (r->deact >= 0 && hs_check_cached_write(im->h, "deactivated") < 0) || update_values(im, r, a) < 0)
 		return -1;
 	im->updated++;
 	return 0;

@@ -181,7 +181,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	    (lock && hs_check_modifiable(q.h, &a, "lock") < 0) || hs_rooms_open(q.h) < 0)
 		goto out;
 	q.by = os_user_name();
-	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && hs_lock(q.h, &a, &ndev) < 0) ||
+	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && (hs_check_cached_write(q.h, "deactivated") < 0 || hs_deactivate(q.h, &a, &ndev) < 0)) ||
 	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, ndev) < 0) ||
 	    write_end(c, q.h) < 0)
 		goto out;

@@ -439,7 +439,7 @@ static int set_admin(struct ctx *c, int argc, char **argv, int on)
 		if (mxid_parse(o.pos[i], c->cfg->server_name, &t[i].id) < 0)
 			goto out;
 	if (!(h = ctx_hs(c, HS_WRITE)) || set_admin_targets(c, h, t, n, on, &nchange) < 0 ||
-	    (!on && nchange && confirm_last_admin(c, h, nchange) < 0))
+	    (nchange && hs_check_cached_write(h, "admin") < 0) || (!on && nchange && confirm_last_admin(c, h, nchange) < 0))
 		goto out;
 	if (write_begin(c, h) < 0 || set_admin_write(c, h, t, n, on) < 0 || write_end(c, h) < 0)
 		goto out;
@@ -505,7 +505,8 @@ static void passwd_report(struct ctx *c, const char *user, int logout, long long
 /* The account to change, and the question --logout-devices asks. */
 static int passwd_target(struct ctx *c, struct hs *h, struct mxid *id, struct hs_account *a, int logout)
 {
-	if (hs_find_user(h, id, a) < 0 || hs_check_modifiable(h, a, "change the password of") < 0)
+	if (hs_find_user(h, id, a) < 0 || hs_check_modifiable(h, a, "change the password of") < 0 ||
+	    (logout && hs_check_cached_write(h, "tokens") < 0))
 		return -1;
 	if (a->deactivated)
 		warnx_("%s is deactivated: %s refuses its password logins whatever the password", id->full,
@@ -592,4 +593,114 @@ out:
 	hs_account_clear(&a);
 	pw_free(pw);
 	return cmd_finish(c, h, &o, ret);
+}
+
+/* ---- user deactivate / reactivate / lock / unlock ---- */
+
+struct flag_cmd {
+	const char *verb;   /* "deactivate" */
+	const char *done;   /* "deactivated" */
+	const char *field;  /* the audit row's field (and the value a running server caches) */
+	int on;             /* the flag's new value */
+};
+
+static int flag_now(const struct hs_account *a, const struct flag_cmd *f)
+{
+	return !strcmp(f->field, "locked") ? a->locked : a->deactivated;
+}
+
+/* The change of F on A, with its audit rows; *CHANGED whether the flag moved, *TOKENS revoked. */
+static int flag_write(struct ctx *c, struct hs *h, const struct hs_account *a, const struct flag_cmd *f,
+		      int *changed, long long *tokens)
+{
+	int old = flag_now(a, f);
+	long long n = 0;
+	char olds[8], gone[48];
+	snprintf(olds, sizeof(olds), "%d", old);
+	if (!strcmp(f->verb, "deactivate")) {
+		if (hs_deactivate(h, a, tokens) < 0)
+			return -1;
+		n = old != 1;
+	} else if (!strcmp(f->field, "locked")) {
+		if (hs_set_locked(h, a, f->on, &n) < 0)
+			return -1;
+		n = old != f->on;
+	} else if (hs_set_deactivated(h, a, f->on, &n) < 0)
+		return -1;
+	else
+		n = old != f->on;
+	*changed = n != 0;
+	if (*changed && audit_write(c, h, a->user_id, f->field, old < 0 ? NULL : olds, f->on ? "1" : "0") < 0)
+		return -1;
+	snprintf(gone, sizeof(gone), "%lld device(s)", *tokens);
+	if (*tokens && audit_write(c, h, a->user_id, "devices", gone, "deleted") < 0)
+		return -1;
+	return 0;
+}
+
+static void flag_report(struct ctx *c, const struct hs_account *a, const struct flag_cmd *f, int changed,
+			long long tokens)
+{
+	if (g_json) {
+		out_json(json_pack("{s:s, s:s, s:b, s:I, s:b}", "user_id", a->user_id, "action", f->verb, "changed",
+				   changed && !c->dry_run, "tokens_revoked", (json_int_t)tokens, "dry_run", c->dry_run));
+		return;
+	}
+	if (changed || tokens)
+		out_line("%s%s %s", c->dry_run ? "would " : "", c->dry_run ? f->verb : f->done, a->user_id);
+	else
+		out_line("%s is already %s", a->user_id, f->done);
+	if (tokens)
+		out_line("%s%lld token(s) (device(s)) of %s", c->dry_run ? "would revoke " : "revoked ", tokens, a->user_id);
+}
+
+static int flag_command(struct ctx *c, int argc, char **argv, const struct flag_cmd *f)
+{
+	struct opts o;
+	struct mxid id;
+	struct hs_account a;
+	struct hs *h = NULL;
+	long long tokens = 0;
+	int changed = 0, ret = -1;
+
+	memset(&a, 0, sizeof(a));
+	if (opts_parse(c, argc, argv, no_opts, &o) < 0 || one_user_arg(c, &o, &id) < 0)
+		goto out;
+	if (!(h = ctx_hs(c, HS_WRITE)) || hs_find_user(h, &id, &a) < 0 || hs_check_modifiable(h, &a, f->verb) < 0 ||
+	    hs_check_cached_write(h, f->field) < 0)
+		goto out;
+	if (write_begin(c, h) < 0 || flag_write(c, h, &a, f, &changed, &tokens) < 0 || write_end(c, h) < 0)
+		goto out;
+	flag_report(c, &a, f, changed, tokens);
+	if (!f->on && !strcmp(f->field, "deactivated") && (!a.password_hash || !*a.password_hash))
+		warnx_("%s has no password: set one with `mxdba user passwd %s` before it can log in", a.user_id, a.user_id);
+	dry_run_note(c);
+	ret = EX_OK;
+out:
+	hs_account_clear(&a);
+	return cmd_finish(c, h, &o, ret);
+}
+
+int cmd_user_deactivate(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "deactivate", "deactivated", "deactivated", 1 };
+	return flag_command(c, argc, argv, &f);
+}
+
+int cmd_user_reactivate(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "reactivate", "active", "deactivated", 0 };
+	return flag_command(c, argc, argv, &f);
+}
+
+int cmd_user_lock(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "lock", "locked", "locked", 1 };
+	return flag_command(c, argc, argv, &f);
+}
+
+int cmd_user_unlock(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "unlock", "unlocked", "locked", 0 };
+	return flag_command(c, argc, argv, &f);
 }

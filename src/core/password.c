@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "err.h"
 #include "output.h"
@@ -179,18 +180,92 @@ fail:
 	return NULL;
 }
 
+/* Unicode characters in valid UTF-8 S (bytes otherwise). */
+static size_t characters(const char *s)
+{
+	size_t n = 0;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s), at = 0, k;
+	while (at < len && (k = utf8proc_iterate((const utf8proc_uint8_t *)s + at, len - at, &cp)) > 0) {
+		at += k;
+		n++;
+	}
+	return at == len ? n : strlen(s);
+}
+
+/* The first rule of S's policy PW breaks, or NULL. */
+static const char *policy_broken(const struct pw_scheme *s, const char *pw)
+{
+	int digit = 0, symbol = 0, lower = 0, upper = 0;
+	for (const unsigned char *p = (const unsigned char *)pw; *p; p++) {
+		digit |= *p >= '0' && *p <= '9';
+		lower |= *p >= 'a' && *p <= 'z';
+		upper |= *p >= 'A' && *p <= 'Z';
+		symbol |= !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'));
+	}
+	if (s->need_digit && !digit)
+		return "at least one digit";
+	if (s->need_symbol && !symbol)
+		return "at least one symbol";
+	if (s->need_lower && !lower)
+		return "at least one lowercase letter";
+	if (s->need_upper && !upper)
+		return "at least one uppercase letter";
+	return NULL;
+}
+
 int pw_check_new(const struct pw_scheme *s, const char *pw)
 {
-	size_t n = strlen(pw);
+	size_t n = s->chars ? characters(pw) : strlen(pw);
+	const char *unit = s->chars ? "characters" : "bytes", *broken;
+	if (s->disabled) {
+		err_set(EX_REFUSED, "%s does not take password logins: %s", s->server, s->disabled);
+		return err_hint("log in the way the homeserver is configured for, or change its config first");
+	}
 	if (n < s->min) {
-		err_set(EX_USAGE, "password is %zu bytes; %s requires at least %zu", n, s->server, s->min);
+		err_set(EX_USAGE, "password is %zu %s; %s requires at least %zu", n, unit, s->server, s->min);
 		return err_hint("choose a longer password, or use --random-password");
 	}
 	if (n > s->max) {
-		err_set(EX_USAGE, "password is %zu bytes; at most %zu can be hashed", n, s->max);
+		err_set(EX_USAGE, "password is %zu %s; at most %zu can be hashed", n, unit, s->max);
 		return err_detail("%s", s->max_detail);
 	}
+	if ((broken = policy_broken(s, pw))) {
+		err_set(EX_USAGE, "the password needs %s", broken);
+		err_detail("the password policy in %s", s->policy_source ? s->policy_source : "the homeserver's config");
+		return err_hint("choose another password, or use --random-password");
+	}
 	return 0;
+}
+
+/* What bcrypt gets for PW under S: NFKC, the pepper, at most 72 bytes; in
+ * locked memory (free with pw_free), or NULL + error. */
+static char *prepared(const struct pw_scheme *s, const char *pw)
+{
+	char *norm = NULL, *out;
+	size_t n, np = s->pepper ? strlen(s->pepper) : 0;
+	if (s->nfkc) {
+		norm = (char *)utf8proc_NFKC((const utf8proc_uint8_t *)pw);
+		if (!norm) {
+			err_set(EX_USAGE, "the password is not valid UTF-8");
+			return NULL;
+		}
+		pw = norm;
+	}
+	n = strlen(pw);
+	if (!(out = sodium_malloc(n + np + 1))) {
+		err_set(EX_FAIL, "cannot allocate locked memory for the password");
+	} else {
+		memcpy(out, pw, n);
+		if (np)
+			memcpy(out + n, s->pepper, np);
+		out[n + np > 72 ? 72 : n + np] = '\0';
+	}
+	if (norm) {
+		sodium_memzero(norm, strlen(norm));
+		free(norm);
+	}
+	return out;
 }
 
 int bcrypt_hash(const char *pw, const char *prefix, int cost, char *out)
@@ -214,7 +289,13 @@ int bcrypt_hash(const char *pw, const char *prefix, int cost, char *out)
 	return rc;
 }
 
-int pw_hash(const struct pw_scheme *s, const char *pw, char *out) { return bcrypt_hash(pw, s->prefix, s->cost, out); }
+int pw_hash(const struct pw_scheme *s, const char *pw, char *out)
+{
+	char *p = prepared(s, pw);
+	int rc = p ? bcrypt_hash(p, s->prefix, s->cost, out) : -1;
+	pw_free(p);
+	return rc;
+}
 
 int argon2id_hash(const char *pw, char *out)
 {
@@ -263,7 +344,12 @@ int hash_verify(const char *pw, const char *hash)
 
 int pw_verify(const struct pw_scheme *s, const char *pw, const char *hash)
 {
-	int rc = hash_verify(pw, hash);
+	char *p = hash && hash_is_bcrypt(hash) ? prepared(s, pw) : NULL;
+	int rc;
+	if (hash && hash_is_bcrypt(hash) && !p)
+		return -1;
+	rc = hash_verify(p ? p : pw, hash);
+	pw_free(p);
 	if (rc < 0 && s->bad_hash_detail)
 		err_detail("%s", s->bad_hash_detail);
 	return rc;

@@ -16,9 +16,18 @@ struct pw_scheme {
 	const char *server;          /* "Dendrite": messages name the homeserver */
 	const char *prefix;          /* the bcrypt variant written: "$2a$" */
 	int cost;                    /* bcrypt cost of new hashes */
-	size_t min, max;             /* a new password's length, in bytes */
+	size_t min, max;             /* a new password's length (bytes, or characters with CHARS) */
+	int chars;                   /* MIN and MAX count Unicode characters */
 	const char *max_detail;      /* why a longer one is refused */
 	const char *bad_hash_detail; /* what the server does with a hash it cannot verify */
+	/* what is hashed: the password normalised to NFKC (NFKC), with PEPPER
+	 * appended (NULL: none), cut to 72 bytes (bcrypt's input) */
+	int nfkc;
+	const char *pepper;
+	/* a password policy (Synapse's password_config.policy): each a rule when set */
+	int need_digit, need_symbol, need_lower, need_upper;
+	const char *policy_source;   /* where the policy comes from, in messages */
+	const char *disabled;        /* non-NULL: password logins are off, and why */
 };
 
 /* Once at start-up: libsodium, and no core dumps of a process holding secrets. */

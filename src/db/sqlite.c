@@ -5,8 +5,10 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/util.h"
@@ -36,16 +38,51 @@ static int lite_fail(db *d, const char *what)
 	return -1;
 }
 
+/* Is PATH a database in WAL mode (header bytes 18 and 19 both 2)? */
+static int in_wal_mode(const char *path)
+{
+	unsigned char h[20];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(h, 1, sizeof(h), f) : 0;
+	if (f)
+		fclose(f);
+	return n == sizeof(h) && h[18] == 2 && h[19] == 2;
+}
+
+/* A read-only connection to a WAL database (Synapse's) cannot remove the
+ * -wal and -shm files it creates when it is the last one to close, so a
+ * read left files behind. When the file and its folder are writable, reads
+ * open it read-write and turn on query_only instead: the last close then
+ * checkpoints and removes them, as the homeserver's own close does. */
+static int open_flags(const db *d, const char *target)
+{
+	int flags = SQLITE_OPEN_NOMUTEX;
+	char *dir, *slash;
+	int dir_ok;
+	if (!d->readonly)
+		return flags | SQLITE_OPEN_READWRITE;
+	dir = xstrdup(target);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	dir_ok = access(slash ? dir : ".", W_OK) == 0;
+	free(dir);
+	if (dir_ok && access(target, W_OK) == 0 && in_wal_mode(target))
+		return flags | SQLITE_OPEN_READWRITE;
+	return flags | SQLITE_OPEN_READONLY;
+}
+
 int lite_open(db *d, const char *target)
 {
 	struct stat st;
-	int flags = (d->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	int flags;
 	sqlite3 *c = NULL;
 	if (stat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err_set(EX_DB, "database file %s does not exist or is not a regular file", target);
 		err_detail("component database %s", d->label);
 		return err_hint("check the [database] connection string and [homeserver] base_dir; mxdba never creates a homeserver database");
 	}
+	flags = open_flags(d, target);
 	if (sqlite3_open_v2(target, &c, flags, NULL) != SQLITE_OK) {
 		d->conn = c;
 		lite_fail(d, "opening the database");
@@ -61,6 +98,9 @@ int lite_open(db *d, const char *target)
 			err_hint("is %s really a homeserver's SQLite database?", target);
 			return -1;
 		}
+		if ((flags & SQLITE_OPEN_READWRITE) && d->readonly &&
+		    lite_exec(d, "read_only_begin", sql_lookup(NULL, "sqlite", "read_only_begin"), NULL, 0, &n) < 0)
+			return -1;
 	}
 	return 0;
 }

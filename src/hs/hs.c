@@ -11,7 +11,7 @@
 #include "core/err.h"
 #include "core/util.h"
 
-static const struct hs_profile *const profiles[] = { &hs_dendrite };
+static const struct hs_profile *const profiles[] = { &hs_dendrite, &hs_synapse };
 
 const struct hs_profile *hs_profile_find(const char *name)
 {
@@ -91,7 +91,7 @@ const char *hs_db_label(const struct hs *h) { return h->conf.label; }
 const char *hs_ready_path(const struct hs *h) { return h->p->ready_path; }
 
 int hs_report(struct hs *h, struct hs_report *r) { return h->p->report(h, r); }
-int hs_probe_running(struct hs *h, db *d, char *who, size_t n) { return h->p->probe_running(d, who, n); }
+int hs_probe_running(struct hs *h, db *d, char *who, size_t n) { return h->p->probe_running(h, d, who, n); }
 
 /* ---- accounts ---- */
 
@@ -155,7 +155,24 @@ int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *na
 	return h->p->set_display_name(h, a, name);
 }
 
-int hs_lock(struct hs *h, const struct hs_account *a, long long *tokens) { return h->p->lock(h, a, tokens); }
+int hs_deactivate(struct hs *h, const struct hs_account *a, long long *tokens) { return h->p->deactivate(h, a, tokens); }
+
+int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	if (!h->p->set_locked) {
+		err_set(EX_REFUSED, "%s has no lock flag: %s cannot be %s", h->p->display, a->user_id,
+			on ? "locked" : "unlocked");
+		return err_hint("use `mxdba user deactivate` (login refused, every token revoked) and `user reactivate`");
+	}
+	return h->p->set_locked(h, a, on, changed);
+}
+
+int hs_check_cached_write(struct hs *h, const char *what)
+{
+	return h->p->check_cached_write ? h->p->check_cached_write(h, what, h->while_running) : 0;
+}
+
+void hs_set_while_running(struct hs *h, int yes) { h->while_running = yes; }
 int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n) { return h->p->revoke_tokens(h, a, n); }
 
 int hs_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url)
@@ -251,25 +268,36 @@ unsigned membership_flag(const char *state)
 	return 0;
 }
 
+/* A profile without memberships yet says so. */
+static int no_rooms(struct hs *h)
+{
+	err_set(EX_REFUSED, "memberships are not read on %s yet", h->p->display);
+	return err_hint("this release reads rooms and members of Dendrite only");
+}
+
 int hs_rooms_of_user(struct hs *h, const char *user_id, unsigned flags, int include_forgotten, hs_membership_fn fn,
 		     void *user, int *pseudo)
 {
 	*pseudo = 0;
+	if (!h->p->rooms_of_user)
+		return no_rooms(h);
 	return h->p->rooms_of_user(h, user_id, flags, include_forgotten, fn, user, pseudo);
 }
 
-int hs_rooms_open(struct hs *h) { return h->p->rooms_open(h); }
-int hs_room_known(struct hs *h, const char *room_id) { return h->p->room_known(h, room_id); }
+int hs_rooms_open(struct hs *h) { return h->p->rooms_open ? h->p->rooms_open(h) : no_rooms(h); }
+int hs_room_known(struct hs *h, const char *room_id) { return h->p->room_known ? h->p->room_known(h, room_id) : no_rooms(h); }
 
 int hs_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only, int include_forgotten,
 		       hs_membership_fn fn, void *user)
 {
+	if (!h->p->members_of_room)
+		return no_rooms(h);
 	return h->p->members_of_room(h, room_id, flags, local_only, include_forgotten, fn, user);
 }
 
 int hs_membership_now(struct hs *h, const char *room_id, const char *user_id)
 {
-	return h->p->membership_now(h, room_id, user_id);
+	return h->p->membership_now ? h->p->membership_now(h, room_id, user_id) : no_rooms(h);
 }
 
 /* ---- tokens ---- */
@@ -293,7 +321,7 @@ int hs_database_probe(const struct config *c, const struct hs_component *comp, i
 	db *d = db_open(comp->conf.kind, comp->conf.target, comp->conf.label, 1, c->profile->name);
 	if (!d)
 		return -1;
-	*running = c->profile->probe_running(d, who, n);
+	*running = c->profile->probe_running(NULL, d, who, n);
 	db_close(d);
 	return 0;
 }

@@ -111,6 +111,9 @@ struct hs_report {
 	char versions_line[512];
 	long long accounts, admins, active_admins, deactivated, devices;
 	int writable;
+	/* more lines of the report: "label", "value" (JSON: the label as key) */
+	char extra[4][2][160];
+	int nextra;
 };
 
 /* A database of the homeserver, for `check`. */
@@ -142,6 +145,8 @@ struct hs_profile {
 	const char *display; /* "Dendrite", in messages */
 	const char *version; /* "Dendrite v0.13.8", where a message names the release */
 	const char *accounts_table; /* where accounts live, in messages ("userapi_accounts") */
+	const char *config_file;    /* its own config file, in messages ("dendrite.yaml") */
+	const char *notices_detail; /* who owns the server-notices account, in messages */
 	/* `user show`: the JSON key saying whether the homeserver can verify the
 	 * stored hash, what a NULL deactivated flag means, a missing profile row */
 	const char *usable_key, *deactivated_null_note, *no_profile_note;
@@ -172,8 +177,9 @@ struct hs_profile {
 	int (*open)(struct hs *h, enum hs_mode mode);
 	void (*close)(struct hs *h);
 	int (*report)(struct hs *h, struct hs_report *r);
-	/* is a homeserver using database D? 1 yes, 0 no, -1 could not tell; WHO says why */
-	int (*probe_running)(db *d, char *who, size_t n);
+	/* is a homeserver using database D (H's own, or another of its
+	 * databases with H NULL)? 1 yes, 0 no, -1 could not tell; WHO says why */
+	int (*probe_running)(struct hs *h, db *d, char *who, size_t n);
 	/* where queue apply asks whether the server is up ("/health") */
 	const char *ready_path;
 
@@ -189,7 +195,13 @@ struct hs_profile {
 	int (*set_deactivated)(struct hs *h, const struct hs_account *a, int on, long long *changed);
 	int (*set_display_name)(struct hs *h, const struct hs_account *a, const char *name);
 	/* lock an account out now: deactivate and revoke every token (*tokens: how many) */
-	int (*lock)(struct hs *h, const struct hs_account *a, long long *tokens);
+	int (*deactivate)(struct hs *h, const struct hs_account *a, long long *tokens);
+	/* the homeserver's own lock flag (NULL: it has none) */
+	int (*set_locked)(struct hs *h, const struct hs_account *a, int on, long long *changed);
+	/* a write of WHAT (admin, deactivated, locked, tokens) that a running
+	 * server would not see (it serves a cached value): refused, or with
+	 * FORCE only warned about. NULL: the homeserver caches nothing */
+	int (*check_cached_write)(struct hs *h, const char *what, int force);
 	/* every access token (device) of A revoked; *n: how many */
 	int (*revoke_tokens)(struct hs *h, const struct hs_account *a, long long *n);
 	int (*profile_get)(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
@@ -281,7 +293,14 @@ int hs_set_admin(struct hs *h, const struct hs_account *a, int on, long long *ch
 int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
 int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
-int hs_lock(struct hs *h, const struct hs_account *a, long long *tokens);
+int hs_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
+/* The lock flag: -1 + EX_REFUSED when the homeserver has none. */
+int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed);
+/* Before a write of WHAT (admin, deactivated, locked, tokens) a running
+ * homeserver would not see: 0 go on, -1 + EX_REFUSED. --while-running
+ * (hs_set_while_running) turns the refusal into a warning. */
+int hs_check_cached_write(struct hs *h, const char *what);
+void hs_set_while_running(struct hs *h, int yes);
 int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
 int hs_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
 int hs_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);

@@ -9,11 +9,20 @@ struct hs {
 	const struct hs_profile *p;
 	struct config *cfg;
 	enum hs_mode mode;
+	int while_running;  /* --while-running: cached writes warned about, not refused */
 	struct dbconf conf; /* the database mxdba writes */
 	db *db;             /* open unless the profile opened none (memberships only) */
 	void *priv;         /* the profile's own state */
 };
 
+/* The Matrix grammar for a new account's localpart; SERVER names the
+ * homeserver in messages. -1 + EX_USAGE. */
+int hs_rules_new_localpart(const struct mxid *id, const char *server);
+/* Appservice senders and exclusive namespaces, the server-notices account,
+ * from the config (profile's config_file and notices_detail in messages). */
+int hs_rules_reserved(struct hs *h, const char *localpart, const char *full, const char *action);
+
 /* The profiles (one line each in hs.c's table). */
 extern const struct hs_profile hs_dendrite;
+extern const struct hs_profile hs_synapse;
 #endif

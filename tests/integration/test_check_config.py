@@ -12,6 +12,7 @@ from mxtest import FIXTURES, run
 EX_USAGE, EX_CONFIG, EX_REFUSED, EX_DB = 2, 3, 6, 7
 
 
+@pytest.mark.kinds("dendrite")     # Synapse's check: test_synapse.py
 def test_check_reports_layout_versions_counts(home):
     home.add_account("root", admin=True)
     home.add_account("alice", deactivated=True)

@@ -16,6 +16,7 @@ def world(home):
     home.add_account("alice", admin=True, password_hash=G)
     home.add_account("bob", password_hash=G)
     home.add_account("_server")
+    home.configure_notices("_server")
     home.write_config(home.config.read_text() + "\n[server]\nurl = http://127.0.0.1:9\n")
     return home
 
@@ -36,13 +37,16 @@ CASES = [
 @pytest.mark.parametrize("code,fn", CASES, ids=[str(c) for c, _ in CASES])
 def test_exit_code(world, code, fn):
     bad = world.dir / "pg-down.ini"
-    bad.write_text("[homeserver]\ntype = dendrite\nserver_name = example.org\n"
+    bad.write_text(f"[homeserver]\ntype = {world.kind}\nserver_name = example.org\n"
                    "[database]\ndefault = postgres://mxdba@127.0.0.1:1/none\n")
     os.chmod(bad, 0o600)
     world.add_device("bob", "D1", "tok")
-    world.add_room("!q:example.org")
-    world.add_member("!q:example.org", "@bob:example.org", "join")
-    assert world.run("evacuate", "user", "bob").rc == 0  # something queue apply would carry out
+    if world.reads_rooms:
+        world.add_room("!q:example.org")
+        world.add_member("!q:example.org", "@bob:example.org", "join")
+        assert world.run("evacuate", "user", "bob").rc == 0  # something queue apply would carry out
+    elif code == 9:
+        pytest.skip(f"nothing to queue on {world.kind} yet: its rooms are read from the next release on")
     before = world.snapshot()
     r = fn(world)
     assert r.rc == code, r
@@ -51,6 +55,7 @@ def test_exit_code(world, code, fn):
     assert world.snapshot() == before
 
 
+@pytest.mark.kinds("dendrite")     # the queue on Synapse: with its rooms
 def test_exit_10_some_queued_operations_failed(world):
     """A server that answers but refuses: exit 10, the row is failed with its reason."""
     import http.server

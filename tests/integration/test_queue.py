@@ -10,6 +10,9 @@ import threading
 
 import pytest
 
+# memberships are read on Dendrite only in this release
+pytestmark = pytest.mark.kinds("dendrite")
+
 EX_USAGE, EX_CONFIG, EX_NOTFOUND, EX_REFUSED, EX_SERVER, EX_QUEUE = 2, 3, 4, 6, 9, 10
 A = "@alice:example.org"
 

@@ -17,6 +17,18 @@ MEMBERSHIP_NID = {"leave": 1, "ban": 1, "invite": 2, "join": 3, "knock": 4}
 class DendriteHome(Home):
     kind = "dendrite"
     accounts_table = "userapi_accounts"
+    hash_prefix = "$2a$"                 # what Dendrite's own hashes start with
+    no_password_hash = ""                # an account without a password: empty, not NULL
+    profile_table = "userapi_profiles"
+    # passwords Dendrite refuses on create/passwd, and a word of the refusal
+    bad_passwords = {"short\n": "at least 8", "x" * 73 + "\n": "72", "\n": "at least"}
+    reads_rooms = True                   # mxdba reads its rooms and members (evacuate, rooms, members)
+    has_null_deactivated = True          # is_deactivated is nullable
+
+    def configure_notices(self, localpart="_server"):
+        """Server notices on, sent as LOCALPART (Dendrite's default is _server)."""
+        if localpart != "_server":
+            self.write_config(self.config.read_text().replace("[database]", f"server_notices_local_part = {localpart}\n\n[database]", 1))
 
     def __init__(self, backend, pg=None, schema=None, extra_sql=None):
         self.backend = backend

@@ -128,6 +128,9 @@ def make_home(kind, backend, pg=None, **kw):
     if kind == "dendrite":
         from dendrite_db import DendriteHome
         return DendriteHome(backend, pg=pg, **kw)
+    if kind == "synapse":
+        from synapse_db import SynapseHome
+        return SynapseHome(backend, pg=pg, **kw)
     raise ValueError(kind)
 
 

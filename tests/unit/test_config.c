@@ -72,8 +72,16 @@ int main(void)
 	CHECK(parse(HS "[passwords]\nbcrypt_cost = 32\n", msg, sizeof(msg)) == EX_CONFIG);
 	CHECK(parse(HS "[passwords]\nbcrypt_cost = ten\n", msg, sizeof(msg)) == EX_CONFIG);
 	CHECK(parse(HS "[passwords]\nbcrypt_cost = 12\n", msg, sizeof(msg)) == 0);
-	CHECK(parse("[homeserver]\ntype = synapse\nserver_name = x\n", msg, sizeof(msg)) == EX_CONFIG);
-	CHECK(strstr(msg, "t.ini:2:"));
+	CHECK(parse("[homeserver]\ntype = conduit\nserver_name = x\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:2:") && strstr(msg, "conduit") && strstr(msg, "synapse"));
+	CHECK(parse("[homeserver]\ntype = synapse\nserver_name = example.org\n"
+		    "[database]\ndefault = file:homeserver.db\n", msg, sizeof(msg)) == 0);
+	CHECK(parse("[homeserver]\ntype = synapse\nserver_name = example.org\n"
+		    "[database]\nuserapi = file:homeserver.db\n", msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:5:") && strstr(msg, "userapi"));
+	CHECK(parse("[homeserver]\ntype = dendrite\nserver_name = example.org\nsynapse_config = /x.yaml\n",
+		    msg, sizeof(msg)) == EX_CONFIG);
+	CHECK(strstr(msg, "t.ini:4:") && strstr(msg, "synapse_config"));
 	CHECK(parse("[homeserver]\ntype = dendrite\nserver_name = bad name\n", msg, sizeof(msg)) == EX_CONFIG);
 	CHECK(parse(HS "server_name = again.org\n", msg, sizeof(msg)) == EX_CONFIG);
 	CHECK(strstr(msg, "set twice"));

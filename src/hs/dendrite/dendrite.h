@@ -52,7 +52,7 @@ int dendrite_databases(const struct config *c, struct hs_component *out, int max
 int dendrite_db(const struct config *c, enum dendrite_component comp, struct dbconf *out);
 
 /* profile.c */
-int dendrite_probe_running(db *d, char *who, size_t n);
+int dendrite_probe_running(struct hs *h, db *d, char *who, size_t n);
 
 /* accounts.c */
 int dendrite_account_find(struct hs *h, const struct mxid *id, struct hs_account *a);
@@ -73,7 +73,7 @@ int dendrite_set_display_name(struct hs *h, const struct hs_account *a, const ch
 int dendrite_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
 
 /* devices.c */
-int dendrite_lock(struct hs *h, const struct hs_account *a, long long *tokens);
+int dendrite_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
 int dendrite_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
 int dendrite_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
 int dendrite_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);

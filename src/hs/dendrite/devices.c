@@ -15,7 +15,7 @@ int dendrite_revoke_tokens(struct hs *h, const struct hs_account *a, long long *
 }
 
 /* Deactivated (password logins refused) and every device gone (tokens dead). */
-int dendrite_lock(struct hs *h, const struct hs_account *a, long long *tokens)
+int dendrite_deactivate(struct hs *h, const struct hs_account *a, long long *tokens)
 {
 	long long n;
 	if (dendrite_set_deactivated(h, a, 1, &n) < 0)

@@ -112,7 +112,7 @@ static void note_running(struct hs *h, enum hs_mode mode)
 	int lite = db_kind(h->db) == DB_SQLITE;
 	if (!(mode == HS_WRITE_BULK || (mode == HS_WRITE && !lite)))
 		return;
-	if (dendrite_probe_running(h->db, who, sizeof(who)) != 1)
+	if (dendrite_probe_running(h, h->db, who, sizeof(who)) != 1)
 		return;
 	if (mode == HS_WRITE_BULK && lite)
 		warnx_("the homeserver seems to be running (%s); it waits while this holds the write lock, "
@@ -279,8 +279,9 @@ static int probe_sqlite(const char *path, char *who, size_t n)
 	return 0;
 }
 
-int dendrite_probe_running(db *d, char *who, size_t n)
+int dendrite_probe_running(struct hs *h, db *d, char *who, size_t n)
 {
+	(void)h;
 	db_rows *r;
 	long long count;
 	int rc;
@@ -312,6 +313,8 @@ const struct hs_profile hs_dendrite = {
 	.display = "Dendrite",
 	.version = "Dendrite v0.13.8",
 	.accounts_table = "userapi_accounts",
+	.config_file = "dendrite.yaml",
+	.notices_detail = "Dendrite creates and manages it (global.server_notices.local_part)",
 	.usable_key = "password_usable_by_dendrite",
 	.deactivated_null_note = " (Dendrite treats NULL as not active: password login fails)",
 	.no_profile_note = "no userapi_profiles row: profile lookups fail for this account",
@@ -339,7 +342,7 @@ const struct hs_profile hs_dendrite = {
 	.set_password_hash = dendrite_set_password_hash,
 	.set_deactivated = dendrite_set_deactivated,
 	.set_display_name = dendrite_set_display_name,
-	.lock = dendrite_lock,
+	.deactivate = dendrite_deactivate,
 	.revoke_tokens = dendrite_revoke_tokens,
 	.profile_get = dendrite_profile_get,
 	.devices = dendrite_devices,

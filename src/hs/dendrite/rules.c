@@ -12,39 +12,7 @@
 #include "core/err.h"
 #include "core/util.h"
 
-int dendrite_check_new_localpart(const struct mxid *id)
-{
-	const char *p;
-	int digits_only = 1;
-	for (p = id->localpart; *p; p++) {
-		int ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("_-+=./", *p);
-		if (*p >= 'A' && *p <= 'Z') {
-			err_set(EX_USAGE, "localpart \"%s\" has uppercase letters", id->localpart);
-			err_detail("Dendrite only accepts lowercase localparts for new accounts");
-			return err_hint("use the lowercase form");
-		}
-		if (!ok && (unsigned char)*p >= 0x80) {
-			err_set(EX_USAGE, "localpart \"%s\" contains non-ASCII characters, which Dendrite refuses",
-				id->localpart);
-			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
-		}
-		if (!ok) {
-			err_set(EX_USAGE, "localpart \"%s\" contains '%c', which Dendrite refuses", id->localpart, *p);
-			return err_detail("allowed characters: a-z 0-9 _ - + = . /");
-		}
-		if (!(*p >= '0' && *p <= '9'))
-			digits_only = 0;
-	}
-	if (id->localpart[0] == '_') {
-		err_set(EX_USAGE, "localpart \"%s\" starts with '_'", id->localpart);
-		return err_detail("Dendrite reserves localparts starting with '_' (e.g. the server-notices account)");
-	}
-	if (digits_only) {
-		err_set(EX_USAGE, "localpart \"%s\" is all digits", id->localpart);
-		return err_detail("all-digit localparts are reserved for guest accounts");
-	}
-	return 0;
-}
+int dendrite_check_new_localpart(const struct mxid *id) { return hs_rules_new_localpart(id, "Dendrite"); }
 
 /* Accounts mxdba must not modify: appservice accounts (type 4) and reserved localparts. */
 int dendrite_check_modifiable(struct hs *h, const struct hs_account *a, const char *action)
@@ -114,35 +82,5 @@ int dendrite_check_scheme(const char *scheme)
 
 int dendrite_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action)
 {
-	const struct config *c = h->cfg;
-	for (int i = 0; i < c->n_senders; i++)
-		if (!strcmp(localpart, c->as_senders[i])) {
-			err_set(EX_REFUSED, "refusing to %s %s: it is an appservice sender (sender_localpart)", action, full);
-			return err_hint("change the appservice's registration file instead");
-		}
-	for (int i = 0; i < c->n_as; i++) {
-		regex_t re;
-		int match;
-		if (regcomp(&re, c->as_regex[i], REG_EXTENDED | REG_NOSUB) != 0) {
-			err_set(EX_REFUSED, "cannot check %s against appservice %s's namespace \"%s\"", full,
-				c->as_owner[i], c->as_regex[i]);
-			err_detail("the regex is not valid POSIX ERE; mxdba refuses rather than guess");
-			return err_hint("manage this account through the appservice, or fix the regex in its registration file");
-		}
-		match = regexec(&re, full, 0, NULL, 0) == 0;
-		regfree(&re);
-		if (match) {
-			err_set(EX_REFUSED, "refusing to %s %s: it is in appservice %s's exclusive namespace", action, full,
-				c->as_owner[i]);
-			err_detail("namespace regex \"%s\" from the appservice registration in dendrite.yaml", c->as_regex[i]);
-			return err_hint("accounts in an exclusive namespace belong to the appservice");
-		}
-	}
-	if (!strcmp(localpart, c->notices_local_part)) {
-		err_set(EX_REFUSED, "refusing to %s %s: it is the server-notices account", action, full);
-		err_detail("Dendrite creates and manages it (global.server_notices.local_part)");
-		return err_hint("it is not a login account; for an admin create one: mxdba user create @root:%s --admin",
-				c->server_name ? c->server_name : "example.org");
-	}
-	return 0;
+	return hs_rules_reserved(h, localpart, full, action);
 }

@@ -6,14 +6,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lib"))
 from dendrite import Dendrite  # noqa: E402
-from mxtest import PGCluster  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def pg():
-    cluster = PGCluster()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

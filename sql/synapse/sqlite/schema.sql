@@ -1,0 +1,22 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- Schema identity and the columns mxdba uses (SQLite). Read-only.
+
+-- name: schema_facts
+-- users, schema_version, user_stats_current (1 or 0 each)
+SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'user_stats_current');
+
+-- name: schema_version
+SELECT v.version, v.upgraded, (SELECT max(compat_version) FROM schema_compat_version)
+  FROM schema_version v;
+
+-- name: schema_columns
+-- TABLE.COLUMN of every column of the tables mxdba reads or writes
+SELECT m.name || '.' || p.name
+  FROM sqlite_master m, pragma_table_info(m.name) p
+ WHERE m.type = 'table' AND m.name IN ('users', 'profiles', 'access_tokens', 'refresh_tokens', 'devices');
+
+-- name: first_user
+-- the user Synapse reads to check its server_name at start
+SELECT name FROM users LIMIT 1;

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Synapse accounts: users (keyed by the full user ID; creation_ts in
+ * seconds; admin and deactivated smallint, locked boolean) and profiles
+ * (keyed by the localpart, with full_user_id). Every write names its
+ * columns and is refused when the Matrix Authentication Service owns the
+ * accounts. */
+#include "synapse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+
+int synapse_accounts_writable(struct hs *h)
+{
+	if (!SCONF(h->cfg)->mas)
+		return 0;
+	err_set(EX_REFUSED, "refusing to change accounts: this Synapse delegates them to the Matrix Authentication Service");
+	err_detail("matrix_authentication_service.enabled is true in homeserver.yaml: MAS owns users, passwords and "
+		   "sessions, and would not see the change");
+	return err_hint("use mas-cli on the MAS host: `mas-cli manage promote-admin USER`, `mas-cli manage set-password "
+			"USER`, `mas-cli manage lock-user USER`, `mas-cli manage register-user`");
+}
+
+/* The kind of account A in the codes `user list` shows (Dendrite's account_type). */
+static void kind_of(struct hs_account *a, int guest, int appservice)
+{
+	a->guest = guest;
+	a->appservice = appservice;
+	a->kind = appservice ? 4 : guest ? 2 : a->admin ? 3 : 1;
+	a->kind_name = appservice ? "appservice" : guest ? "guest" : a->admin ? "admin" : "user";
+}
+
+static void account_from_row(const db_rows *r, struct hs_account *a)
+{
+	const char *name = db_text(r, 0), *colon = strchr(name + (*name == '@'), ':');
+	size_t llen = colon ? (size_t)(colon - name - 1) : strlen(name);
+	str_copy(a->user_id, sizeof(a->user_id), name);
+	str_copy(a->localpart, llen + 1 < sizeof(a->localpart) ? llen + 1 : sizeof(a->localpart), name + 1);
+	str_copy(a->server, sizeof(a->server), colon ? colon + 1 : "");
+	a->password_hash = db_text(r, 1) ? xstrdup(db_text(r, 1)) : NULL;
+	a->created_ms = db_int(r, 2, NULL) * 1000;
+	a->admin = db_int(r, 3, NULL) != 0;
+	a->appservice_id = db_text(r, 5) ? xstrdup(db_text(r, 5)) : NULL;
+	a->deactivated = db_int(r, 6, NULL) != 0;
+	a->locked = db_int(r, 7, NULL) != 0;
+	kind_of(a, db_int(r, 4, NULL) != 0, a->appservice_id != NULL);
+}
+
+static int account_get(struct hs *h, const char *user_id, struct hs_account *a)
+{
+	db_arg arg = DB_ARG_TEXT(user_id);
+	db_rows *r = db_query(h->db, "account_get", &arg, 1);
+	int rc;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1)
+		account_from_row(r, a);
+	db_rows_free(r);
+	return rc;
+}
+
+/* As the ID is written, then with the localpart lowercased (how Synapse
+ * registers new users, and how its logins find older mixed-case ones). */
+int synapse_account_find(struct hs *h, const struct mxid *id, struct hs_account *a)
+{
+	char lower[MXID_MAX + 1], *full;
+	int rc = account_get(h, id->full, a);
+	mxid_lower(lower, sizeof(lower), id->localpart);
+	if (rc != 0 || !strcmp(lower, id->localpart))
+		return rc;
+	full = xasprintf("@%s:%s", lower, id->server);
+	rc = account_get(h, full, a);
+	free(full);
+	return rc;
+}
+
+int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user)
+{
+	db_arg args[2] = { DB_ARG_INT(f->admins_only), DB_ARG_INT(f->deactivated_only) };
+	db_rows *r = db_stream(h->db, "accounts_list", args, 2);
+	char local[MXID_MAX + 1];
+	int rc;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1) {
+		struct hs_account a = { 0 };
+		struct hs_account_row row;
+		const char *name = db_text(r, 0), *colon = strchr(name + 1, ':');
+		size_t llen = colon ? (size_t)(colon - name - 1) : strlen(name);
+		str_copy(local, llen + 1 < sizeof(local) ? llen + 1 : sizeof(local), name + 1);
+		a.admin = db_int(r, 1, NULL) != 0;
+		kind_of(&a, db_int(r, 5, NULL) != 0, db_text(r, 6) != NULL);
+		row.user_id = name;
+		row.localpart = local;
+		row.server = colon ? colon + 1 : "";
+		row.display_name = db_text(r, 4);
+		row.kind_name = a.kind_name;
+		row.kind = a.kind;
+		row.admin = a.admin;
+		row.deactivated = db_int(r, 2, NULL) != 0;
+		row.created_ms = db_int(r, 3, NULL) * 1000;
+		if (fn(&row, user) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int synapse_admins_active(struct hs *h, long long *n)
+{
+	db_arg sn = DB_ARG_TEXT(h->cfg->server_name);
+	char *v = NULL;
+	int rc = db_scalar(h->db, "admins_active_count", &sn, 1, &v);
+	*n = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Besides the account itself: a profile row for the localpart (profiles
+ * are keyed on the localpart alone), left by a hand-deleted account or by
+ * the same localpart under an earlier server_name. */
+int synapse_create_conflicts(struct hs *h, const struct mxid *id)
+{
+	db_arg arg = DB_ARG_TEXT(id->localpart);
+	char *v = NULL;
+	int rc = db_scalar(h->db, "profile_owner", &arg, 1, &v);
+	if (rc == 1) {
+		err_set(EX_CONFLICT, "a profile for %s exists without an account", id->full);
+		err_detail("profiles row of %s: Synapse keys profiles on the localpart; the account was probably deleted by "
+			   "hand, or the server renamed; Matrix user IDs must never be reused", v ? v : id->localpart);
+		err_hint("pick another localpart");
+	}
+	free(v);
+	return rc == 0 ? 0 : -1;
+}
+
+/* What Synapse's registration writes: the users row (creation_ts in
+ * seconds, approved, not locked, suspended or shadow-banned), the profile
+ * with the localpart as display name, and the user's stats row. */
+int synapse_account_create(struct hs *h, const struct hs_new_account *a)
+{
+	db_arg u[5] = { DB_ARG_TEXT(a->id.full),
+			*a->password_hash ? DB_ARG_TEXT(a->password_hash) : DB_ARG_NULL,
+			DB_ARG_INT(now_ms() / 1000), DB_ARG_INT(a->admin != 0), DB_ARG_INT(a->deactivated != 0) };
+	db_arg p[3] = { DB_ARG_TEXT(a->id.localpart), DB_ARG_TEXT(a->id.full),
+			DB_ARG_TEXT(a->display_name ? a->display_name : a->id.localpart) };
+	if (synapse_accounts_writable(h) < 0 || db_exec_one(h->db, "account_insert", u, 5, "inserting the account") < 0 ||
+	    db_exec_one(h->db, "profile_insert", p, 3, "inserting the profile") < 0)
+		return -1;
+	if (SYN(h)->s.has_stats)
+		return db_exec_one(h->db, "user_stats_insert", u, 1, "inserting the user's stats");
+	return 0;
+}
+
+int synapse_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	db_arg args[3] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id), DB_ARG_INT(on == 0) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "account_set_admin", args, 3, changed);
+}
+
+int synapse_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed)
+{
+	db_arg args[2] = { *hash ? DB_ARG_TEXT(hash) : DB_ARG_NULL, DB_ARG_TEXT(a->user_id) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "account_set_password", args, 2, changed);
+}
+
+int synapse_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	db_arg args[2] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "account_set_deactivated", args, 2, changed);
+}
+
+int synapse_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	db_arg args[2] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "account_set_locked", args, 2, changed);
+}
+
+int synapse_set_display_name(struct hs *h, const struct hs_account *a, const char *name)
+{
+	db_arg args[2] = { DB_ARG_TEXT(name), DB_ARG_TEXT(a->localpart) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "profile_set_display_name", args, 2, NULL);
+}
+
+int synapse_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url)
+{
+	db_arg arg = DB_ARG_TEXT(a->localpart);
+	db_rows *r = db_query(h->db, "profile_get", &arg, 1);
+	int rc;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		/* a profile row with a NULL name still exists: show it as empty, not missing */
+		*display_name = xstrdup(db_text(r, 0) ? db_text(r, 0) : "");
+		*avatar_url = db_text(r, 1) ? xstrdup(db_text(r, 1)) : NULL;
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Synapse 1.163 profile: its table of functions, opening its database
+ * (the running probe first, then schema identity from schema_version and
+ * schema_compat_version, every column mxdba uses probed by name, the stored
+ * users' server_name), and what `check` reports. Never writes event or
+ * room tables. */
+#include "synapse.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+
+/* Every column mxdba reads or writes (a fresh and an upgraded database
+ * differ under one version number: names, never positions). */
+static const char *const needed[] = {
+	"users.name", "users.password_hash", "users.creation_ts", "users.admin", "users.is_guest",
+	"users.appservice_id", "users.deactivated", "users.locked", "users.shadow_banned", "users.approved",
+	"users.suspended", "users.user_type", "profiles.user_id", "profiles.full_user_id", "profiles.displayname",
+	"profiles.avatar_url", "access_tokens.id", "access_tokens.user_id", "access_tokens.device_id",
+	"access_tokens.token", "access_tokens.valid_until_ms", "access_tokens.last_validated", "access_tokens.used",
+	"refresh_tokens.user_id", "devices.user_id", "devices.device_id", "devices.display_name", "devices.last_seen",
+	"devices.ip", "devices.user_agent", "devices.hidden",
+};
+
+static int schema_ids(struct hs *h, struct synapse_schema *s)
+{
+	db_rows *r = db_query(h->db, "schema_facts", NULL, 0);
+	int rc;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		s->has_users = db_int(r, 0, NULL) > 0;
+		s->has_version = db_int(r, 1, NULL) > 0;
+		s->has_stats = db_int(r, 2, NULL) > 0;
+	}
+	db_rows_free(r);
+	if (rc < 0 || !s->has_version)
+		return rc < 0 ? -1 : 0;
+	if (!(r = db_query(h->db, "schema_version", NULL, 0)))
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		s->version = (long)db_int(r, 0, NULL);
+		s->upgraded = (int)db_int(r, 1, NULL);
+		s->compat = (long)db_int(r, 2, NULL);
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+static int schema_columns(struct hs *h, struct synapse_schema *s)
+{
+	json_t *have = json_object();
+	db_rows *r = db_query(h->db, "schema_columns", NULL, 0);
+	size_t used = 0;
+	int rc;
+	if (!r) {
+		json_decref(have);
+		return -1;
+	}
+	while ((rc = db_step(r)) == 1)
+		json_object_set_new(have, db_text(r, 0), json_true());
+	db_rows_free(r);
+	for (size_t i = 0; i < ARRAY_LEN(needed) && rc == 0; i++)
+		if (!json_object_get(have, needed[i]) && used < sizeof(s->missing))
+			used += (size_t)snprintf(s->missing + used, sizeof(s->missing) - used, "%s%s", used ? ", " : "",
+						 needed[i]);
+	json_decref(have);
+	return rc < 0 ? -1 : 0;
+}
+
+static int detect(struct hs *h)
+{
+	struct synapse_schema *s = &SYN(h)->s;
+	char *v = NULL;
+	int rc;
+	if (schema_ids(h, s) < 0 || (s->has_users && schema_columns(h, s) < 0))
+		return -1;
+	if (s->has_users) {
+		if ((rc = db_scalar(h->db, "first_user", NULL, 0, &v)) < 0)
+			return -1;
+		str_copy(s->first_user, sizeof(s->first_user), rc == 1 && v ? v : "");
+		free(v);
+	}
+	return 0;
+}
+
+static const char *layout(const struct synapse_schema *s, char *buf, size_t n)
+{
+	if (!s->has_users || !s->has_version)
+		snprintf(buf, n, "not a Synapse database (no %s table)", s->has_users ? "schema_version" : "users");
+	else
+		snprintf(buf, n, "Synapse schema %ld (compat %ld%s)", s->version, s->compat,
+			 s->version >= SYNAPSE_SCHEMA_MIN && s->version <= SYNAPSE_SCHEMA_MAX ? ", Synapse 1.163" : "");
+	return buf;
+}
+
+/* The stored users belong to this server_name, as Synapse checks at start. */
+static int check_server_name(struct hs *h)
+{
+	const char *u = SYN(h)->s.first_user, *colon = strchr(u, ':');
+	if (!*u || (colon && !strcmp(colon + 1, h->cfg->server_name)))
+		return 0;
+	err_set(EX_REFUSED, "the users in %s belong to another server_name", h->conf.label);
+	err_detail("found %s; [homeserver] server_name is %s (Synapse refuses to start on such a database)", u,
+		   h->cfg->server_name);
+	return err_hint("check server_name, or that the database is this homeserver's");
+}
+
+static int check_readable(struct hs *h)
+{
+	const struct synapse_schema *s = &SYN(h)->s;
+	char buf[160];
+	if (!s->has_users || !s->has_version) {
+		err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
+		err_detail("found: %s; needed: a database Synapse 1.163 created", layout(s, buf, sizeof(buf)));
+		return err_hint("check [database] (or synapse_config) points at Synapse's database");
+	}
+	if (s->missing[0]) {
+		err_set(EX_REFUSED, "unsupported schema in %s: columns mxdba needs are missing", h->conf.label);
+		err_detail("missing: %s (%s)", s->missing, layout(s, buf, sizeof(buf)));
+		return err_hint("start Synapse 1.163 once so it finishes its migrations, stop it, and run mxdba again");
+	}
+	return check_server_name(h);
+}
+
+static int check_writable(struct hs *h)
+{
+	const struct synapse_schema *s = &SYN(h)->s;
+	char buf[160];
+	if (check_readable(h) < 0)
+		return -1;
+	if (s->version >= SYNAPSE_SCHEMA_MIN && s->version <= SYNAPSE_SCHEMA_MAX)
+		return 0;
+	err_set(EX_REFUSED, "refusing to write: the schema in %s is not one mxdba knows", h->conf.label);
+	err_detail("found schema version %ld (%s); needed: %d to %d (Synapse 1.163)", s->version,
+		   layout(s, buf, sizeof(buf)), SYNAPSE_SCHEMA_MIN, SYNAPSE_SCHEMA_MAX);
+	return err_hint(s->version < SYNAPSE_SCHEMA_MIN
+				? "start Synapse 1.163 once so it upgrades the database, stop it, and run mxdba again"
+				: "this database was upgraded by a newer Synapse; use an mxdba release that knows it");
+}
+
+/* A long write holds the lock Synapse's writes wait for (SQLite). */
+static void note_running(struct hs *h, enum hs_mode mode)
+{
+	struct synapse *sy = SYN(h);
+	if (sy->running == 1 && mode == HS_WRITE_BULK && db_kind(h->db) == DB_SQLITE)
+		warnx_("Synapse seems to be running (%s); its writes wait while this holds the write lock, so stop it "
+		       "first for a long batch or import", sy->who);
+}
+
+static int open_db(struct hs *h, enum hs_mode mode)
+{
+	struct synapse *sy = xcalloc(1, sizeof(*sy));
+	int write = mode == HS_WRITE || mode == HS_WRITE_ONLINE || mode == HS_WRITE_BULK;
+	h->priv = sy;
+	if (mode == HS_ROOMS)
+		return 0;
+	{
+		struct hs_component c;
+		if (synapse_databases(h->cfg, &c, 1) < 0)
+			return -1;
+		h->conf = c.conf;
+	}
+	/* SQLite: probed before this process holds any lock on the file */
+	if (h->conf.kind == DB_SQLITE)
+		sy->running = synapse_probe_file(h->conf.target, sy->who, sizeof(sy->who));
+	if (!(h->db = db_open(h->conf.kind, h->conf.target, h->conf.label, !write, "synapse")))
+		return -1;
+	if (h->conf.kind == DB_POSTGRES)
+		sy->running = synapse_probe_running(NULL, h->db, sy->who, sizeof(sy->who));
+	if (detect(h) < 0)
+		return -1;
+	if (mode == HS_INSPECT)
+		return 0;
+	if ((write ? check_writable(h) : check_readable(h)) < 0)
+		return -1;
+	note_running(h, mode);
+	return 0;
+}
+
+static void close_db(struct hs *h)
+{
+	free(h->priv);
+	h->priv = NULL;
+}
+
+static void counts(struct hs *h, struct hs_report *r)
+{
+	db_rows *q;
+	char *v = NULL;
+	if ((q = db_query(h->db, "accounts_stats", NULL, 0)) && db_step(q) == 1) {
+		r->accounts = db_int(q, 0, NULL);
+		r->admins = db_int(q, 1, NULL);
+		r->deactivated = db_int(q, 2, NULL);
+		r->active_admins = db_int(q, 3, NULL);
+	}
+	db_rows_free(q);
+	if (db_scalar(h->db, "devices_count", NULL, 0, &v) == 1 && v)
+		r->devices = strtoll(v, NULL, 10);
+	free(v);
+}
+
+static void extra(struct hs_report *r, const char *label, const char *value)
+{
+	if (r->nextra >= 4)
+		return;
+	str_copy(r->extra[r->nextra][0], sizeof(r->extra[0][0]), label);
+	str_copy(r->extra[r->nextra++][1], sizeof(r->extra[0][1]), value);
+}
+
+static int report(struct hs *h, struct hs_report *r)
+{
+	const struct synapse_schema *s = &SYN(h)->s;
+	static char buf[160];
+	int ret = 0;
+	memset(r, 0, sizeof(*r));
+	str_copy(r->component, sizeof(r->component), "synapse");
+	r->writable = check_writable(h) == 0;
+	if (!r->writable)
+		ret = -1;
+	r->layout = layout(s, buf, sizeof(buf));
+	r->versions_label = "schema";
+	r->versions_key = "schema_version";
+	r->versions = json_pack("{s:I, s:I, s:b}", "version", (json_int_t)s->version, "compat_version",
+				(json_int_t)s->compat, "upgraded", s->upgraded);
+	if (s->has_version)
+		snprintf(r->versions_line, sizeof(r->versions_line), "version %ld, compat %ld%s", s->version, s->compat,
+			 s->upgraded ? ", upgraded" : "");
+	else
+		str_copy(r->versions_line, sizeof(r->versions_line), "no schema_version table");
+	if (s->has_users && !s->missing[0])
+		counts(h, r);
+	extra(r, "mas", SCONF(h->cfg)->mas ? "enabled: accounts belong to the Matrix Authentication Service (writes refused)"
+					    : "disabled");
+	return ret;
+}
+
+const struct hs_profile hs_synapse = {
+	.name = "synapse",
+	.kind_user = 1,
+	.kind_admin = 3,
+	.display = "Synapse",
+	.version = "Synapse 1.163",
+	.accounts_table = "users",
+	.config_file = "homeserver.yaml",
+	.notices_detail = "Synapse creates and manages it (server_notices.system_mxid_localpart)",
+	.usable_key = "password_usable_by_synapse",
+	.deactivated_null_note = "",
+	.no_profile_note = "no profiles row: Synapse answers 404 to this user's profile",
+	.backup_name = "synapse",
+	.dump_options = "--file=synapse-$(date +%F).dump",
+	.hs_keys = "synapse_config, server_notices_local_part",
+	.db_keys = "default",
+	.config_key = synapse_config_key,
+	.config_finish = synapse_config_finish,
+	.config_free = synapse_config_free,
+	.from_option = "--from-synapse",
+	.config_template = synapse_config_template,
+	.databases = synapse_databases,
+	.open = open_db,
+	.close = close_db,
+	.report = report,
+	.probe_running = synapse_probe_running,
+	.ready_path = "/health",
+	.account_find = synapse_account_find,
+	.accounts_list = synapse_accounts_list,
+	.admins_active = synapse_admins_active,
+	.create_conflicts = synapse_create_conflicts,
+	.account_create = synapse_account_create,
+	.set_admin = synapse_set_admin,
+	.set_password_hash = synapse_set_password_hash,
+	.set_deactivated = synapse_set_deactivated,
+	.set_display_name = synapse_set_display_name,
+	.deactivate = synapse_deactivate,
+	.set_locked = synapse_set_locked,
+	.check_cached_write = synapse_check_cached_write,
+	.revoke_tokens = synapse_revoke_tokens,
+	.profile_get = synapse_profile_get,
+	.devices = synapse_devices,
+	.check_new_localpart = synapse_check_new_localpart,
+	.check_modifiable = synapse_check_modifiable,
+	.check_admin_change = synapse_check_admin_change,
+	.check_reserved = synapse_check_reserved,
+	.password_scheme = synapse_password_scheme,
+	.describe_hash = synapse_describe_hash,
+	.check_scheme = synapse_check_scheme,
+	.token_mint = synapse_token_mint,
+	.token_drop = synapse_token_drop,
+};

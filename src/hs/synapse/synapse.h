@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to the Synapse 1.163 profile (src/hs/synapse/): its settings from
+ * mxdba.ini and homeserver.yaml, the schema facts it detects, the state of
+ * an open homeserver, and the functions its files share. Synapse keeps
+ * everything in one database; mxdba writes users, profiles, access and
+ * refresh tokens, and its own tables. Statements: sql/synapse/. */
+#ifndef MXDBA_SYNAPSE_H
+#define MXDBA_SYNAPSE_H
+#include "hs/hs_impl.h"
+
+/* Schema versions mxdba knows (schema_version.version), tested against 1.163.2. */
+#define SYNAPSE_SCHEMA_MIN 94
+#define SYNAPSE_SCHEMA_MAX 94
+
+/* The settings of [homeserver] and [database] for Synapse (config->hs). */
+struct synapse_conf {
+	char *yaml;          /* [homeserver] synapse_config: a file, a folder of *.yaml, or a comma list */
+	char *db;            /* [database] default (or from homeserver.yaml), as a connection string */
+	char *db_from;       /* where db came from, in messages */
+	int bcrypt_rounds;   /* bcrypt_rounds (default 12) */
+	char *pepper;        /* password_config.pepper */
+	int passwords_off;   /* password_config.enabled: false */
+	int policy, min_length, need_digit, need_symbol, need_lower, need_upper; /* password_config.policy */
+	int mas;             /* matrix_authentication_service.enabled */
+	char *client_url;    /* from listeners: the first http listener with the client resource */
+};
+#define SCONF(c) ((struct synapse_conf *)(c)->hs)
+
+struct synapse_schema {
+	int has_users, has_version;
+	long version, compat;   /* schema_version.version, schema_compat_version.compat_version */
+	int upgraded;
+	char missing[256];      /* columns mxdba needs that are not there */
+	int has_stats;          /* user_stats_current */
+	char first_user[512];   /* the name of the first user Synapse would read */
+};
+
+/* The open homeserver's own state (hs->priv). */
+struct synapse {
+	struct synapse_schema s;
+	int running;     /* probed before the database was opened (SQLite) or on it (PostgreSQL) */
+	char who[256];
+};
+#define SYN(h) ((struct synapse *)(h)->priv)
+
+/* config.c */
+int synapse_config_key(struct config *c, const char *section, const char *name, const char *value, char *msg,
+		       size_t n);
+int synapse_config_finish(struct config *c);
+void synapse_config_free(struct config *c);
+int synapse_config_template(FILE *f, const char *from);
+int synapse_databases(const struct config *c, struct hs_component *out, int max);
+/* The homeserver.yaml files of PATH (a file, a folder of *.yaml, a comma list), in Synapse's order. */
+int synapse_yaml_files(const char *path, char ***files, int *n);
+
+/* probe.c */
+/* SQLite: does another process hold SQLite's locks on PATH or its -shm? Run
+ * before this process opens PATH (closing a descriptor drops its own locks). */
+int synapse_probe_file(const char *path, char *who, size_t n);
+int synapse_probe_running(struct hs *h, db *d, char *who, size_t n);
+
+/* accounts.c */
+int synapse_account_find(struct hs *h, const struct mxid *id, struct hs_account *a);
+int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
+int synapse_admins_active(struct hs *h, long long *n);
+int synapse_create_conflicts(struct hs *h, const struct mxid *id);
+int synapse_account_create(struct hs *h, const struct hs_new_account *a);
+int synapse_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int synapse_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
+int synapse_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int synapse_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int synapse_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
+int synapse_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
+/* -1 + EX_REFUSED when accounts belong to MAS (matrix_authentication_service). */
+int synapse_accounts_writable(struct hs *h);
+
+/* devices.c */
+int synapse_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
+int synapse_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
+int synapse_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
+int synapse_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
+int synapse_token_drop(struct hs *h, const char *token);
+
+/* rules.c */
+int synapse_check_new_localpart(const struct mxid *id);
+int synapse_check_modifiable(struct hs *h, const struct hs_account *a, const char *action);
+int synapse_check_admin_change(struct hs *h, const struct hs_account *a, const char *verb);
+int synapse_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action);
+void synapse_password_scheme(const struct config *c, struct pw_scheme *s);
+int synapse_describe_hash(const char *hash, char *buf, size_t n);
+int synapse_check_scheme(const char *scheme);
+int synapse_check_cached_write(struct hs *h, const char *what, int force);
+#endif

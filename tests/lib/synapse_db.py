@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A Synapse 1.163.2 homeserver database for the integration tests: the
+schema the real Synapse creates (scripts/synapse schema, once, cached in
+.cache/; nothing of Synapse is committed), copied fresh for each test on
+SQLite or on the throwaway PostgreSQL cluster, with the neutral helpers
+every kind of Home implements: the only place the tests know Synapse's
+tables."""
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from mxtest import ROOT, SERVER, Home, snapshot_pg, snapshot_sqlite, sql_literal
+
+SCRIPT = str(ROOT / "scripts" / "synapse")
+CACHE = Path(os.environ.get("MXDBA_CACHE", ROOT / ".cache"))
+_lock = threading.Lock()
+_templates = {}
+
+
+def pristine_sqlite():
+    """The SQLite file a first start of the real Synapse leaves (made once, cached)."""
+    path = CACHE / "synapse-1.163.2-schema" / "homeserver.db"
+    with _lock:
+        if not path.exists():
+            work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
+            subprocess.run([SCRIPT, "schema", str(work)], check=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(work / "homeserver.db", str(path) + ".part")
+            os.replace(str(path) + ".part", path)
+            shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def pristine_postgres(pg):
+    """A template database on PG's cluster holding the schema Synapse creates
+    (its pg_dump cached in .cache/, made once by the real Synapse)."""
+    dump = CACHE / "synapse-1.163.2-schema" / "postgres.sql"
+    with _lock:
+        if pg.port in _templates:
+            return _templates[pg.port]
+        name = "synapse_template"
+        pg.psql("postgres", f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+        if not dump.exists():
+            work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
+            subprocess.run([SCRIPT, "schema", str(work), pg.dsn(name)], check=True)
+            dump.parent.mkdir(parents=True, exist_ok=True)
+            out = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "--no-owner",
+                                  "--no-privileges", name], capture_output=True, text=True, check=True).stdout
+            Path(str(dump) + ".part").write_text(out)
+            os.replace(str(dump) + ".part", dump)
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            pg.psql_file(name, dump)
+        _templates[pg.port] = name
+        return name
+
+
+class SynapseHome(Home):
+    kind = "synapse"
+    accounts_table = "users"
+    hash_prefix = "$2b$"                 # what Synapse's own hashes start with (Python bcrypt)
+    no_password_hash = None              # NULL: cannot log in with a password
+    profile_table = "profiles"
+    # Synapse without a password policy accepts any length from 1 to 512 characters
+    bad_passwords = {"\n": "at least 1", "x" * 513 + "\n": "512"}
+    reads_rooms = False                   # mxdba reads its rooms and members (evacuate, rooms, members)
+    has_null_deactivated = False         # users.deactivated is NOT NULL
+
+    def configure_notices(self, localpart="_server"):
+        """Server notices on (homeserver.yaml's server_notices), sent as LOCALPART."""
+        self.write_config(self.config.read_text().replace("[database]", f"server_notices_local_part = {localpart}\n\n[database]", 1))
+
+    def __init__(self, backend, pg=None, schema=None, extra_sql=None):
+        self.backend = backend
+        self.pg = pg
+        self.dir = Path(tempfile.mkdtemp(prefix="mxdba-home-"))
+        if backend == "sqlite":
+            self.path = self.dir / "homeserver.db"
+            shutil.copy(schema or pristine_sqlite(), self.path)
+            if extra_sql:
+                con = sqlite3.connect(self.path)
+                con.executescript(extra_sql)
+                con.commit()
+                con.close()
+            db_line = "default = file:homeserver.db\n"
+        else:
+            self.db = "t_" + os.urandom(6).hex()
+            pg.psql("postgres", f"CREATE DATABASE {self.db} TEMPLATE {pristine_postgres(pg)}")
+            if extra_sql:
+                pg.psql(self.db, extra_sql)
+            db_line = f"default = {pg.dsn(self.db)}\n"
+        self.config = self.dir / "mxdba.ini"
+        self.write_config(f"[homeserver]\ntype = synapse\nserver_name = {SERVER}\n\n[database]\n{db_line}\n"
+                          "[passwords]\nbcrypt_cost = 4\n")
+
+    def sql(self, query, db=None):
+        if self.backend == "sqlite":
+            return self._sqlite(db or self.path, query)
+        return [tuple(r) for r in self.pg.psql(self.db, query)]
+
+    def snapshot(self):
+        if self.backend == "sqlite":
+            return snapshot_sqlite(self.dir, "homeserver.db")
+        return snapshot_pg(self.pg, self.db)
+
+    @staticmethod
+    def uid(localpart, server=SERVER):
+        return f"@{localpart}:{server}"
+
+    # --- accounts ---
+    def add_account(self, localpart, admin=False, password_hash="", deactivated=False, appservice=None,
+                    guest=False, server=SERVER, profile=True):
+        uid = self.uid(localpart, server)
+        self.sql("INSERT INTO users (name, password_hash, creation_ts, admin, is_guest, appservice_id, deactivated,"
+                 " shadow_banned, approved, locked, suspended) VALUES"
+                 f" ({sql_literal(uid)}, {sql_literal(password_hash or None)}, 1700000000, {int(admin)},"
+                 f" {int(guest)}, {sql_literal(appservice)}, {int(deactivated)}, FALSE, TRUE, FALSE, FALSE)")
+        if profile:
+            self.add_profile(localpart, localpart, server=server)
+
+    def add_profile(self, localpart, display_name, server=SERVER):
+        self.sql("INSERT INTO profiles (user_id, full_user_id, displayname) VALUES"
+                 f" ({sql_literal(localpart)}, {sql_literal(self.uid(localpart, server))}, {sql_literal(display_name)})")
+
+    def add_accounts(self, n, prefix="u", start=0):
+        if self.backend == "sqlite":
+            self.sql(f"WITH RECURSIVE g(x) AS (SELECT {start} UNION ALL SELECT x + 1 FROM g WHERE x < {start + n - 1}) "
+                     "INSERT INTO users (name, creation_ts, admin, is_guest, deactivated, approved, locked, suspended)"
+                     f" SELECT '@{prefix}' || x || ':{SERVER}', 1700000000, 0, 0, 0, TRUE, FALSE, FALSE FROM g")
+        else:
+            self.sql("INSERT INTO users (name, creation_ts, admin, is_guest, deactivated, approved, locked, suspended)"
+                     f" SELECT '@{prefix}' || x || ':{SERVER}', 1700000000, 0, 0, 0, TRUE, FALSE, FALSE"
+                     f" FROM generate_series({start}, {start + n - 1}) x")
+
+    def _user(self, col, localpart, db=None):
+        rows = self.sql(f"SELECT {col} FROM users WHERE name = {sql_literal(self.uid(localpart))}", db=db)
+        return rows[0][0] if rows else None
+
+    def exists(self, localpart, db=None):
+        return self._user("1", localpart, db) is not None
+
+    def is_admin(self, localpart, db=None):
+        return str(self._user("admin", localpart, db)) == "1"
+
+    def admins(self, prefix=""):
+        return {r[0][1:].split(":")[0] for r in self.sql(f"SELECT name FROM users WHERE admin = 1 AND name LIKE"
+                                                         f" {sql_literal('@' + prefix + '%')}")}
+
+    def accounts(self, prefix=""):
+        return {r[0][1:].split(":")[0] for r in self.sql(f"SELECT name FROM users WHERE name LIKE {sql_literal('@' + prefix + '%')}")}
+
+    def is_deactivated(self, localpart):
+        return str(self._user("deactivated", localpart)) == "1"
+
+    def is_locked(self, localpart):
+        return str(self._user("locked::int" if self.backend == "postgres" else "locked", localpart)) == "1"
+
+    def password_hash(self, localpart):
+        v = self.sql("SELECT password_hash IS NULL, coalesce(password_hash, '') FROM users"
+                     f" WHERE name = {sql_literal(self.uid(localpart))}")[0]
+        return None if v[0] in ("1", "t", "True") else v[1]
+
+    def server_of(self, localpart):
+        rows = self.sql(f"SELECT name FROM users WHERE name LIKE {sql_literal('@' + localpart + ':%')}")
+        return rows[0][0].split(":", 1)[1] if rows else None
+
+    def created_ms(self, localpart):
+        return int(self._user("creation_ts", localpart)) * 1000
+
+    def _profile(self, col, localpart):
+        rows = self.sql(f"SELECT {col} FROM profiles WHERE user_id = {sql_literal(localpart)}")
+        return rows[0][0] if rows else None
+
+    def display_name(self, localpart):
+        return self._profile("displayname", localpart)
+
+    def avatar_url(self, localpart):
+        v = self._profile("coalesce(avatar_url, '')", localpart)
+        return v
+
+    def set_display_name(self, localpart, name):
+        self.sql(f"UPDATE profiles SET displayname = {sql_literal(name)} WHERE user_id = {sql_literal(localpart)}")
+
+    def appservice_of(self, localpart):
+        return self._user("coalesce(appservice_id, '')", localpart)
+
+    def account_dump(self):
+        return str(self.sql("SELECT * FROM users"))
+
+    # --- devices and their tokens ---
+    def add_device(self, localpart, device_id, token, ip="10.0.0.1", ua="TestClient/1.0", last_seen=1700000100000):
+        uid = self.uid(localpart)
+        self.sql("INSERT INTO devices (user_id, device_id, display_name, last_seen, ip, user_agent, hidden) VALUES"
+                 f" ({sql_literal(uid)}, {sql_literal(device_id)}, 'phone', {last_seen}, {sql_literal(ip)},"
+                 f" {sql_literal(ua)}, FALSE)")
+        self.sql("INSERT INTO access_tokens (id, user_id, device_id, token, last_validated, used) VALUES"
+                 f" ((SELECT coalesce(max(id), 0) + 1 FROM access_tokens), {sql_literal(uid)}, {sql_literal(device_id)},"
+                 f" {sql_literal(token)}, {last_seen}, FALSE)")
+
+    def devices_of(self, localpart=None, prefix=""):
+        """(localpart, device ID) of the devices that can still act (a token of theirs is live), sorted."""
+        where = f"coalesce(device_id, '') LIKE {sql_literal(prefix + '%')}"
+        if localpart:
+            where += f" AND user_id = {sql_literal(self.uid(localpart))}"
+        return sorted((r[0][1:].split(":")[0], r[1]) for r in
+                      self.sql(f"SELECT user_id, coalesce(device_id, '') FROM access_tokens WHERE {where}"))
