@@ -21,6 +21,11 @@ int hs_rules_new_localpart(const struct mxid *id, const char *server);
 /* Appservice senders and exclusive namespaces, the server-notices account,
  * from the config (profile's config_file and notices_detail in messages). */
 int hs_rules_reserved(struct hs *h, const char *localpart, const char *full, const char *action);
+/* A stored hash in words for `user show`: 1 when SERVER can verify it;
+ * NULL_NOTE says what SERVER does with a NULL hash. */
+int hs_rules_describe_bcrypt(const char *hash, const char *server, const char *null_note, char *buf, size_t n);
+/* --scheme for a homeserver that verifies bcrypt only (SERVER_VERSION names it in the refusal). */
+int hs_rules_check_bcrypt_only(const char *scheme, const char *server, const char *server_version);
 
 /* The profiles (one line each in hs.c's table). */
 extern const struct hs_profile hs_dendrite;

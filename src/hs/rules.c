@@ -6,6 +6,7 @@
 #include "hs_impl.h"
 
 #include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -78,4 +79,35 @@ int hs_rules_reserved(struct hs *h, const char *localpart, const char *full, con
 				c->server_name ? c->server_name : "example.org");
 	}
 	return 0;
+}
+
+int hs_rules_describe_bcrypt(const char *hash, const char *server, const char *null_note, char *buf, size_t n)
+{
+	char kind[64];
+	switch (hash_kind(hash, kind, sizeof(kind))) {
+	case HASH_NULL:
+		snprintf(buf, n, "NULL (%s)", null_note);
+		return 0;
+	case HASH_BCRYPT:
+		snprintf(buf, n, "%s", kind);
+		return 1;
+	case HASH_NONE:
+		snprintf(buf, n, "%s", kind);
+		return 0;
+	default:
+		snprintf(buf, n, "%s (%s cannot verify it)", kind, server);
+		return 0;
+	}
+}
+
+int hs_rules_check_bcrypt_only(const char *scheme, const char *server, const char *server_version)
+{
+	if (!strcmp(scheme, "bcrypt"))
+		return 0;
+	if (!strcmp(scheme, "argon2id")) {
+		err_set(EX_REFUSED, "refusing to store an argon2id hash on %s", server);
+		err_detail("%s verifies only bcrypt: the user could no longer log in", server_version);
+		return err_hint("leave out --scheme (bcrypt is the default)");
+	}
+	return err_set(EX_USAGE, "unknown --scheme %s (known: bcrypt, argon2id)", scheme);
 }

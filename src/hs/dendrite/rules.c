@@ -51,34 +51,10 @@ void dendrite_password_scheme(const struct config *c, struct pw_scheme *s)
 
 int dendrite_describe_hash(const char *hash, char *buf, size_t n)
 {
-	char kind[64];
-	switch (hash_kind(hash, kind, sizeof(kind))) {
-	case HASH_NULL:
-		snprintf(buf, n, "NULL (Dendrite cannot read it: logins fail with 500)");
-		return 0;
-	case HASH_BCRYPT:
-		snprintf(buf, n, "%s", kind);
-		return 1;
-	case HASH_NONE:
-		snprintf(buf, n, "%s", kind);
-		return 0;
-	default:
-		snprintf(buf, n, "%s (Dendrite cannot verify it)", kind);
-		return 0;
-	}
+	return hs_rules_describe_bcrypt(hash, "Dendrite", "Dendrite cannot read it: logins fail with 500", buf, n);
 }
 
-int dendrite_check_scheme(const char *scheme)
-{
-	if (!strcmp(scheme, "bcrypt"))
-		return 0;
-	if (!strcmp(scheme, "argon2id")) {
-		err_set(EX_REFUSED, "refusing to store an argon2id hash on Dendrite");
-		err_detail("Dendrite v0.13.8 verifies only bcrypt: the user could no longer log in");
-		return err_hint("leave out --scheme (bcrypt is the default)");
-	}
-	return err_set(EX_USAGE, "unknown --scheme %s (known: bcrypt, argon2id)", scheme);
-}
+int dendrite_check_scheme(const char *scheme) { return hs_rules_check_bcrypt_only(scheme, "Dendrite", "Dendrite v0.13.8"); }
 
 int dendrite_check_reserved(struct hs *h, const char *localpart, const char *full, const char *action)
 {

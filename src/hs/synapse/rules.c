@@ -71,34 +71,10 @@ void synapse_password_scheme(const struct config *c, struct pw_scheme *s)
 
 int synapse_describe_hash(const char *hash, char *buf, size_t n)
 {
-	char kind[64];
-	switch (hash_kind(hash, kind, sizeof(kind))) {
-	case HASH_NULL:
-		snprintf(buf, n, "NULL (no password: password login refused)");
-		return 0;
-	case HASH_BCRYPT:
-		snprintf(buf, n, "%s", kind);
-		return 1;
-	case HASH_NONE:
-		snprintf(buf, n, "%s", kind);
-		return 0;
-	default:
-		snprintf(buf, n, "%s (Synapse cannot verify it)", kind);
-		return 0;
-	}
+	return hs_rules_describe_bcrypt(hash, "Synapse", "no password: password login refused", buf, n);
 }
 
-int synapse_check_scheme(const char *scheme)
-{
-	if (!strcmp(scheme, "bcrypt"))
-		return 0;
-	if (!strcmp(scheme, "argon2id")) {
-		err_set(EX_REFUSED, "refusing to store an argon2id hash on Synapse");
-		err_detail("Synapse 1.163 verifies only bcrypt: the user could no longer log in");
-		return err_hint("leave out --scheme (bcrypt is the default)");
-	}
-	return err_set(EX_USAGE, "unknown --scheme %s (known: bcrypt, argon2id)", scheme);
-}
+int synapse_check_scheme(const char *scheme) { return hs_rules_check_bcrypt_only(scheme, "Synapse", "Synapse 1.163"); }
 
 /* A running Synapse serves admin, deactivated, locked and deleted tokens
  * from its caches until every process restarts (hot entries never expire). */
