@@ -20,6 +20,7 @@ _mxdba_opts_for() {
 	"rooms") echo "--membership --include-forgotten" ;;
 	"members") echo "--local --membership --include-forgotten" ;;
 	"evacuate") echo "--include-invites --lock" ;;
+	"notice") echo "--as" ;;
 	"queue list") echo "--state" ;;
 	"queue cancel") echo "--all-pending" ;;
 	"queue apply") echo "--url --limit --wait --timeout" ;;

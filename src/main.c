@@ -75,7 +75,7 @@ const struct command commands[] = {
 	  "(default: [passwords] bcrypt_cost, the homeserver's, or 10)\n" PW_OPTS,
 	  "mxdba hash --password-stdin < pw.txt" },
 	{ "rooms", NULL, cmd_rooms, "USER [--membership join,invite,leave,ban,knock|all] [--include-forgotten]",
-	  "a user's memberships, read-only (Dendrite: the roomserver database, names from the syncapi one)",
+	  "a user's memberships, read-only (Dendrite: the roomserver database; Synapse: local_current_membership)",
 	  "--membership LIST\tstates to list (default join,invite)\n--include-forgotten\talso rooms the user forgot\n",
 	  "mxdba rooms @alice:example.org --membership all" },
 	{ "members", NULL, cmd_members, "ROOM [--local] [--membership LIST] [--include-forgotten]",
@@ -88,8 +88,10 @@ const struct command commands[] = {
 	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
 	  "revoke every token (device), in the same transaction\n",
 	  "mxdba evacuate user @mallory:example.org --include-invites --lock" },
-	{ "notice", NULL, cmd_notice, "USER TEXT",
-	  "queue a server notice to USER, sent as [server] admin_user by `queue apply`", "",
+	{ "notice", NULL, cmd_notice, "USER TEXT [--as ADMIN]",
+	  "queue a server notice to USER, sent by `queue apply` as ADMIN, [server] admin_user, or the only active admin",
+	  "--as ADMIN\tthe local admin account that sends it (default: [server] admin_user, else the only active "
+	  "admin)\n",
 	  "mxdba notice @alice:example.org 'Your password was reset; see your email.'" },
 	{ "queue", "list", cmd_queue_list, "[--state pending,done,skipped,failed,cancelled]",
 	  "queued operations with their state and last result (streamed)", "--state LIST\tonly these states\n",

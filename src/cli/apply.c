@@ -35,8 +35,8 @@ struct applier {
 	struct ctx *c;
 	struct hs *h;
 	char *url;
-	struct mxid admin;
-	int have_admin;
+	struct mxid admin; /* the sender of notices queued without one (before 0003) */
+	int admin_tried, have_admin;
 	char cur[2 * MXID_MAX + 4]; /* user the minted device belongs to */
 	char token[64];
 	char device[32];
@@ -332,20 +332,38 @@ static int do_leave(struct applier *ap, const struct queue_row *q)
 	return rc;
 }
 
+/* The sender of a notice queued before senders were stored: decided (and
+ * any failure said) once per run, as `notice` decides it now. */
+static const char *default_sender(struct applier *ap)
+{
+	if (!ap->admin_tried) {
+		ap->admin_tried = 1;
+		if (notice_sender(ap->c, ap->h, NULL, &ap->admin) == 0)
+			ap->have_admin = 1;
+		else {
+			warnx_("server notices queued without a sender stay pending:");
+			err_print();
+			err_clear();
+		}
+	}
+	return ap->have_admin ? ap->admin.full : NULL;
+}
+
 static int do_notice(struct applier *ap, const struct queue_row *q)
 {
 	char *url, errcode[128], error[512], *body;
 	struct http_resp r;
 	json_t *j;
 	int ready, rc;
-	if (!ap->have_admin) {
+	const char *sender = q->sender && *q->sender ? q->sender : default_sender(ap);
+	if (!sender) {
 		ap->deferred++;
-		return 0; /* stays pending; said once at the start */
+		return 0; /* stays pending; said once */
 	}
 	if (ap->c->dry_run)
 		return finish(ap, q, "pending", 0, NULL, "would send the notice");
-	if ((ready = act_as(ap, ap->admin.full)) <= 0)
-		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "the admin_user account does not exist");
+	if ((ready = act_as(ap, sender)) <= 0)
+		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "the sender's account does not exist");
 	j = json_pack("{s:s, s:{s:s, s:s}}", "user_id", q->user_id, "content", "msgtype", "m.text", "body", q->body);
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -442,13 +460,6 @@ static int apply_setup(struct ctx *c, struct applier *ap)
 		out_line("nothing queued (mxdba's tables are not created yet)");
 		return 0;
 	}
-	if (c->cfg->notice_admin) {
-		if (notice_admin(c, ap->h, &ap->admin) < 0) {
-			warnx_("server notices stay pending: the [server] admin_user check failed");
-			err_print();
-		} else
-			ap->have_admin = 1;
-	}
 	return 1;
 }
 
@@ -489,7 +500,7 @@ static void apply_summary(struct ctx *c, const struct applier *ap)
 				   ap->gone, "dry_run", c->dry_run));
 	else if (!c->dry_run)
 		infox("done %lld, skipped %lld, failed %lld%s%s", ap->done, ap->skipped, ap->failed,
-		      ap->deferred ? " (server notices left pending: no usable [server] admin_user)" : "",
+		      ap->deferred ? " (server notices left pending: no sender)" : "",
 		      ap->unanswered ? "; some requests got no answer (left pending)" : "");
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
@@ -67,6 +68,7 @@ static const struct optspec list_opts[] = { { "--user", 1 }, { "--since", 1 }, {
 
 struct alist {
 	struct table *t;
+	struct jw jw; /* --json: one line per row, streamed */
 	long long n;
 };
 
@@ -77,10 +79,17 @@ static int list_row(const struct audit_row *r, void *user)
 	const char *cells[8];
 	l->n++;
 	if (g_json) {
-		out_json(json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "ts",
-				   (json_int_t)r->ts, "os_user", r->os_user, "command", r->command, "target", r->target,
-				   "field", r->field, "old", shown(r->field, r->old_value, ob, sizeof(ob)), "new",
-				   shown(r->field, r->new_value, nb, sizeof(nb))));
+		struct jw *w = &l->jw;
+		jw_begin(w);
+		jw_int(w, "id", r->id);
+		jw_int(w, "ts", r->ts);
+		jw_str(w, "os_user", r->os_user);
+		jw_str(w, "command", r->command);
+		jw_str(w, "target", r->target);
+		jw_str(w, "field", r->field);
+		jw_str(w, "old", shown(r->field, r->old_value, ob, sizeof(ob)));
+		jw_str(w, "new", shown(r->field, r->new_value, nb, sizeof(nb)));
+		jw_end(w);
 		return 0;
 	}
 	snprintf(idb, sizeof(idb), "%lld", r->id);
@@ -150,6 +159,7 @@ int cmd_audit_list(struct ctx *c, int argc, char **argv)
 		ret = EX_OK;
 out:
 	table_end_count(l.t, ret == EX_OK, l.n, "audit row(s)");
+	jw_free(&l.jw);
 	return cmd_finish(c, h, &o, ret);
 }
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
@@ -84,7 +85,7 @@ struct enqueue {
 static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_id)
 {
 	int queued;
-	if (queue_insert(hs_db(q->h), "leave", user_id, room_id, "", now_ms(), q->by, &queued) < 0)
+	if (queue_insert(hs_db(q->h), "leave", user_id, room_id, "", now_ms(), q->by, NULL, &queued) < 0)
 		return -1;
 	if (queued)
 		q->queued++;
@@ -253,31 +254,79 @@ int cmd_evacuate(struct ctx *c, int argc, char **argv)
 
 /* ---- notice ---- */
 
-int notice_admin(struct ctx *c, struct hs *h, struct mxid *admin)
+/* Is account A (ID, as named by WHERE) able to send server notices? */
+static int sender_usable(const struct mxid *id, const struct hs_account *a, const char *where)
 {
-	struct hs_account a;
-	if (!c->cfg->notice_admin) {
-		err_set(EX_CONFIG, "%s: no [server] admin_user to send server notices as", c->cfg->path);
-		return err_hint("add `admin_user = @root:%s` under [server] (an admin account)", c->cfg->server_name);
+	if (!a->admin) {
+		err_set(EX_REFUSED, "%s %s is not an admin", where, id->full);
+		return err_hint("the server-notices API takes an admin's token: promote it with `mxdba user promote %s`, "
+				"or name another with --as",
+				id->full);
 	}
-	if (mxid_parse(c->cfg->notice_admin, c->cfg->server_name, admin) < 0 || hs_find_user(h, admin, &a) < 0) {
-		err_detail("[server] admin_user in %s", c->cfg->path);
-		return -1;
+	if (a->deactivated > 0) {
+		err_set(EX_REFUSED, "%s %s is deactivated", where, id->full);
+		return err_hint("name an active admin with --as, or `mxdba user reactivate %s`", id->full);
 	}
-	if (!a.admin) {
-		hs_account_clear(&a);
-		err_set(EX_REFUSED, "[server] admin_user %s is not an admin", admin->full);
-		return err_hint("promote it with `mxdba user promote %s`", admin->full);
-	}
-	hs_account_clear(&a);
 	return 0;
 }
+
+/* The named sender NAME (from WHERE): a local, active admin. */
+static int named_sender(struct ctx *c, struct hs *h, const char *name, const char *where, struct mxid *admin)
+{
+	struct hs_account a;
+	int rc;
+	if (mxid_parse(name, c->cfg->server_name, admin) < 0 || hs_find_user(h, admin, &a) < 0) {
+		err_detail("%s", where);
+		return -1;
+	}
+	rc = sender_usable(admin, &a, where);
+	hs_account_clear(&a);
+	return rc;
+}
+
+struct only_admin {
+	long long n;
+	char first[256];
+};
+
+static int only_admin_row(const struct hs_account_row *r, void *user)
+{
+	struct only_admin *o = user;
+	if (r->deactivated > 0)
+		return 0;
+	if (!o->n++)
+		str_copy(o->first, sizeof(o->first), r->user_id);
+	return 0;
+}
+
+int notice_sender(struct ctx *c, struct hs *h, const char *as, struct mxid *admin)
+{
+	struct hs_account_filter f = { 1, 0 };
+	struct only_admin o = { 0, "" };
+	if (as)
+		return named_sender(c, h, as, "--as", admin);
+	if (c->cfg->notice_admin)
+		return named_sender(c, h, c->cfg->notice_admin, "[server] admin_user", admin);
+	if (hs_accounts_list(h, &f, only_admin_row, &o) < 0)
+		return -1;
+	if (o.n == 1)
+		return mxid_parse(o.first, c->cfg->server_name, admin);
+	if (!o.n) {
+		err_set(EX_REFUSED, "no active admin to send server notices as");
+		return err_hint("create one with `mxdba user create root --admin`, then queue the notice again");
+	}
+	err_set(EX_USAGE, "%lld active admins: which one sends the notice?", o.n);
+	return err_hint("name one with --as @root:%s, or set `admin_user` under [server] in %s", c->cfg->server_name,
+			c->cfg->path);
+}
+
+static const struct optspec notice_opts[] = { { "--as", 1 }, { 0, 0 } };
 
 static int notice_args(struct ctx *c, const struct opts *o, struct mxid *id)
 {
 	if (o->npos != 2) {
 		err_set(EX_USAGE, "expected USER and TEXT");
-		return err_hint("mxdba notice @alice:example.org 'Your account will be migrated tonight.'");
+		return err_hint("mxdba notice @alice:example.org 'Your account will be migrated tonight.' [--as @root:example.org]");
 	}
 	if (!text_is_clean(o->pos[1]) || !*o->pos[1] || strlen(o->pos[1]) > 65536)
 		return err_set(EX_USAGE, "the notice text must be printable UTF-8 of 1 to 65536 bytes");
@@ -295,12 +344,12 @@ int cmd_notice(struct ctx *c, int argc, char **argv)
 	int ret = -1, queued = 0;
 
 	memset(&a, 0, sizeof(a));
-	if (opts_parse(c, argc, argv, NULL, &o) < 0 || notice_args(c, &o, &id) < 0)
+	if (opts_parse(c, argc, argv, notice_opts, &o) < 0 || notice_args(c, &o, &id) < 0)
 		goto out;
-	if (!(h = ctx_hs(c, HS_WRITE)) || hs_find_user(h, &id, &a) < 0 || notice_admin(c, h, &admin) < 0 ||
-	    write_begin(c, h) < 0)
+	if (!(h = ctx_hs(c, HS_WRITE)) || hs_check_notices(h) < 0 || hs_find_user(h, &id, &a) < 0 ||
+	    notice_sender(c, h, opt(&o, notice_opts, "--as"), &admin) < 0 || write_begin(c, h) < 0)
 		goto out;
-	if (queue_insert(hs_db(h), "notice", id.full, "", o.pos[1], now_ms(), os_user_name(), &queued) < 0 ||
+	if (queue_insert(hs_db(h), "notice", id.full, "", o.pos[1], now_ms(), os_user_name(), admin.full, &queued) < 0 ||
 	    (queued && audit_write(c, h, id.full, "queue", NULL, "server notice queued") < 0) || write_end(c, h) < 0)
 		goto out;
 	if (g_json)
@@ -343,16 +392,30 @@ int queue_tables_ready(struct hs *h)
 
 struct qlist {
 	struct table *t;
+	struct jw jw; /* --json: one line per row, streamed */
 	long long n;
 };
 
-static void qlist_json(const struct queue_row *q)
+static void qlist_json(struct jw *w, const struct queue_row *q)
 {
-	out_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s?, s:s?, s:I, s:I}", "id", (json_int_t)q->id,
-			   "kind", q->kind, "user_id", q->user_id, "room_id", q->room_id, "text", q->body, "state",
-			   q->state, "attempts", (json_int_t)q->attempts, "http_status",
-			   q->http_status ? json_integer(q->http_status) : json_null(), "errcode", q->errcode, "error",
-			   q->error, "created_ts", (json_int_t)q->created_ts, "updated_ts", (json_int_t)q->updated_ts));
+	jw_begin(w);
+	jw_int(w, "id", q->id);
+	jw_str(w, "kind", q->kind);
+	jw_str(w, "user_id", q->user_id);
+	jw_str(w, "room_id", q->room_id);
+	jw_str(w, "text", q->body);
+	jw_str(w, "state", q->state);
+	jw_int(w, "attempts", q->attempts);
+	if (q->http_status)
+		jw_int(w, "http_status", q->http_status);
+	else
+		jw_str(w, "http_status", NULL);
+	jw_str(w, "errcode", q->errcode);
+	jw_str(w, "error", q->error);
+	jw_int(w, "created_ts", q->created_ts);
+	jw_int(w, "updated_ts", q->updated_ts);
+	jw_str(w, "sender", q->sender && *q->sender ? q->sender : NULL);
+	jw_end(w);
 }
 
 static int qlist_row(const struct queue_row *q, void *user)
@@ -362,7 +425,7 @@ static int qlist_row(const struct queue_row *q, void *user)
 	const char *cells[7];
 	l->n++;
 	if (g_json) {
-		qlist_json(q);
+		qlist_json(&l->jw, q);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%lld", q->id);
@@ -429,6 +492,7 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 		ret = EX_OK;
 out:
 	table_end_count(l.t, ret == EX_OK, l.n, "queued operation(s)");
+	jw_free(&l.jw);
 	return cmd_finish(c, h, &o, ret);
 }
 

@@ -8,6 +8,8 @@
 
 /* 1 when mxdba's tables exist and are current. */
 int queue_tables_ready(struct hs *h);
-/* The configured [server] admin_user, checked to be an admin. */
-int notice_admin(struct ctx *c, struct hs *h, struct mxid *admin);
+/* Who sends a server notice: AS (--as; NULL if not given), else [server]
+ * admin_user, else the only active admin; each must be a local, active
+ * admin. -1 + error (EX_REFUSED, EX_USAGE when there are several admins). */
+int notice_sender(struct ctx *c, struct hs *h, const char *as, struct mxid *admin);
 #endif

@@ -7,29 +7,46 @@
 
 #include "cli.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
 
 struct listing {
 	struct table *t;
+	struct jw jw; /* --json: one line per row, streamed */
 	long long n;
 	int members; /* 1: members of a room, 0: rooms of a user */
 };
+
+static void json_row(struct jw *w, const struct hs_membership *m, int members)
+{
+	jw_begin(w);
+	if (members) {
+		jw_str(w, "room_id", m->room_id);
+		jw_str(w, "user_id", m->user_id);
+		jw_str(w, "membership", m->state);
+		jw_bool(w, "local", m->local);
+		jw_bool(w, "forgotten", m->forgotten);
+	} else {
+		jw_str(w, "user_id", m->user_id);
+		jw_str(w, "room_id", m->room_id);
+		jw_str(w, "membership", m->state);
+		jw_bool(w, "forgotten", m->forgotten);
+		jw_bool(w, "pseudo_id", m->pseudo_id);
+		jw_str(w, "name", m->name);
+		jw_str(w, "canonical_alias", m->alias);
+	}
+	jw_end(w);
+}
 
 static int print_row(const struct hs_membership *m, void *user)
 {
 	struct listing *l = user;
 	l->n++;
-	if (g_json) {
-		if (l->members)
-			out_json(json_pack("{s:s, s:s, s:s, s:b, s:b}", "room_id", m->room_id, "user_id", m->user_id,
-					   "membership", m->state, "local", m->local, "forgotten", m->forgotten));
-		else
-			out_json(json_pack("{s:s, s:s, s:s, s:b, s:b, s:s?, s:s?}", "user_id", m->user_id, "room_id",
-					   m->room_id, "membership", m->state, "forgotten", m->forgotten, "pseudo_id",
-					   m->pseudo_id, "name", m->name, "canonical_alias", m->alias));
-	} else if (l->members) {
+	if (g_json)
+		json_row(&l->jw, m, l->members);
+	else if (l->members) {
 		const char *cells[3] = { m->user_id, m->state, m->local ? "local" : "remote" };
 		table_row(l->t, cells);
 	} else {
@@ -82,6 +99,7 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 		ret = EX_OK;
 out:
 	table_end_count(l.t, ret == EX_OK, l.n, pseudo ? "room(s) (some under MSC4014 pseudo IDs; listed as such)" : "room(s)");
+	jw_free(&l.jw);
 	hs_account_clear(&a);
 	return cmd_finish(c, h, &o, ret);
 }
@@ -118,5 +136,6 @@ int cmd_members(struct ctx *c, int argc, char **argv)
 		ret = EX_OK;
 out:
 	table_end_count(l.t, ret == EX_OK, l.n, "member(s)");
+	jw_free(&l.jw);
 	return cmd_finish(c, h, &o, ret);
 }

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/mxid.h"
 #include "core/output.h"
 #include "core/util.h"
@@ -48,6 +49,7 @@ static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated"
 
 struct list_out {
 	struct table *t;
+	struct jw jw; /* --json: one line per account, streamed */
 	int ids;
 	long long n;
 };
@@ -61,10 +63,20 @@ static int list_row(const struct hs_account_row *r, void *user)
 		if (text_is_clean(r->user_id))
 			puts(r->user_id);
 	} else if (g_json) {
-		out_json(json_pack("{s:s, s:s, s:s, s:i, s:s, s:o, s:I, s:s?}", "user_id", r->user_id, "localpart",
-				   r->localpart, "server_name", r->server, "account_type", r->kind, "type", r->kind_name,
-				   "deactivated", r->deactivated < 0 ? json_null() : json_boolean(r->deactivated),
-				   "created_ts", (json_int_t)r->created_ms, "display_name", r->display_name));
+		struct jw *w = &l->jw;
+		jw_begin(w);
+		jw_str(w, "user_id", r->user_id);
+		jw_str(w, "localpart", r->localpart);
+		jw_str(w, "server_name", r->server);
+		jw_int(w, "account_type", r->kind);
+		jw_str(w, "type", r->kind_name);
+		if (r->deactivated < 0)
+			jw_str(w, "deactivated", NULL);
+		else
+			jw_bool(w, "deactivated", r->deactivated);
+		jw_int(w, "created_ts", r->created_ms);
+		jw_str(w, "display_name", r->display_name);
+		jw_end(w);
 	} else {
 		const char *cells[5] = { r->user_id, r->kind_name, yesno(r->deactivated),
 					 fmt_ms(r->created_ms, ts, sizeof(ts)), r->display_name };
@@ -108,6 +120,7 @@ int cmd_user_list(struct ctx *c, int argc, char **argv)
 	if (hs_accounts_list(h, &f, list_row, &l) == 0)
 		ret = EX_OK;
 	table_end_count(l.t, ret == EX_OK, l.n, "account(s)");
+	jw_free(&l.jw);
 	return cmd_finish(c, h, &o, ret);
 }
 
@@ -142,7 +155,7 @@ static void show_account(struct hs *h, struct show *s)
 	const struct hs_profile *p = hs_profile(h);
 	char ts[32];
 	printf("%s\n", s->a.user_id);
-	if (s->a.kind)
+	if (s->a.kind && p->kind_is_native)
 		out_kv("account type", "%s (%d)", s->a.kind_name, s->a.kind);
 	else
 		out_kv("account type", "%s", s->a.kind_name);
@@ -166,10 +179,11 @@ static int show_device(const struct hs_device *d, void *user)
 	char seen[32];
 	s->ndev++;
 	if (g_json) {
-		json_array_append_new(s->devs, json_pack("{s:s?, s:s?, s:s?, s:s?, s:I, s:I}", "device_id", d->device_id,
+		/* created_ts null where the homeserver keeps none (Synapse) */
+		json_array_append_new(s->devs, json_pack("{s:s?, s:s?, s:s?, s:s?, s:I, s:o}", "device_id", d->device_id,
 							 "display_name", d->display_name, "ip", d->ip, "user_agent",
 							 d->user_agent, "last_seen_ts", (json_int_t)d->last_seen_ms,
-							 "created_ts", (json_int_t)d->created_ms));
+							 "created_ts", d->created_ms ? json_integer(d->created_ms) : json_null()));
 	} else {
 		const char *cells[5] = { d->device_id, d->display_name, d->ip, d->user_agent,
 					 fmt_ms(d->last_seen_ms, seen, sizeof(seen)) };
@@ -250,7 +264,7 @@ static int create_conflicts(struct hs *h, const struct mxid *id)
 		return -1;
 	if (rc == 1) {
 		err_set(EX_CONFLICT, "user %s already exists", id->full);
-		if (a.kind)
+		if (a.kind && hs_profile(h)->kind_is_native)
 			err_detail("account_type %d (%s), created %lld", a.kind, a.kind_name, a.created_ms);
 		else
 			err_detail("%s, created %lld", a.kind_name, a.created_ms);

@@ -60,13 +60,17 @@ int mxid_parse(const char *in, const char *server_name, struct mxid *out)
 	return 0;
 }
 
+/* A room ID: '!', an opaque part, and ":server" up to room version 11;
+ * from version 12 the opaque part alone (the create event's hash, 43
+ * characters). Never parsed for a server name. */
 int roomid_check(const char *in)
 {
-	const char *colon;
-	if (!in || in[0] != '!' || !(colon = strchr(in, ':')) || colon == in + 1 || !colon[1] ||
-	    strlen(in) > 255 || !text_is_clean(in)) {
+	const char *colon = in ? strchr(in, ':') : NULL;
+	if (!in || in[0] != '!' || !in[1] || colon == in + 1 || (colon && !colon[1]) || strlen(in) > 255 ||
+	    !text_is_clean(in) || strpbrk(in, " \t")) {
 		err_set(EX_USAGE, "\"%s\" is not a room ID", in ? in : "");
-		return err_hint("room IDs look like !abcdef:example.org (aliases such as #room:server are not accepted)");
+		return err_hint("room IDs look like !abcdef:example.org, or since room version 12 !<43 characters> "
+				"(aliases such as #room:server are not accepted)");
 	}
 	return 0;
 }

@@ -316,14 +316,34 @@ void table_end_count(struct table *t, int ok, long long n, const char *what)
 		fprintf(stderr, "%lld %s\n", n, what);
 }
 
+/* A row that cannot be JSON: said instead of lost quietly. */
+static void bad_utf8_row(void)
+{
+	if (!g_out_muted) {
+		fputs("{\"error\":\"a value in this row is not valid UTF-8; see the human output\"}\n", stdout);
+		fflush(stdout);
+	}
+}
+
+void out_json_text(const char *text, size_t n)
+{
+	if (!text) {
+		bad_utf8_row();
+		return;
+	}
+	if (g_out_muted)
+		return;
+	fwrite_unlocked(text, 1, n, stdout);
+	putc_unlocked('\n', stdout);
+	if (g_out_flush_lines)
+		fflush(stdout);
+}
+
 void out_json(json_t *o)
 {
 	if (!o) {
-		/* jansson refuses strings that are not UTF-8: say so instead of losing the row quietly */
-		if (!g_out_muted) {
-			fputs("{\"error\":\"a value in this row is not valid UTF-8; see the human output\"}\n", stdout);
-			fflush(stdout);
-		}
+		/* jansson refuses strings that are not UTF-8 */
+		bad_utf8_row();
 		return;
 	}
 	if (g_out_muted) {

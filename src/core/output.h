@@ -24,6 +24,9 @@ void table_end(struct table *t);
 void table_end_count(struct table *t, int ok, long long n, const char *what);
 
 /* Print O as one compact line on stdout and release it. */
+/* One JSON line already written (core/jsonw.c), N bytes; NULL: the row had
+ * a string that is not valid UTF-8 (an error line is printed instead). */
+void out_json_text(const char *text, size_t n);
 void out_json(json_t *o);
 /* Key/value lines for a single object in human mode: "  key: value". */
 void out_kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,8 @@ char *xstrndup(const char *s, size_t n);
 size_t str_copy(char *dst, size_t n, const char *src);
 /* malloc'd printf. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* S as one POSIX shell word in single quotes (' written as '\''), new string. */
+char *sh_quote(const char *s);
 /* Milliseconds since the Unix epoch. */
 long long now_ms(void);
 /* 1 if every byte of s is valid UTF-8 and none is a control character. */

@@ -290,6 +290,19 @@ int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out
 	return rc;
 }
 
+int db_count(db *d, const char *name, const db_arg *args, int nargs, long long *n)
+{
+	db_rows *r = db_query(d, name, args, nargs);
+	int rc;
+	*n = 0;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1)
+		*n = db_int(r, 0, NULL);
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
 int db_run_migration(db *d, const char *name)
 {
 	const char *sql = stmt_text(d, name);

@@ -70,6 +70,9 @@ int db_exec_one(db *d, const char *name, const db_arg *args, int nargs, const ch
 /* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
  * *out is malloc'd (NULL for SQL NULL). */
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
+/* Run a query whose first column of its one row is a count: *n gets it (0
+ * when no row or NULL). 0, or -1 + error. */
+int db_count(db *d, const char *name, const db_arg *args, int nargs, long long *n);
 /* SQLite only: copy the whole database to the new file PATH with SQLite's
  * online backup API (consistent even while others read it). -1 + error. */
 int db_backup(db *d, const char *path);

@@ -167,6 +167,8 @@ int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *c
 	return h->p->set_locked(h, a, on, changed);
 }
 
+int hs_check_notices(struct hs *h) { return h->p->check_notices ? h->p->check_notices(h) : 0; }
+
 int hs_check_cached_write(struct hs *h, const char *what)
 {
 	return h->p->check_cached_write ? h->p->check_cached_write(h, what, h->while_running) : 0;
@@ -353,7 +355,9 @@ int hs_bulk_create(struct hs *h, const struct hs_new_account *a, int n)
 
 char *hs_pg_dump_line(const struct hs *h)
 {
-	return xasprintf("pg_dump --format=custom %s '%s'", h->p->dump_options, h->conf.label);
+	char *conn = sh_quote(h->conf.label), *line = xasprintf("pg_dump --format=custom %s %s", h->p->dump_options, conn);
+	free(conn);
+	return line;
 }
 
 const char *hs_backup_name(const struct hs *h) { return h->p->backup_name; }

@@ -142,6 +142,9 @@ struct hs_bulk_admin {
 struct hs_profile {
 	const char *name;    /* [homeserver] type */
 	int kind_user, kind_admin; /* struct hs_account.kind of a plain user and an admin */
+	/* 1: the kind codes are the homeserver's own (Dendrite's account_type), shown
+	 * beside the name; 0: mxdba's numbering only (kept in --json for scripts) */
+	int kind_is_native;
 	const char *display; /* "Dendrite", in messages */
 	const char *version; /* "Dendrite v0.13.8", where a message names the release */
 	const char *accounts_table; /* where accounts live, in messages ("userapi_accounts") */
@@ -202,6 +205,8 @@ struct hs_profile {
 	 * server would not see (it serves a cached value): refused, or with
 	 * FORCE only warned about. NULL: the homeserver caches nothing */
 	int (*check_cached_write)(struct hs *h, const char *what, int force);
+	/* can the homeserver send server notices at all? (NULL: yes) */
+	int (*check_notices)(struct hs *h);
 	/* every access token (device) of A revoked; *n: how many */
 	int (*revoke_tokens)(struct hs *h, const struct hs_account *a, long long *n);
 	int (*profile_get)(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
@@ -300,6 +305,8 @@ int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *c
  * homeserver would not see: 0 go on, -1 + EX_REFUSED. --while-running
  * (hs_set_while_running) turns the refusal into a warning. */
 int hs_check_cached_write(struct hs *h, const char *what);
+/* Refusal (EX_REFUSED + hint) when the homeserver has no server notices configured. */
+int hs_check_notices(struct hs *h);
 void hs_set_while_running(struct hs *h, int yes);
 int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
 int hs_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);

@@ -10,12 +10,12 @@
 #include "core/util.h"
 
 int queue_insert(db *d, const char *kind, const char *user_id, const char *room_id, const char *body, long long ts,
-		 const char *by, int *queued)
+		 const char *by, const char *sender, int *queued)
 {
-	db_arg a[6] = { DB_ARG_TEXT(kind), DB_ARG_TEXT(user_id), DB_ARG_TEXT(room_id),
-			DB_ARG_TEXT(body), DB_ARG_INT(ts),       DB_ARG_TEXT(by) };
+	db_arg a[7] = { DB_ARG_TEXT(kind), DB_ARG_TEXT(user_id), DB_ARG_TEXT(room_id), DB_ARG_TEXT(body),
+			DB_ARG_INT(ts),    DB_ARG_TEXT(by),      DB_ARG_TEXT(sender ? sender : "") };
 	long long n;
-	if (db_exec(d, "queue_insert", a, 6, &n) < 0)
+	if (db_exec(d, "queue_insert", a, 7, &n) < 0)
 		return -1;
 	*queued = n != 0;
 	return 0;
@@ -38,6 +38,7 @@ static void row_view(const db_rows *r, struct queue_row *q)
 	q->error = db_text(r, 9);
 	q->created_ts = db_int(r, 10, NULL);
 	q->updated_ts = db_int(r, 11, NULL);
+	q->sender = db_text(r, 12);
 }
 
 int queue_list(db *d, const char *states, int (*fn)(const struct queue_row *, void *), void *user)
@@ -87,6 +88,7 @@ int queue_pending(db *d, long long after, int max, struct queue_row *rows)
 		rows[n].user_id = xstrdup(db_text(r, 2));
 		rows[n].room_id = xstrdup(db_text(r, 3));
 		rows[n].body = xstrdup(db_text(r, 4));
+		rows[n].sender = xstrdup(db_text(r, 5) ? db_text(r, 5) : "");
 		n++;
 	}
 	db_rows_free(r);
@@ -100,6 +102,7 @@ void queue_rows_free(struct queue_row *rows, int n)
 		free((char *)rows[i].user_id);
 		free((char *)rows[i].room_id);
 		free((char *)rows[i].body);
+		free((char *)rows[i].sender);
 	}
 }
 

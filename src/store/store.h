@@ -48,11 +48,12 @@ struct queue_row {
 	long long attempts, created_ts, updated_ts;
 	long http_status; /* 0 for none */
 	const char *errcode, *error;
+	const char *sender; /* a notice's sender ("" : decided by queue apply) */
 };
 /* Queue one operation (KIND leave/notice) unless the same one is pending:
- * *queued 1 new, 0 already there. */
+ * *queued 1 new, 0 already there. SENDER: a notice's sender, or NULL. */
 int queue_insert(db *d, const char *kind, const char *user_id, const char *room_id, const char *body, long long ts,
-		 const char *by, int *queued);
+		 const char *by, const char *sender, int *queued);
 /* Stream the rows whose state is in the comma-separated STATES ("": all). */
 int queue_list(db *d, const char *states, int (*fn)(const struct queue_row *, void *), void *user);
 /* The state of row ID (malloc'd): 1 found, 0 not, -1 error. */

@@ -23,6 +23,7 @@ class DendriteHome(Home):
     # passwords Dendrite refuses on create/passwd, and a word of the refusal
     bad_passwords = {"short\n": "at least 8", "x" * 73 + "\n": "72", "\n": "at least"}
     reads_rooms = True                   # mxdba reads its rooms and members (evacuate, rooms, members)
+    ready_path = "/_dendrite/monitor/up"   # what queue apply asks before it starts
     has_null_deactivated = True          # is_deactivated is nullable
 
     def configure_notices(self, localpart="_server"):
@@ -232,6 +233,10 @@ class DendriteHome(Home):
         self.rsql(f"UPDATE roomserver_membership SET membership_nid = {MEMBERSHIP_NID[state]} WHERE target_nid ="
                   " (SELECT event_state_key_nid FROM roomserver_event_state_keys WHERE event_state_key ="
                   f" {sql_literal(user_id)})")
+
+    def minted_tokens(self):
+        """Tokens minted by queue apply still in the server's table (Dendrite: MXDBA… devices)."""
+        return len(self.devices_of(prefix="MXDBA"))
 
     def add_pseudo_member(self, room_id, user_id, pubkey, state):
         """An MSC4014 room: the member state key is the base64 (no padding) public key."""

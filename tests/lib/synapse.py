@@ -3,30 +3,22 @@
 private folder, or a database on the throwaway PostgreSQL cluster), start,
 stop and kill it through scripts/synapse, and talk to its client and admin
 API over loopback. One Synapse per backend serves a whole suite."""
-import hashlib
-import hmac
 import json
 import os
-import sqlite3
 import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from mxtest import ROOT, run, snapshot_pg, snapshot_sqlite
+from mxtest import ROOT, snapshot_pg, snapshot_sqlite
+from realserver import RealServer, q  # noqa: F401 (q: for the tests)
 
 SCRIPT = str(ROOT / "scripts" / "synapse")
-SECRET = "mxdba-e2e-secret"
 
 
-def q(s):
-    return urllib.parse.quote(s, safe="")
+class Synapse(RealServer):
+    SCRIPT = SCRIPT
+    PIDFILE = "synapse.pid"
 
-
-class Synapse:
     def __init__(self, backend, pg=None):
         self.backend = backend
         self.pg = pg
@@ -48,103 +40,35 @@ class Synapse:
         self.start()   # creates the schema
         self.stop()
 
-    def write_ini(self, text):
-        self.config.write_text(text)
-        os.chmod(self.config, 0o600)
-
     def set_extra(self, text):
         """A second config file (conf.d), as Debian lays them out: its top-level keys replace the main file's."""
         (self.extra / "50-test.yaml").write_text(text)
 
-    # ---- process ----
-    def start(self):
-        out = subprocess.run([SCRIPT, "start", str(self.dir)], check=True, capture_output=True, text=True)
-        self.port = int(out.stdout.strip())
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        subprocess.run([SCRIPT, "stop", str(self.dir)], check=True)
-
     def kill(self):
-        subprocess.run([SCRIPT, "kill", str(self.dir)], check=True)
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def running(self):
-        pidf = self.dir / "synapse.pid"
-        if not pidf.exists():
-            return False
-        try:
-            os.kill(int(pidf.read_text()), 0)
-            return True
-        except OSError:
-            return False
-
-    def mxdba(self, *args, input=None):
-        return run(["-c", self.config] + list(args), input=input)
-
-    # ---- HTTP ----
-    def req(self, method, path, token=None, body=None, expect_json=True):
-        """(status, parsed body). A 500 fails the test at once."""
-        data = json.dumps(body).encode() if body is not None else None
-        r = urllib.request.Request(self.url + path, data=data, method=method)
-        r.add_header("User-Agent", "mxdba-e2e/1.0")
-        if data is not None:
-            r.add_header("Content-Type", "application/json")
-        if token:
-            r.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(r, timeout=30) as resp:
-                status, raw = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
-        doc = json.loads(raw) if raw and expect_json else raw
-        assert status != 500, f"{method} {path} -> 500 {raw!r}"
-        return status, doc
-
-    def register(self, user, password, admin=False):
-        """Shared-secret registration (the HMAC-SHA1 scheme); returns the login response."""
-        status, doc = self.req("GET", "/_synapse/admin/v1/register")
-        assert status == 200, doc
-        nonce = doc["nonce"]
-        mac = hmac.new(SECRET.encode(), b"\0".join([nonce.encode(), user.encode(), password.encode(),
-                                                      b"admin" if admin else b"notadmin"]), hashlib.sha1).hexdigest()
-        status, doc = self.req("POST", "/_synapse/admin/v1/register",
-                               body={"nonce": nonce, "username": user, "password": password, "admin": admin,
-                                     "mac": mac})
-        assert status == 200, doc
-        return doc
-
-    def login(self, user, password):
-        return self.req("POST", "/_matrix/client/v3/login",
-                        body={"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
-                              "password": password})
-
-    def whoami(self, token):
-        return self.req("GET", "/_matrix/client/v3/account/whoami", token=token)
+        subprocess.run([SCRIPT, "kill", str(self.dir)], check=True, timeout=60)
 
     def admin_user(self, token, user_id):
         return self.req("GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=token)
 
+    def synadm(self, token, *args):
+        """synadm (the admin CLI from PyPI, scripts/synapse synadm) run as the holder of TOKEN: its JSON."""
+        exe = subprocess.run([SCRIPT, "synadm"], check=True, capture_output=True, text=True).stdout.strip()
+        cfg = self.dir / "synadm.yaml"
+        cfg.write_text(f"user: e2e\ntoken: {token}\nbase_url: {self.url}\nadmin_path: /_synapse/admin\n"
+                       "matrix_path: /_matrix\ntimeout: 30\ndebug: false\nformat: json\nssl_verify: false\n")
+        os.chmod(cfg, 0o600)
+        r = subprocess.run([exe, "-c", str(cfg), "--batch", "-o", "json"] + list(args), capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return json.loads(r.stdout)
+
     # ---- the database (test setup and inspection only) ----
     def sql(self, query):
         if self.backend == "sqlite":
-            con = sqlite3.connect(self.dir / "homeserver.db", timeout=10)
-            try:
-                rows = con.execute(query).fetchall()
-                con.commit()
-            finally:
-                con.close()
-            return [tuple("" if v is None else str(v) for v in r) for r in rows]
+            return self.sqlite_sql(self.dir / "homeserver.db", query)
         return [tuple(r) for r in self.pg.psql(self.db, query)]
 
     def snapshot(self):
         if self.backend == "sqlite":
             return snapshot_sqlite(self.dir, "homeserver.db")
         return snapshot_pg(self.pg, self.db)
-
-    def close(self):
-        if self.running():
-            self.stop()

@@ -67,7 +67,8 @@ class SynapseHome(Home):
     profile_table = "profiles"
     # Synapse without a password policy accepts any length from 1 to 512 characters
     bad_passwords = {"\n": "at least 1", "x" * 513 + "\n": "512"}
-    reads_rooms = False                   # mxdba reads its rooms and members (evacuate, rooms, members)
+    reads_rooms = True                    # mxdba reads its rooms and members (evacuate, rooms, members)
+    ready_path = "/health"                # what queue apply asks before it starts
     has_null_deactivated = False         # users.deactivated is NOT NULL
 
     def configure_notices(self, localpart="_server"):
@@ -208,3 +209,48 @@ class SynapseHome(Home):
             where += f" AND user_id = {sql_literal(self.uid(localpart))}"
         return sorted((r[0][1:].split(":")[0], r[1]) for r in
                       self.sql(f"SELECT user_id, coalesce(device_id, '') FROM access_tokens WHERE {where}"))
+
+    # --- rooms and memberships (as Synapse records them: an event, its
+    # room_memberships row, the current state, and for a local user
+    # local_current_membership) ---
+    def add_room(self, room_id, name=None):
+        self.sql("INSERT INTO rooms (room_id, is_public, creator, room_version, has_auth_chain_index) VALUES"
+                 f" ({sql_literal(room_id)}, FALSE, '@creator:example.org', '10', TRUE)")
+        if name:
+            self.sql(f"INSERT INTO room_stats_state (room_id, name) VALUES ({sql_literal(room_id)}, {sql_literal(name)})")
+
+    def _next_stream_ordering(self):
+        return int(self.sql("SELECT coalesce(max(stream_ordering), 0) + 1 FROM events")[0][0])
+
+    def add_member(self, room_id, user_id, state, forgotten=False, with_event=True, state_key=None):
+        """USER_ID's membership STATE in ROOM_ID (Synapse always has the event; WITH_EVENT is Dendrite's)."""
+        so = self._next_stream_ordering()
+        ev, key = f"$m{so}", state_key or user_id
+        content = '{"membership":"' + state + '"}'
+        self.sql("INSERT INTO events (stream_ordering, topological_ordering, event_id, type, room_id, content,"
+                 " processed, outlier, depth, origin_server_ts, received_ts, sender, state_key) VALUES"
+                 f" ({so}, {so}, '{ev}', 'm.room.member', {sql_literal(room_id)}, {sql_literal(content)}, TRUE, FALSE,"
+                 f" {so}, 1700000000000, 1700000000000, {sql_literal(key)}, {sql_literal(key)})")
+        self.sql("INSERT INTO room_memberships (event_id, user_id, sender, room_id, membership, forgotten,"
+                 f" event_stream_ordering) VALUES ('{ev}', {sql_literal(key)}, {sql_literal(key)}, {sql_literal(room_id)},"
+                 f" '{state}', {int(forgotten)}, {so})")
+        self.sql(f"DELETE FROM current_state_events WHERE room_id = {sql_literal(room_id)} AND type = 'm.room.member'"
+                 f" AND state_key = {sql_literal(key)}")
+        self.sql("INSERT INTO current_state_events (event_id, room_id, type, state_key, membership, event_stream_ordering)"
+                 f" VALUES ('{ev}', {sql_literal(room_id)}, 'm.room.member', {sql_literal(key)}, '{state}', {so})")
+        if key.endswith(":" + SERVER):
+            self.sql(f"DELETE FROM local_current_membership WHERE room_id = {sql_literal(room_id)}"
+                     f" AND user_id = {sql_literal(key)}")
+            self.sql("INSERT INTO local_current_membership (room_id, user_id, event_id, membership,"
+                     f" event_stream_ordering) VALUES ({sql_literal(room_id)}, {sql_literal(key)}, '{ev}', '{state}', {so})")
+
+    def set_membership(self, user_id, state):
+        """USER_ID's membership in every room becomes STATE (as the server would record a leave)."""
+        self.sql(f"UPDATE local_current_membership SET membership = '{state}' WHERE user_id = {sql_literal(user_id)}")
+        self.sql(f"UPDATE current_state_events SET membership = '{state}' WHERE type = 'm.room.member'"
+                 f" AND state_key = {sql_literal(user_id)}")
+        self.sql(f"UPDATE room_memberships SET membership = '{state}' WHERE user_id = {sql_literal(user_id)}")
+
+    def minted_tokens(self):
+        """Tokens minted by queue apply still in the server's table (Synapse: negative ids, no device)."""
+        return int(self.sql("SELECT count(*) FROM access_tokens WHERE id < 0")[0][0])

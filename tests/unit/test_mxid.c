@@ -91,7 +91,16 @@ int main(void)
 	err_clear();
 	CHECK(roomid_check("#abc:example.org") < 0);
 	err_clear();
-	CHECK(roomid_check("!abc") < 0);
+	/* room version 12: no server part */
+	CHECK(roomid_check("!c8JltiozfoihvTKvZ6_g-OFyRLGRkM57zsBe4BtHh04") == 0);
+	CHECK(roomid_check("!abc") == 0);
+	CHECK(roomid_check("!") < 0);
+	err_clear();
+	CHECK(roomid_check("!:example.org") < 0);
+	err_clear();
+	CHECK(roomid_check("!abc:") < 0);
+	err_clear();
+	CHECK(roomid_check("!a b") < 0);
 	err_clear();
 	UNIT_END();
 }

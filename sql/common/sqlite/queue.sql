@@ -3,13 +3,13 @@
 
 -- name: queue_insert
 -- one pending row per (kind, user, room, body): a second queueing is a no-op
-INSERT INTO mxdba_queue (kind, user_id, room_id, body, state, attempts, created_ts, updated_ts, created_by)
-SELECT ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6
+INSERT INTO mxdba_queue (kind, user_id, room_id, body, state, attempts, created_ts, updated_ts, created_by, sender)
+SELECT ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7
  WHERE NOT EXISTS (SELECT 1 FROM mxdba_queue
                     WHERE kind = ?1 AND user_id = ?2 AND room_id = ?3 AND body = ?4 AND state = 'pending');
 
 -- name: queue_list
-SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts
+SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts, sender
   FROM mxdba_queue
  WHERE (?1 = '' OR instr(',' || ?1 || ',', ',' || state || ',') > 0)
  ORDER BY id;
@@ -24,7 +24,7 @@ UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?2 WHERE id = ?1 AND st
 UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?1 WHERE state = 'pending';
 
 -- name: queue_pending_batch
-SELECT id, kind, user_id, room_id, body FROM mxdba_queue
+SELECT id, kind, user_id, room_id, body, sender FROM mxdba_queue
  WHERE state = 'pending' AND id > ?1
  ORDER BY id LIMIT ?2;
 

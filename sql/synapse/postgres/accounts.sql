@@ -58,3 +58,31 @@ SELECT displayname, avatar_url FROM profiles WHERE user_id = $1;
 
 -- name: profile_set_display_name
 UPDATE profiles SET displayname = $1 WHERE user_id = $2;
+
+-- The user directory (Synapse's user_directory handler writes it when a
+-- local user registers or changes profile, and clears it at deactivation;
+-- it does not fill it for a user made outside it, even at its next start).
+-- name: user_dir_put
+INSERT INTO user_directory (user_id, room_id, display_name, avatar_url) VALUES ($1, NULL, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url;
+
+-- name: user_dir_delete
+DELETE FROM user_directory WHERE user_id = $1;
+
+-- name: user_dir_search_delete
+DELETE FROM user_directory_search WHERE user_id = $1;
+
+-- name: user_dir_public_delete
+DELETE FROM users_in_public_rooms WHERE user_id = $1;
+
+-- name: user_dir_shared_delete
+DELETE FROM users_who_share_private_rooms WHERE user_id = $1 OR other_user_id = $1;
+
+-- name: user_dir_search_put
+-- weights as Synapse's: localpart A, lower-cased NFKC display name B,
+-- server name D ($1 is a local user ID: '@' localpart ':' server name)
+INSERT INTO user_directory_search (user_id, vector)
+VALUES ($1, setweight(to_tsvector('simple', substr($1, 2, strpos($1, ':') - 2)), 'A')
+            || setweight(to_tsvector('simple', substr($1, strpos($1, ':') + 1)), 'D')
+            || setweight(to_tsvector('simple', coalesce($2::text, '')), 'B'))
+ON CONFLICT (user_id) DO UPDATE SET vector = EXCLUDED.vector;

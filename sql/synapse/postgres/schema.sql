@@ -18,7 +18,8 @@ SELECT v.version, v.upgraded::int, (SELECT max(compat_version) FROM schema_compa
 -- TABLE.COLUMN of every column of the tables mxdba reads or writes
 SELECT table_name || '.' || column_name FROM information_schema.columns
  WHERE table_schema = ANY (current_schemas(false))
-   AND table_name IN ('users', 'profiles', 'access_tokens', 'refresh_tokens', 'devices');
+   AND table_name IN ('users', 'profiles', 'access_tokens', 'refresh_tokens', 'devices', 'user_directory',
+                    'user_directory_search', 'users_in_public_rooms', 'users_who_share_private_rooms');
 
 -- name: first_user
 -- the user Synapse reads to check its server_name at start

@@ -59,3 +59,27 @@ SELECT displayname, avatar_url FROM profiles WHERE user_id = ?1;
 
 -- name: profile_set_display_name
 UPDATE profiles SET displayname = ?1 WHERE user_id = ?2;
+
+-- The user directory (Synapse's user_directory handler writes it when a
+-- local user registers or changes profile, and clears it at deactivation;
+-- it does not fill it for a user made outside it, even at its next start).
+-- name: user_dir_put
+INSERT INTO user_directory (user_id, room_id, display_name, avatar_url) VALUES (?1, NULL, ?2, ?3)
+ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url;
+
+-- name: user_dir_delete
+DELETE FROM user_directory WHERE user_id = ?1;
+
+-- name: user_dir_search_delete
+DELETE FROM user_directory_search WHERE user_id = ?1;
+
+-- name: user_dir_public_delete
+DELETE FROM users_in_public_rooms WHERE user_id = ?1;
+
+-- name: user_dir_shared_delete
+DELETE FROM users_who_share_private_rooms WHERE user_id = ?1 OR other_user_id = ?1;
+
+-- name: user_dir_search_put
+-- an FTS4 table (no unique key: user_dir_search_delete runs first); the
+-- value is the user ID, then the lower-cased NFKC display name if any
+INSERT INTO user_directory_search (user_id, value) VALUES (?1, ?1 || coalesce(' ' || ?2, ''));

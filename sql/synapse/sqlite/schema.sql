@@ -15,7 +15,8 @@ SELECT v.version, v.upgraded, (SELECT max(compat_version) FROM schema_compat_ver
 -- TABLE.COLUMN of every column of the tables mxdba reads or writes
 SELECT m.name || '.' || p.name
   FROM sqlite_master m, pragma_table_info(m.name) p
- WHERE m.type = 'table' AND m.name IN ('users', 'profiles', 'access_tokens', 'refresh_tokens', 'devices');
+ WHERE m.type = 'table' AND m.name IN ('users', 'profiles', 'access_tokens', 'refresh_tokens', 'devices', 'user_directory',
+                    'user_directory_search', 'users_in_public_rooms', 'users_who_share_private_rooms');
 
 -- name: first_user
 -- the user Synapse reads to check its server_name at start

@@ -107,11 +107,7 @@ int dendrite_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_a
 int dendrite_admins_active(struct hs *h, long long *n)
 {
 	db_arg sn = DB_ARG_TEXT(h->cfg->server_name);
-	char *v = NULL;
-	int rc = db_scalar(h->db, "admins_active_count", &sn, 1, &v);
-	*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return rc < 0 ? -1 : 0;
+	return db_count(h->db, "admins_active_count", &sn, 1, n);
 }
 
 /* Besides the account itself: the localpart under another server_name

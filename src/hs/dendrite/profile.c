@@ -175,7 +175,6 @@ static int versions(db *d, json_t *arr, char *line, size_t n)
 static void counts(struct hs *h, struct hs_report *r)
 {
 	db_rows *q;
-	char *v = NULL;
 	if ((q = db_query(h->db, "accounts_stats", NULL, 0)) && db_step(q) == 1) {
 		r->accounts = db_int(q, 0, NULL);
 		r->admins = db_int(q, 1, NULL);
@@ -183,9 +182,7 @@ static void counts(struct hs *h, struct hs_report *r)
 		r->active_admins = db_int(q, 3, NULL);
 	}
 	db_rows_free(q);
-	if (db_scalar(h->db, "devices_count", NULL, 0, &v) == 1 && v)
-		r->devices = strtoll(v, NULL, 10);
-	free(v);
+	db_count(h->db, "devices_count", NULL, 0, &r->devices);
 }
 
 static int report(struct hs *h, struct hs_report *r)
@@ -310,6 +307,7 @@ const struct hs_profile hs_dendrite = {
 	.name = "dendrite",
 	.kind_user = ACCT_USER,
 	.kind_admin = ACCT_ADMIN,
+	.kind_is_native = 1,
 	.display = "Dendrite",
 	.version = "Dendrite v0.13.8",
 	.accounts_table = "userapi_accounts",

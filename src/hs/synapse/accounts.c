@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/unicode.h"
 #include "core/util.h"
 
 int synapse_accounts_writable(struct hs *h)
@@ -114,11 +115,7 @@ int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_ac
 int synapse_admins_active(struct hs *h, long long *n)
 {
 	db_arg sn = DB_ARG_TEXT(h->cfg->server_name);
-	char *v = NULL;
-	int rc = db_scalar(h->db, "admins_active_count", &sn, 1, &v);
-	*n = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return rc < 0 ? -1 : 0;
+	return db_count(h->db, "admins_active_count", &sn, 1, n);
 }
 
 /* Besides the account itself: a profile row for the localpart (profiles
@@ -139,6 +136,57 @@ int synapse_create_conflicts(struct hs *h, const struct mxid *id)
 	return rc == 0 ? 0 : -1;
 }
 
+/* The user directory's entry of USER_ID with display name NAME and AVATAR
+ * (either NULL), as Synapse writes it for a local user's profile. */
+static int user_dir_put(struct hs *h, const char *user_id, const char *name, const char *avatar)
+{
+	char *fold = NULL;
+	int rc;
+	if (name && !(fold = unicode_lower_nfkc(name)))
+		return err_set(EX_USAGE, "the display name is not valid UTF-8");
+	db_arg d[3] = { DB_ARG_TEXT(user_id), name ? DB_ARG_TEXT(name) : DB_ARG_NULL,
+			avatar ? DB_ARG_TEXT(avatar) : DB_ARG_NULL };
+	db_arg s[2] = { DB_ARG_TEXT(user_id), fold ? DB_ARG_TEXT(fold) : DB_ARG_NULL };
+	rc = db_exec(h->db, "user_dir_put", d, 3, NULL) < 0 || db_exec(h->db, "user_dir_search_delete", s, 1, NULL) < 0 ||
+	     db_exec(h->db, "user_dir_search_put", s, 2, NULL) < 0 ? -1 : 0;
+	free(fold);
+	return rc;
+}
+
+/* USER_ID out of the user directory, as Synapse's deactivation leaves it. */
+static int user_dir_remove(struct hs *h, const char *user_id)
+{
+	static const char *const stmts[] = { "user_dir_delete", "user_dir_search_delete", "user_dir_public_delete",
+					     "user_dir_shared_delete" };
+	db_arg u = DB_ARG_TEXT(user_id);
+	for (size_t i = 0; i < sizeof(stmts) / sizeof(*stmts); i++)
+		if (db_exec(h->db, stmts[i], &u, 1, NULL) < 0)
+			return -1;
+	return 0;
+}
+
+/* The directory entry of A after a change of its profile or its
+ * deactivated flag (as stored now): listed while active, gone while
+ * deactivated. */
+static int user_dir_sync(struct hs *h, const struct hs_account *a)
+{
+	struct hs_account now;
+	char *name = NULL, *avatar = NULL;
+	int rc = account_get(h, a->user_id, &now);
+	if (rc != 1)
+		return rc < 0 ? -1 : err_set(EX_DB, "%s vanished while being changed", a->user_id);
+	rc = now.deactivated > 0;
+	hs_account_clear(&now);
+	if (rc)
+		return user_dir_remove(h, a->user_id);
+	if (synapse_profile_get(h, a, &name, &avatar) < 0)
+		return -1;
+	rc = user_dir_put(h, a->user_id, name && *name ? name : NULL, avatar);
+	free(name);
+	free(avatar);
+	return rc;
+}
+
 /* What Synapse's registration writes: the users row (creation_ts in
  * seconds, approved, not locked, suspended or shadow-banned), the profile
  * with the localpart as display name, and the user's stats row. */
@@ -152,9 +200,11 @@ int synapse_account_create(struct hs *h, const struct hs_new_account *a)
 	if (synapse_accounts_writable(h) < 0 || db_exec_one(h->db, "account_insert", u, 5, "inserting the account") < 0 ||
 	    db_exec_one(h->db, "profile_insert", p, 3, "inserting the profile") < 0)
 		return -1;
-	if (SYN(h)->s.has_stats)
-		return db_exec_one(h->db, "user_stats_insert", u, 1, "inserting the user's stats");
-	return 0;
+	if (SYN(h)->s.has_stats && db_exec_one(h->db, "user_stats_insert", u, 1, "inserting the user's stats") < 0)
+		return -1;
+	if (a->deactivated)
+		return 0;
+	return user_dir_put(h, a->id.full, a->display_name ? a->display_name : a->id.localpart, NULL);
 }
 
 int synapse_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed)
@@ -176,9 +226,9 @@ int synapse_set_password_hash(struct hs *h, const struct hs_account *a, const ch
 int synapse_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed)
 {
 	db_arg args[2] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id) };
-	if (synapse_accounts_writable(h) < 0)
+	if (synapse_accounts_writable(h) < 0 || db_exec(h->db, "account_set_deactivated", args, 2, changed) < 0)
 		return -1;
-	return db_exec(h->db, "account_set_deactivated", args, 2, changed);
+	return changed && *changed ? user_dir_sync(h, a) : 0;
 }
 
 int synapse_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed)
@@ -192,9 +242,9 @@ int synapse_set_locked(struct hs *h, const struct hs_account *a, int on, long lo
 int synapse_set_display_name(struct hs *h, const struct hs_account *a, const char *name)
 {
 	db_arg args[2] = { DB_ARG_TEXT(name), DB_ARG_TEXT(a->localpart) };
-	if (synapse_accounts_writable(h) < 0)
+	if (synapse_accounts_writable(h) < 0 || db_exec(h->db, "profile_set_display_name", args, 2, NULL) < 0)
 		return -1;
-	return db_exec(h->db, "profile_set_display_name", args, 2, NULL);
+	return user_dir_sync(h, a);
 }
 
 int synapse_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url)

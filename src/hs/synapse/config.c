@@ -164,13 +164,17 @@ static void conninfo_add(char **out, const char *key, const char *value)
 {
 	size_t n = strlen(value);
 	char *q = xmalloc(2 * n + 3), *p = q, *joined;
-	*p++ = '\'';
+	/* quoted only where libpq needs it: empty, blanks, quotes, backslashes */
+	int plain = n && !strpbrk(value, " \t\n\r\f\v'\\");
+	if (!plain)
+		*p++ = '\'';
 	for (const char *v = value; *v; v++) {
 		if (*v == '\'' || *v == '\\')
 			*p++ = '\\';
 		*p++ = *v;
 	}
-	*p++ = '\'';
+	if (!plain)
+		*p++ = '\'';
 	*p = '\0';
 	joined = *out ? xasprintf("%s %s=%s", *out, key, q) : xasprintf("%s=%s", key, q);
 	free(*out);

@@ -23,7 +23,10 @@ static const char *const needed[] = {
 	"profiles.avatar_url", "access_tokens.id", "access_tokens.user_id", "access_tokens.device_id",
 	"access_tokens.token", "access_tokens.valid_until_ms", "access_tokens.last_validated", "access_tokens.used",
 	"refresh_tokens.user_id", "devices.user_id", "devices.device_id", "devices.display_name", "devices.last_seen",
-	"devices.ip", "devices.user_agent", "devices.hidden",
+	"devices.ip", "devices.user_agent", "devices.hidden", "user_directory.user_id", "user_directory.room_id",
+	"user_directory.display_name", "user_directory.avatar_url", "user_directory_search.user_id",
+	"users_in_public_rooms.user_id", "users_who_share_private_rooms.user_id",
+	"users_who_share_private_rooms.other_user_id",
 };
 
 static int schema_ids(struct hs *h, struct synapse_schema *s)
@@ -152,13 +155,11 @@ static void note_running(struct hs *h, enum hs_mode mode)
 		       "first for a long batch or import", sy->who);
 }
 
-static int open_db(struct hs *h, enum hs_mode mode)
+/* Open Synapse's one database for MODE (never HS_ROOMS): probe, detect, check. */
+static int open_main(struct hs *h, enum hs_mode mode)
 {
-	struct synapse *sy = xcalloc(1, sizeof(*sy));
+	struct synapse *sy = SYN(h);
 	int write = mode == HS_WRITE || mode == HS_WRITE_ONLINE || mode == HS_WRITE_BULK;
-	h->priv = sy;
-	if (mode == HS_ROOMS)
-		return 0;
 	{
 		struct hs_component c;
 		if (synapse_databases(h->cfg, &c, 1) < 0)
@@ -170,6 +171,7 @@ static int open_db(struct hs *h, enum hs_mode mode)
 		sy->running = synapse_probe_file(h->conf.target, sy->who, sizeof(sy->who));
 	if (!(h->db = db_open(h->conf.kind, h->conf.target, h->conf.label, !write, "synapse")))
 		return -1;
+	sy->writable = write;
 	if (h->conf.kind == DB_POSTGRES)
 		sy->running = synapse_probe_running(NULL, h->db, sy->who, sizeof(sy->who));
 	if (detect(h) < 0)
@@ -182,8 +184,36 @@ static int open_db(struct hs *h, enum hs_mode mode)
 	return 0;
 }
 
+static int open_db(struct hs *h, enum hs_mode mode)
+{
+	h->priv = xcalloc(1, sizeof(struct synapse));
+	/* memberships only: opened by rooms_open, when a listing needs them */
+	return mode == HS_ROOMS ? 0 : open_main(h, mode);
+}
+
+/* The memberships live in the same database. A command that writes
+ * (evacuate, queue apply) reads them on a second, read-only connection, so
+ * its writes never cut into a membership stream; one that only reads uses
+ * its one connection (opened now for a listing). */
+db *synapse_rooms_db(struct hs *h)
+{
+	struct synapse *sy = SYN(h);
+	if (sy->rooms)
+		return sy->rooms;
+	if (!h->db && open_main(h, HS_READ) < 0)
+		return NULL;
+	if (!sy->writable)
+		return sy->rooms = h->db;
+	return sy->rooms = db_open(h->conf.kind, h->conf.target, h->conf.label, 1, "synapse");
+}
+
+int synapse_rooms_open(struct hs *h) { return synapse_rooms_db(h) ? 0 : -1; }
+
 static void close_db(struct hs *h)
 {
+	struct synapse *sy = SYN(h);
+	if (sy && sy->rooms && sy->rooms != h->db)
+		db_close(sy->rooms);
 	free(h->priv);
 	h->priv = NULL;
 }
@@ -191,7 +221,6 @@ static void close_db(struct hs *h)
 static void counts(struct hs *h, struct hs_report *r)
 {
 	db_rows *q;
-	char *v = NULL;
 	if ((q = db_query(h->db, "accounts_stats", NULL, 0)) && db_step(q) == 1) {
 		r->accounts = db_int(q, 0, NULL);
 		r->admins = db_int(q, 1, NULL);
@@ -199,9 +228,7 @@ static void counts(struct hs *h, struct hs_report *r)
 		r->active_admins = db_int(q, 3, NULL);
 	}
 	db_rows_free(q);
-	if (db_scalar(h->db, "devices_count", NULL, 0, &v) == 1 && v)
-		r->devices = strtoll(v, NULL, 10);
-	free(v);
+	db_count(h->db, "devices_count", NULL, 0, &r->devices);
 }
 
 static void extra(struct hs_report *r, const char *label, const char *value)
@@ -278,6 +305,7 @@ const struct hs_profile hs_synapse = {
 	.deactivate = synapse_deactivate,
 	.set_locked = synapse_set_locked,
 	.check_cached_write = synapse_check_cached_write,
+	.check_notices = synapse_check_notices,
 	.revoke_tokens = synapse_revoke_tokens,
 	.profile_get = synapse_profile_get,
 	.devices = synapse_devices,
@@ -288,6 +316,11 @@ const struct hs_profile hs_synapse = {
 	.password_scheme = synapse_password_scheme,
 	.describe_hash = synapse_describe_hash,
 	.check_scheme = synapse_check_scheme,
+	.rooms_open = synapse_rooms_open,
+	.rooms_of_user = synapse_rooms_of_user,
+	.room_known = synapse_room_known,
+	.members_of_room = synapse_members_of_room,
+	.membership_now = synapse_membership_now,
 	.token_mint = synapse_token_mint,
 	.token_drop = synapse_token_drop,
 };

@@ -94,3 +94,16 @@ int synapse_check_cached_write(struct hs *h, const char *what, int force)
 	return err_hint("stop Synapse first; or use its admin API (PUT /_synapse/admin/v2/users/USER); or add "
 			"--while-running to write anyway and restart every Synapse process after");
 }
+
+/* Synapse sends server notices only with server_notices configured (it
+ * then owns the system_mxid_localpart account and the notice rooms). */
+int synapse_check_notices(struct hs *h)
+{
+	if (h->cfg->notices_local_part && *h->cfg->notices_local_part)
+		return 0;
+	err_set(EX_REFUSED, "this Synapse sends no server notices: server_notices is not configured");
+	err_detail("no server_notices.system_mxid_localpart in %s, and no server_notices_local_part in [homeserver]",
+		   SCONF(h->cfg)->yaml ? SCONF(h->cfg)->yaml : "mxdba.ini");
+	return err_hint("add to homeserver.yaml `server_notices: {system_mxid_localpart: notices}` and restart "
+			"Synapse, then queue the notice again");
+}

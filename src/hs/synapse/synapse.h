@@ -39,6 +39,9 @@ struct synapse_schema {
 struct synapse {
 	struct synapse_schema s;
 	int running;     /* probed before the database was opened (SQLite) or on it (PostgreSQL) */
+	int writable;    /* h->db was opened for writing */
+	db *rooms;       /* memberships are read here: h->db when it reads only, else a second,
+			  * read-only connection (a write may happen while a listing streams) */
 	char who[256];
 };
 #define SYN(h) ((struct synapse *)(h)->priv)
@@ -52,6 +55,22 @@ int synapse_config_template(FILE *f, const char *from);
 int synapse_databases(const struct config *c, struct hs_component *out, int max);
 /* The homeserver.yaml files of PATH (a file, a folder of *.yaml, a comma list), in Synapse's order. */
 int synapse_yaml_files(const char *path, char ***files, int *n);
+
+int synapse_check_notices(struct hs *h);
+
+/* profile.c */
+/* The connection memberships are read on (opened on first need), or NULL + error. */
+db *synapse_rooms_db(struct hs *h);
+int synapse_rooms_open(struct hs *h);
+
+/* rooms.c: memberships, read from local_current_membership (a local user's
+ * rooms) and current_state_events (a room's members, remote ones too) */
+int synapse_rooms_of_user(struct hs *h, const char *user_id, unsigned flags, int include_forgotten,
+			  hs_membership_fn fn, void *user, int *pseudo);
+int synapse_room_known(struct hs *h, const char *room_id);
+int synapse_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only,
+			    int include_forgotten, hs_membership_fn fn, void *user);
+int synapse_membership_now(struct hs *h, const char *room_id, const char *user_id);
 
 /* probe.c */
 /* SQLite: does another process hold SQLite's locks on PATH or its -shm? Run

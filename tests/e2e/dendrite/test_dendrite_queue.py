@@ -113,7 +113,6 @@ def test_evacuate_user_with_lock_then_apply(dendrite):
         assert member_state(d, b, room, "@alice:example.org") == "leave"
         assert "@alice:example.org" not in joined_members(d, b, room)
     assert member_state(d, b, rooms["pending"], "@alice:example.org") == "leave"
-    import time
     for _ in range(50):   # the sync API learns of events asynchronously
         status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(rooms['bobs'])}/messages?dir=b&limit=20", token=b)
         if any(e["type"] == "m.room.member" and e.get("state_key") == "@alice:example.org"
@@ -156,7 +155,8 @@ def test_apply_survives_dendrite_killed_midway(dendrite):
     d = dendrite
     d.start()
     a = d.register("victim", PW)["access_token"]
-    rooms = [create_room(d, a, name=f"r{i}") for i in range(25)]
+    for i in range(25):
+        create_room(d, a, name=f"r{i}")
     d.stop()
     assert d.mxdba("evacuate", "user", "victim").rc == 0
     d.start()
@@ -207,7 +207,6 @@ def test_notice_arrives_in_the_server_notice_room(dendrite):
     room = next(iter(invites))
     join(d, t, room)
     # the sync API learns of events asynchronously: give it a few seconds
-    import time
     for _ in range(50):
         status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=20", token=t)
         if any(e["type"] == "m.room.message" and e["content"].get("body") == "Maintenance tonight at 22:00 UTC"

@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: Apache-2.0
+"""[homeserver] synapse_config: mxdba reads server_name, the database (the
+database: and databases: forms, psycopg2 args), bcrypt_rounds,
+password_config, server_notices, the appservices and MAS from Synapse's own
+homeserver.yaml, merged as Synapse merges its -c files; mxdba.ini wins.
+And the refusals of a Synapse database mxdba must not write: MAS mode, a
+schema version it does not know, users of another server_name. Every
+refusal leaves the database row for row as it was."""
+import json
+
+from mxtest import run
+from synapse_db import SynapseHome
+
+EX_USAGE, EX_CONFIG, EX_REFUSED = 2, 3, 6
+
+MAIN = """server_name: example.org
+database:
+  name: sqlite3
+  args:
+    database: homeserver.db
+bcrypt_rounds: 5
+listeners:
+  - port: 8448
+    type: http
+    resources: [{names: [federation]}]
+  - port: 18008
+    type: http
+    bind_addresses: ['::1']
+    resources: [{names: [client, federation]}]
+"""
+
+
+def synapse_yaml(home, text=MAIN, extra=None, as_list=False, ini_extra=""):
+    """homeserver.yaml (and more files: a conf.d folder, or a comma list when AS_LIST) in HOME."""
+    (home.dir / "homeserver.yaml").write_text(text)
+    where = "homeserver.yaml"
+    if extra:
+        if as_list:
+            for i, t in enumerate(extra):
+                (home.dir / f"extra{i}.yaml").write_text(t)
+            where += "," + ",".join(f"extra{i}.yaml" for i in range(len(extra)))
+        else:
+            (home.dir / "conf.d").mkdir(exist_ok=True)
+            for name, t in extra.items():
+                (home.dir / "conf.d" / name).write_text(t)
+            where += ",conf.d"
+    home.write_config(f"[homeserver]\ntype = synapse\nsynapse_config = {where}\n{ini_extra}")
+
+
+def create(home, user, pw="long-enough-password-1"):
+    return home.run("user", "create", user, "--password-stdin", input=pw + "\n")
+
+
+def test_homeserver_yaml_gives_server_name_database_and_rounds():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home)
+    r = create(home, "alice")
+    assert r.rc == 0, r
+    assert home.password_hash("alice").startswith("$2b$05$")
+    r = home.run("--json", "check")
+    assert r.rc == 0, r
+    doc = json.loads(r.out.splitlines()[0])
+    assert str(home.dir / "homeserver.db") in doc["database"], doc
+
+
+def test_conf_d_files_merge_in_name_order_later_keys_win():
+    home = SynapseHome("sqlite")
+    # 20- comes after 10- whatever the order on disk; a top-level key is replaced whole
+    synapse_yaml(home, extra={"20-rounds.yaml": "bcrypt_rounds: 7\n", "10-rounds.yaml": "bcrypt_rounds: 6\n",
+                              "15-pepper.yaml": "password_config:\n  pepper: PEPPER\n", "notes.txt": "bcrypt_rounds: 9\n"})
+    assert create(home, "bob").rc == 0
+    h = home.password_hash("bob")
+    assert h.startswith("$2b$07$"), h                             # *.yaml only, last one wins
+    r = home.run("user", "verify-password", "bob", "--password-stdin", input="long-enough-password-1\n")
+    assert r.rc == 0, r
+    # the same password without the pepper would not match: mxdba appended it
+    home.write_config(home.config.read_text().replace(",conf.d", ""))
+    r = home.run("user", "verify-password", "bob", "--password-stdin", input="long-enough-password-1\n")
+    assert r.rc != 0, r
+
+
+def test_comma_list_merges_left_to_right():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, extra=["bcrypt_rounds: 8\n", "bcrypt_rounds: 6\n"], as_list=True)
+    assert create(home, "carol").rc == 0
+    assert home.password_hash("carol").startswith("$2b$06$")
+
+
+def test_ini_keys_win_over_homeserver_yaml():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text=MAIN.replace("example.org", "wrong.example"),
+                 ini_extra="server_name = example.org\n[passwords]\nbcrypt_cost = 4\n")
+    assert create(home, "dave").rc == 0
+    assert home.server_of("dave") == "example.org" and home.password_hash("dave").startswith("$2b$04$")
+
+
+def test_databases_form_takes_the_main_store():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text="""server_name: example.org
+databases:
+  state_db:
+    name: psycopg2
+    args: {database: nowhere, host: 127.0.0.1, port: 1}
+    data_stores: [state]
+  main_db:
+    name: sqlite3
+    args: {database: homeserver.db}
+    data_stores: [main]
+""")
+    assert create(home, "erin").rc == 0 and home.exists("erin")
+
+
+def test_psycopg2_args_become_a_connection_with_the_password_masked(pg):
+    home = SynapseHome("postgres", pg=pg)
+    dsn = pg.dsn(home.db)
+    host, port = "127.0.0.1", str(pg.port)
+    synapse_yaml(home, text=f"""server_name: example.org
+database:
+  name: psycopg2
+  args:
+    user: postgres
+    password: s3cret-Synapse-pw
+    database: {home.db}
+    host: {host}
+    port: {port}
+    cp_min: 5
+    cp_max: 10
+    keepalives_idle: 10
+""")
+    r = home.run("check")
+    assert r.rc == 0, r
+    assert f"dbname={home.db}" in r.out and "keepalives_idle=10" in r.out and "password=****" in r.out, r.out
+    assert "s3cret-Synapse-pw" not in r.out + r.err and "cp_min" not in r.out, r
+    assert create(home, "frank").rc == 0 and home.exists("frank")
+    assert dsn  # the cluster's own DSN was not needed
+
+
+def test_mas_refuses_account_writes_and_still_reads():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text=MAIN + "matrix_authentication_service:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/\n"
+                 "  secret: mas-secret\n")
+    home.add_account("gina")
+    before = home.snapshot()
+    for args in (["user", "create", "hugo", "--password-stdin"], ["user", "promote", "gina"],
+                 ["user", "passwd", "gina", "--password-stdin"], ["user", "deactivate", "gina"],
+                 ["user", "lock", "gina"]):
+        r = home.run(*args, input="long-enough-password-1\n")
+        assert r.rc == EX_REFUSED, (args, r)
+        assert "Matrix Authentication Service" in r.err and "mas-cli" in r.err, (args, r.err)
+    assert home.snapshot() == before
+    assert home.run("user", "list").rc == 0 and home.run("user", "show", "gina").rc == 0
+    r = home.run("check")
+    assert r.rc == 0 and "Matrix Authentication Service" in r.out, r
+
+
+def test_password_login_disabled_refuses_passwords():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text=MAIN + "password_config:\n  enabled: false\n")
+    home.add_account("ivan")
+    before = home.snapshot()
+    r = home.run("user", "passwd", "ivan", "--password-stdin", input="long-enough-password-1\n")
+    assert r.rc != 0 and "password_config.enabled" in r.err, r
+    assert home.snapshot() == before
+    assert home.run("user", "create", "jane", "--no-password").rc == 0   # an account without a password is fine
+
+
+def test_policy_from_homeserver_yaml():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text=MAIN + "password_config:\n  policy:\n    enabled: true\n    minimum_length: 12\n"
+                 "    require_digit: true\n    require_symbol: true\n    require_uppercase: true\n")
+    before = home.snapshot()
+    for pw in ("Short-1", "no-digits-Here-x", "nosymbols1Here", "no-upper-case-1"):
+        r = create(home, "kate", pw)
+        assert r.rc == EX_USAGE, (pw, r)
+    assert home.snapshot() == before
+    assert create(home, "kate", "Long-enough-1").rc == 0
+
+
+def test_appservice_namespaces_and_notices_account_are_reserved():
+    home = SynapseHome("sqlite")
+    (home.dir / "bridge.yaml").write_text("""id: bridge
+url: http://127.0.0.1:1
+as_token: as-secret
+hs_token: hs-secret
+sender_localpart: bridgebot
+namespaces:
+  users:
+    - exclusive: true
+      regex: "@bridge_.*:example\\\\.org"
+""")
+    synapse_yaml(home, text=MAIN + "app_service_config_files: [bridge.yaml]\nserver_notices:\n"
+                 "  system_mxid_localpart: notices\n")
+    home.add_account("bridge_a")
+    home.add_account("notices")
+    before = home.snapshot()
+    for args in (["user", "create", "bridge_b", "--no-password"], ["user", "promote", "bridge_a"],
+                 ["user", "create", "bridgebot", "--no-password"], ["user", "promote", "notices"]):
+        r = home.run(*args)
+        assert r.rc == EX_REFUSED, (args, r)
+    assert home.snapshot() == before
+    assert "as-secret" not in home.run("check").out
+
+
+def test_broken_or_missing_yaml_is_a_config_error():
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text="server_name: [unclosed\n")
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "homeserver.yaml" in r.err, r
+    synapse_yaml(home, text="database:\n  name: sqlite3\n  args: {database: homeserver.db}\n")
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "server_name" in r.err, r
+    synapse_yaml(home, text=MAIN.replace("sqlite3", "mysql"))
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "mysql" in r.err, r
+    home.write_config("[homeserver]\ntype = synapse\nsynapse_config = nowhere.yaml\n")
+    assert home.run("user", "list").rc == EX_CONFIG
+    (home.dir / "empty.d").mkdir()
+    home.write_config("[homeserver]\ntype = synapse\nsynapse_config = empty.d\n")
+    r = home.run("user", "list")
+    assert r.rc == EX_CONFIG and "no *.yaml" in r.err, r
+
+
+def test_config_init_from_synapse(tmp_path):
+    home = SynapseHome("sqlite")
+    (home.dir / "homeserver.yaml").write_text(MAIN)
+    out = tmp_path / "new.ini"
+    r = run(["-c", out, "config", "init", "--from-synapse", home.dir / "homeserver.yaml"])
+    assert r.rc == 0, r
+    text = out.read_text()
+    assert "type = synapse" in text and f"synapse_config = {home.dir / 'homeserver.yaml'}" in text, text
+    home.add_account("quinn")
+    r = run(["-c", out, "user", "list"])
+    assert r.rc == 0 and "@quinn:example.org" in r.out, r
+    assert run(["-c", tmp_path / "x.ini", "config", "init", "--from-synapse", tmp_path / "none.yaml"]).rc == EX_CONFIG
+
+
+def test_unknown_schema_versions_are_refused_and_change_nothing():
+    for version in (93, 95):
+        home = SynapseHome("sqlite")
+        home.add_account("leo")
+        home.sql(f"UPDATE schema_version SET version = {version}")
+        before = home.snapshot()
+        for args in (["user", "create", "mia", "--no-password"], ["user", "promote", "leo"],
+                     ["user", "deactivate", "leo"]):
+            r = home.run(*args)
+            assert r.rc == EX_REFUSED, (version, args, r)
+            assert f"found schema version {version}" in r.err and "needed: 94" in r.err, r.err
+            assert "HINT" in r.err
+        assert home.snapshot() == before
+        assert home.run("user", "list").rc == 0                    # reads by column name still work
+
+
+def test_a_missing_column_is_refused_by_name(pg):
+    home = SynapseHome("postgres", pg=pg)
+    home.sql("ALTER TABLE users DROP COLUMN locked")
+    before = home.snapshot()
+    r = home.run("user", "create", "nina", "--no-password")
+    assert r.rc == EX_REFUSED and "users.locked" in r.err, r
+    assert home.snapshot() == before
+
+
+def test_users_of_another_server_name_are_refused():
+    home = SynapseHome("sqlite")
+    home.add_account("olga", server="old.example")
+    before = home.snapshot()
+    r = home.run("user", "create", "paul", "--no-password")
+    assert r.rc == EX_REFUSED and "old.example" in r.err and "example.org" in r.err, r
+    assert home.snapshot() == before

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What the real homeservers of the e2e suites share: a private folder, the
+project script that configures, starts, stops and kills the server
+(scripts/dendrite, scripts/synapse), mxdba run on the server's own config,
+and the client API over loopback (shared-secret registration, login)."""
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from mxtest import run
+
+SECRET = "mxdba-e2e-secret"   # registration_shared_secret in both scripts' configs
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class RealServer:
+    """A subclass sets SCRIPT (its scripts/NAME) and PIDFILE, and makes
+    self.dir, self.config (mxdba.ini) and self.backend before start()."""
+    SCRIPT = None
+    PIDFILE = None
+
+    # ---- process (timeouts: a hang fails the test, not the whole suite) ----
+    def start(self):
+        out = subprocess.run([self.SCRIPT, "start", str(self.dir)], check=True, capture_output=True, text=True,
+                             timeout=180)
+        self.port = int(out.stdout.strip())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        subprocess.run([self.SCRIPT, "stop", str(self.dir)], check=True, timeout=120)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def running(self):
+        pidf = self.dir / self.PIDFILE
+        if not pidf.exists():
+            return False
+        try:
+            os.kill(int(pidf.read_text()), 0)
+            return True
+        except OSError:
+            return False
+
+    def close(self):
+        if self.running():
+            self.stop()
+
+    def mxdba(self, *args, input=None):
+        return run(["-c", self.config] + list(args), input=input)
+
+    def write_ini(self, text):
+        self.config.write_text(text)
+        os.chmod(self.config, 0o600)
+
+    # ---- HTTP ----
+    def req(self, method, path, token=None, body=None, ua="mxdba-e2e/1.0", expect_json=True):
+        """(status, parsed body). Honours 429 retry_after_ms; a 500 fails the test at once."""
+        for _ in range(20):
+            data = json.dumps(body).encode() if body is not None else None
+            r = urllib.request.Request(self.url + path, data=data, method=method)
+            r.add_header("User-Agent", ua)
+            if data is not None:
+                r.add_header("Content-Type", "application/json")
+            if token:
+                r.add_header("Authorization", "Bearer " + token)
+            try:
+                with urllib.request.urlopen(r, timeout=30) as resp:
+                    status, raw = resp.status, resp.read()
+            except urllib.error.HTTPError as e:
+                status, raw = e.code, e.read()
+            doc = json.loads(raw) if raw and expect_json else raw
+            if status == 429:
+                time.sleep(min(doc.get("retry_after_ms", 500), 5000) / 1000)
+                continue
+            assert status != 500, f"{method} {path} -> 500 {raw!r}"
+            return status, doc
+        raise AssertionError(f"{method} {path}: still rate-limited")
+
+    def register(self, user, password, admin=False):
+        """Shared-secret registration (the HMAC-SHA1 scheme both servers take); the login response."""
+        status, doc = self.req("GET", "/_synapse/admin/v1/register")
+        assert status == 200, doc
+        nonce = doc["nonce"]
+        mac = hmac.new(SECRET.encode(), b"\0".join([nonce.encode(), user.encode(), password.encode(),
+                                                      b"admin" if admin else b"notadmin"]), hashlib.sha1).hexdigest()
+        status, doc = self.req("POST", "/_synapse/admin/v1/register",
+                               body={"nonce": nonce, "username": user, "password": password, "admin": admin,
+                                     "mac": mac})
+        assert status == 200, doc
+        return doc
+
+    def login(self, user, password, ua="mxdba-e2e/1.0"):
+        return self.req("POST", "/_matrix/client/v3/login", ua=ua,
+                        body={"type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
+                              "password": password})
+
+    def whoami(self, token):
+        return self.req("GET", "/_matrix/client/v3/account/whoami", token=token)
+
+    # ---- its database (test setup and inspection only) ----
+    def sqlite_sql(self, path, query):
+        con = sqlite3.connect(path, timeout=10)
+        try:
+            rows = con.execute(query).fetchall()
+            con.commit()
+        finally:
+            con.close()
+        return [tuple("" if v is None else str(v) for v in r) for r in rows]
