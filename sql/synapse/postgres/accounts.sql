@@ -86,3 +86,56 @@ VALUES ($1, setweight(to_tsvector('simple', substr($1, 2, strpos($1, ':') - 2)),
             || setweight(to_tsvector('simple', substr($1, strpos($1, ':') + 1)), 'D')
             || setweight(to_tsvector('simple', coalesce($2::text, '')), 'B'))
 ON CONFLICT (user_id) DO UPDATE SET vector = EXCLUDED.vector;
+
+-- ---- batch fast paths (src/hs/synapse/bulk.c) ----
+
+-- name: accounts_taken_many
+-- batch: which of a JSON array of [user ID, localpart] are taken (the
+-- account, or a profile left under the localpart); the localparts
+SELECT x.v ->> 1 FROM json_array_elements($1::json) AS x(v)
+ WHERE EXISTS (SELECT 1 FROM users WHERE name = x.v ->> 0)
+    OR EXISTS (SELECT 1 FROM profiles WHERE user_id = x.v ->> 1);
+
+-- name: accounts_insert_many
+-- batch: users from a JSON array of [user ID, password_hash or null, admin]
+-- (creation_ts $2 in seconds), as account_insert writes one
+INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest, appservice_id, consent_version,
+                   consent_server_notice_sent, user_type, deactivated, shadow_banned, consent_ts, approved, locked,
+                   suspended)
+SELECT x.v ->> 0, x.v ->> 1, $2, (x.v ->> 2)::smallint, NULL, 0, NULL, NULL, NULL, NULL, 0, FALSE, NULL, TRUE, FALSE,
+       FALSE
+  FROM json_array_elements($1::json) AS x(v);
+
+-- name: profiles_insert_many
+-- batch: profiles from a JSON array of [localpart, user ID, display name]
+INSERT INTO profiles (user_id, full_user_id, displayname)
+SELECT x.v ->> 0, x.v ->> 1, x.v ->> 2 FROM json_array_elements($1::json) AS x(v);
+
+-- name: user_stats_insert_many
+-- batch: the stats rows of a JSON array of user IDs
+INSERT INTO user_stats_current (user_id, joined_rooms, completed_delta_stream_id)
+SELECT x.v, 0, (SELECT coalesce(max(stream_id), -1) FROM current_state_delta_stream)
+  FROM json_array_elements_text($1::json) AS x(v);
+
+-- name: user_dir_put_many
+-- batch: directory entries from a JSON array of [user ID, display name, folded name]
+INSERT INTO user_directory (user_id, room_id, display_name, avatar_url)
+SELECT x.v ->> 0, NULL, x.v ->> 1, NULL FROM json_array_elements($1::json) AS x(v)
+ON CONFLICT (user_id) DO UPDATE SET display_name = EXCLUDED.display_name, avatar_url = EXCLUDED.avatar_url;
+
+-- name: user_dir_search_put_many
+-- the same array into the search index, weighted as user_dir_search_put
+INSERT INTO user_directory_search (user_id, vector)
+SELECT x.v ->> 0,
+       setweight(to_tsvector('simple', substr(x.v ->> 0, 2, strpos(x.v ->> 0, ':') - 2)), 'A')
+       || setweight(to_tsvector('simple', substr(x.v ->> 0, strpos(x.v ->> 0, ':') + 1)), 'D')
+       || setweight(to_tsvector('simple', coalesce(x.v ->> 2, '')), 'B')
+  FROM json_array_elements($1::json) AS x(v)
+ON CONFLICT (user_id) DO UPDATE SET vector = EXCLUDED.vector;
+
+-- name: accounts_set_admin_returning
+-- batch: the flag of every user of a JSON array of IDs that the check would
+-- let change, in one statement; the IDs it changed
+UPDATE users SET admin = $2 WHERE name IN (SELECT json_array_elements_text($1::json)) AND admin = $3
+   AND is_guest = 0 AND appservice_id IS NULL
+RETURNING name;

@@ -83,3 +83,52 @@ DELETE FROM users_who_share_private_rooms WHERE user_id = ?1 OR other_user_id = 
 -- an FTS4 table (no unique key: user_dir_search_delete runs first); the
 -- value is the user ID, then the lower-cased NFKC display name if any
 INSERT INTO user_directory_search (user_id, value) VALUES (?1, ?1 || coalesce(' ' || ?2, ''));
+
+-- ---- batch fast paths (src/hs/synapse/bulk.c) ----
+
+-- name: accounts_taken_many
+-- batch: which of a JSON array of [user ID, localpart] are taken (the
+-- account, or a profile left under the localpart); the localparts
+SELECT json_extract(value, '$[1]') FROM json_each(?1)
+ WHERE EXISTS (SELECT 1 FROM users WHERE name = json_extract(value, '$[0]'))
+    OR EXISTS (SELECT 1 FROM profiles WHERE user_id = json_extract(value, '$[1]'));
+
+-- name: accounts_insert_many
+-- batch: users from a JSON array of [user ID, password_hash or null, admin]
+-- (creation_ts ?2 in seconds), as account_insert writes one
+INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest, appservice_id, consent_version,
+                   consent_server_notice_sent, user_type, deactivated, shadow_banned, consent_ts, approved, locked,
+                   suspended)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2, json_extract(value, '$[2]'), NULL, 0, NULL,
+       NULL, NULL, NULL, 0, FALSE, NULL, TRUE, FALSE, FALSE
+  FROM json_each(?1) ORDER BY key;
+
+-- name: profiles_insert_many
+-- batch: profiles from a JSON array of [localpart, user ID, display name]
+INSERT INTO profiles (user_id, full_user_id, displayname)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
+  FROM json_each(?1) ORDER BY key;
+
+-- name: user_stats_insert_many
+-- batch: the stats rows of a JSON array of user IDs
+INSERT INTO user_stats_current (user_id, joined_rooms, completed_delta_stream_id)
+SELECT value, 0, (SELECT coalesce(max(stream_id), -1) FROM current_state_delta_stream) FROM json_each(?1) ORDER BY key;
+
+-- name: user_dir_put_many
+-- batch: directory entries from a JSON array of [user ID, display name, folded name]
+INSERT INTO user_directory (user_id, room_id, display_name, avatar_url)
+SELECT json_extract(value, '$[0]'), NULL, json_extract(value, '$[1]'), NULL FROM json_each(?1) WHERE true
+ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, avatar_url = excluded.avatar_url;
+
+-- name: user_dir_search_put_many
+-- the same array into the FTS4 index (the users are new: no row to replace)
+INSERT INTO user_directory_search (user_id, value)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[0]') || coalesce(' ' || json_extract(value, '$[2]'), '')
+  FROM json_each(?1) ORDER BY key;
+
+-- name: accounts_set_admin_returning
+-- batch: the flag of every user of a JSON array of IDs that the check would
+-- let change (not a guest, not an appservice's), in one statement; the IDs it changed
+UPDATE users SET admin = ?2 WHERE name IN (SELECT value FROM json_each(?1)) AND admin = ?3
+   AND is_guest = 0 AND appservice_id IS NULL
+RETURNING name;

@@ -323,4 +323,7 @@ const struct hs_profile hs_synapse = {
 	.membership_now = synapse_membership_now,
 	.token_mint = synapse_token_mint,
 	.token_drop = synapse_token_drop,
+	.bulk_set_admin = synapse_bulk_set_admin,
+	.bulk_taken = synapse_bulk_taken,
+	.bulk_create = synapse_bulk_create,
 };

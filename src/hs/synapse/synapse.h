@@ -58,6 +58,11 @@ int synapse_yaml_files(const char *path, char ***files, int *n);
 
 int synapse_check_notices(struct hs *h);
 
+/* bulk.c: the batch fast paths */
+int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);
+int synapse_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken);
+int synapse_bulk_create(struct hs *h, const struct hs_new_account *a, int n);
+
 /* profile.c */
 /* The connection memberships are read on (opened on first need), or NULL + error. */
 db *synapse_rooms_db(struct hs *h);
