@@ -189,7 +189,6 @@ struct hs_profile {
 	/* accounts */
 	int (*account_find)(struct hs *h, const struct mxid *id, struct hs_account *a);
 	int (*accounts_list)(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
-	int (*admins_active)(struct hs *h, long long *n);
 	/* conflicts of a new account (EX_CONFLICT error), besides the account itself */
 	int (*create_conflicts)(struct hs *h, const struct mxid *id);
 	int (*account_create)(struct hs *h, const struct hs_new_account *a);

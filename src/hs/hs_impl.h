@@ -27,6 +27,13 @@ int hs_rules_describe_bcrypt(const char *hash, const char *server, const char *n
 /* --scheme for a homeserver that verifies bcrypt only (SERVER_VERSION names it in the refusal). */
 int hs_rules_check_bcrypt_only(const char *scheme, const char *server, const char *server_version);
 
+/* Batch fast paths (bulk.c). May ID's guarded UPDATE stand for the check
+ * of `user promote`/`demote`: a lowercase, unreserved localpart? */
+int hs_bulk_guarded_ok(struct hs *h, const struct mxid *id);
+/* ID number I of B the slow way: looked up, checked as the command checks
+ * it, changed with the profile's set_admin, reported. */
+int hs_bulk_admin_one(struct hs *h, struct hs_bulk_admin *b, int i);
+
 /* The profiles (one line each in hs.c's table). */
 extern const struct hs_profile hs_dendrite;
 extern const struct hs_profile hs_synapse;

@@ -104,12 +104,6 @@ int dendrite_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_a
 	return rc < 0 ? -1 : 0;
 }
 
-int dendrite_admins_active(struct hs *h, long long *n)
-{
-	db_arg sn = DB_ARG_TEXT(h->cfg->server_name);
-	return db_count(h->db, "admins_active_count", &sn, 1, n);
-}
-
 /* Besides the account itself: the localpart under another server_name
  * (SQLite keys accounts on localpart alone), and a profile left behind by a
  * hand-deleted account (user IDs must never be reused). */

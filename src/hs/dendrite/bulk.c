@@ -16,44 +16,11 @@
 #include "core/err.h"
 #include "core/util.h"
 
-/* Is ID's guarded UPDATE its whole check: lowercase and not reserved? */
-static int guarded_ok(struct hs *h, const struct mxid *id)
-{
-	char lower[MXID_MAX + 1];
-	int ok;
-	mxid_lower(lower, sizeof(lower), id->localpart);
-	ok = !strcmp(lower, id->localpart) && dendrite_check_reserved(h, id->localpart, id->full, "promote") == 0;
-	err_clear();
-	return ok;
-}
-
 static int guarded_set(struct hs *h, const char *localpart, const char *server, int on, long long *n)
 {
 	db_arg up[4] = { DB_ARG_INT(on ? ACCT_ADMIN : ACCT_USER), DB_ARG_TEXT(localpart), DB_ARG_TEXT(server),
 			 DB_ARG_INT(on ? ACCT_USER : ACCT_ADMIN) };
 	return db_exec(h->db, "account_set_type", up, 4, n);
-}
-
-/* One ID the slow way: looked up, checked, changed. */
-static int one_checked(struct hs *h, struct hs_bulk_admin *b, int i)
-{
-	struct hs_account a;
-	long long n;
-	int rc = hs_account_find(h, &b->ids[i], &a);
-	if (rc < 0)
-		return -1;
-	rc = b->check(h, &b->ids[i], rc ? &a : NULL, b->user);
-	if (rc > 0 && (rc = guarded_set(h, a.localpart, a.server, b->on, &n)) == 0) {
-		if (n != 1) {
-			err_set(EX_DB, "%s %s changed %lld rows, expected 1", b->on ? "promoting" : "demoting", a.user_id, n);
-			err_detail("the account changed while mxdba ran");
-			err_hint("run the batch again");
-			rc = -1;
-		} else
-			rc = b->changed(i, a.user_id, b->user);
-	}
-	hs_account_clear(&a);
-	return rc < 0 ? -1 : 0;
 }
 
 static int bulk_lite(struct hs *h, struct hs_bulk_admin *b)
@@ -62,7 +29,7 @@ static int bulk_lite(struct hs *h, struct hs_bulk_admin *b)
 		const struct mxid *id = &b->ids[i];
 		long long n = 0;
 		b->failed = i;
-		if (guarded_ok(h, id)) {
+		if (hs_bulk_guarded_ok(h, id)) {
 			if (guarded_set(h, id->localpart, id->server, b->on, &n) < 0)
 				return -1;
 			if (n == 1) {
@@ -71,7 +38,7 @@ static int bulk_lite(struct hs *h, struct hs_bulk_admin *b)
 				continue;
 			}
 		}
-		if (one_checked(h, b, i) < 0)
+		if (hs_bulk_admin_one(h, b, i) < 0)
 			return -1;
 	}
 	b->failed = -1;
@@ -108,7 +75,7 @@ static int pg_fast(struct hs *h, struct hs_bulk_admin *b, struct pg_run *r)
 	for (int i = 0; i < b->n && rc == 0; i++) {
 		char lower[MXID_MAX + 1];
 		mxid_lower(lower, sizeof(lower), b->ids[i].localpart);
-		if (!json_object_get(named, lower) && guarded_ok(h, &b->ids[i])) {
+		if (!json_object_get(named, lower) && hs_bulk_guarded_ok(h, &b->ids[i])) {
 			rc = add_key(r->fast, r->seen, lower);
 			r->is_fast[i] = 1;
 		}

@@ -63,7 +63,6 @@ void dendrite_account_from_row(const db_rows *r, struct hs_account *a);
 /* The name of an account_type ("user", "admin", "guest", "appservice", "unknown"). */
 const char *dendrite_kind_name(int type);
 int dendrite_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
-int dendrite_admins_active(struct hs *h, long long *n);
 int dendrite_create_conflicts(struct hs *h, const struct mxid *id);
 int dendrite_account_create(struct hs *h, const struct hs_new_account *a);
 int dendrite_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed);

@@ -333,7 +333,6 @@ const struct hs_profile hs_dendrite = {
 	.ready_path = "/_dendrite/monitor/up",
 	.account_find = dendrite_account_find,
 	.accounts_list = dendrite_accounts_list,
-	.admins_active = dendrite_admins_active,
 	.create_conflicts = dendrite_create_conflicts,
 	.account_create = dendrite_account_create,
 	.set_admin = dendrite_set_admin,

@@ -112,12 +112,6 @@ int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_ac
 	return rc < 0 ? -1 : 0;
 }
 
-int synapse_admins_active(struct hs *h, long long *n)
-{
-	db_arg sn = DB_ARG_TEXT(h->cfg->server_name);
-	return db_count(h->db, "admins_active_count", &sn, 1, n);
-}
-
 /* Besides the account itself: a profile row for the localpart (profiles
  * are keyed on the localpart alone), left by a hand-deleted account or by
  * the same localpart under an earlier server_name. */

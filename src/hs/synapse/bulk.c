@@ -15,18 +15,6 @@
 #include "core/unicode.h"
 #include "core/util.h"
 
-/* May ID's guarded UPDATE stand for its check: a lowercase, unreserved
- * localpart (then "as given" is the account Synapse and `user promote` mean)? */
-static int guarded_ok(struct hs *h, const struct mxid *id)
-{
-	char lower[MXID_MAX + 1];
-	int ok;
-	mxid_lower(lower, sizeof(lower), id->localpart);
-	ok = !strcmp(lower, id->localpart) && synapse_check_reserved(h, id->localpart, id->full, "promote") == 0;
-	err_clear();
-	return ok;
-}
-
 /* Run statement NAME on the JSON array ROWS with the int arguments X, Y (N
  * of them: 0 to 2); every first column into DONE (if not NULL), *CHANGED the count. */
 static int run_json(struct hs *h, const char *name, json_t *rows, const long long *x, int nx, json_t *done,
@@ -54,29 +42,6 @@ static int run_json(struct hs *h, const char *name, json_t *rows, const long lon
 	return rc;
 }
 
-/* ID number I the slow way: looked up, checked as the command checks it, changed. */
-static int one_checked(struct hs *h, struct hs_bulk_admin *b, int i)
-{
-	struct hs_account a;
-	long long n;
-	int rc;
-	memset(&a, 0, sizeof(a));
-	if ((rc = synapse_account_find(h, &b->ids[i], &a)) < 0)
-		return -1;
-	rc = b->check(h, &b->ids[i], rc ? &a : NULL, b->user);
-	if (rc > 0 && (rc = synapse_set_admin(h, &a, b->on, &n)) == 0) {
-		if (n != 1) {
-			err_set(EX_DB, "%s %s changed %lld rows, expected 1", b->on ? "promoting" : "demoting", a.user_id, n);
-			err_detail("the account changed while mxdba ran");
-			err_hint("run the batch again");
-			rc = -1;
-		} else
-			rc = b->changed(i, a.user_id, b->user);
-	}
-	hs_account_clear(&a);
-	return rc < 0 ? -1 : 0;
-}
-
 int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
 {
 	json_t *fast = json_array(), *named = json_object(), *done = json_object();
@@ -89,7 +54,7 @@ int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
 	for (int i = 0; rc == 0 && i < b->n; i++) {
 		char lower[MXID_MAX + 1];
 		mxid_lower(lower, sizeof(lower), b->ids[i].localpart);
-		if (!json_object_get(named, lower) && guarded_ok(h, &b->ids[i])) {
+		if (!json_object_get(named, lower) && hs_bulk_guarded_ok(h, &b->ids[i])) {
 			is_fast[i] = 1;
 			json_array_append_new(fast, json_string(b->ids[i].full));
 		}
@@ -102,7 +67,7 @@ int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
 		if (is_fast[i] && json_object_get(done, b->ids[i].full))
 			rc = b->changed(i, b->ids[i].full, b->user);
 		else
-			rc = one_checked(h, b, i);
+			rc = hs_bulk_admin_one(h, b, i);
 	}
 	if (rc == 0)
 		b->failed = -1;

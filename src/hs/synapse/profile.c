@@ -295,7 +295,6 @@ const struct hs_profile hs_synapse = {
 	.ready_path = "/health",
 	.account_find = synapse_account_find,
 	.accounts_list = synapse_accounts_list,
-	.admins_active = synapse_admins_active,
 	.create_conflicts = synapse_create_conflicts,
 	.account_create = synapse_account_create,
 	.set_admin = synapse_set_admin,

@@ -86,7 +86,6 @@ int synapse_probe_running(struct hs *h, db *d, char *who, size_t n);
 /* accounts.c */
 int synapse_account_find(struct hs *h, const struct mxid *id, struct hs_account *a);
 int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user);
-int synapse_admins_active(struct hs *h, long long *n);
 int synapse_create_conflicts(struct hs *h, const struct mxid *id);
 int synapse_account_create(struct hs *h, const struct hs_new_account *a);
 int synapse_set_admin(struct hs *h, const struct hs_account *a, int on, long long *changed);
