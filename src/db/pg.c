@@ -225,16 +225,22 @@ int pg_query(db_rows *r, const char *sql, const db_arg *args, int nargs)
 	return 0;
 }
 
-/* DECLARE a cursor for SQL (parameters bound as usual) and FETCH it in
- * blocks from pg_step. Needs a transaction block: outside one, single-row
- * mode. The cursor's name is fixed: one open db_rows per connection. */
+/* A listing's rows, one at a time. On a read-only connection and outside
+ * a transaction: single-row mode, so that PostgreSQL runs the query as it
+ * runs any other, with parallel workers where its plan wants them (it
+ * never runs a cursor's query in parallel: a Synapse room of 1,000,000
+ * members took 4.5 s through a cursor, 2.5 s in single-row mode, 2.2-2.8 s
+ * for psql). Inside a write transaction: a cursor, DECLAREd for SQL
+ * (parameters bound as usual) and FETCHed in blocks from pg_step, so that
+ * a stream left early is closed at once instead of drained. The cursor's
+ * name is fixed: one open db_rows per connection. */
 int pg_stream(db_rows *r, const char *sql, const db_arg *args, int nargs)
 {
 	const char *vals[32];
 	char buf[32][24];
 	char *declare;
 	int rc;
-	if (!r->d->in_tx && !r->d->readonly)
+	if (!r->d->in_tx || r->d->readonly)
 		return pg_query(r, sql, args, nargs);
 	if (nargs > 32)
 		return err_set(EX_FAIL, "internal: too many parameters for %s", r->name);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the profiles' batch fast paths for promote/demote share: which IDs
- * a guarded UPDATE may stand for, and the slow way for the others. */
+ * a guarded UPDATE may stand for, the slow way for the others, and the
+ * one-row loop of SQLite (cached one-row statements are faster there than
+ * encoding the IDs as JSON and decoding them again; measured on both
+ * homeservers' schemas). */
 #include <string.h>
 
 #include "core/err.h"
@@ -36,4 +39,25 @@ int hs_bulk_admin_one(struct hs *h, struct hs_bulk_admin *b, int i)
 	}
 	hs_account_clear(&a);
 	return rc < 0 ? -1 : 0;
+}
+
+int hs_bulk_admin_rows(struct hs *h, struct hs_bulk_admin *b, hs_guarded_set_fn set)
+{
+	for (int i = 0; i < b->n; i++) {
+		long long n = 0;
+		b->failed = i;
+		if (hs_bulk_guarded_ok(h, &b->ids[i])) {
+			if (set(h, &b->ids[i], b->on, &n) < 0)
+				return -1;
+			if (n == 1) {
+				if (b->changed(i, b->ids[i].full, b->user) < 0)
+					return -1;
+				continue;
+			}
+		}
+		if (hs_bulk_admin_one(h, b, i) < 0)
+			return -1;
+	}
+	b->failed = -1;
+	return 0;
 }

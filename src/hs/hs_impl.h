@@ -33,6 +33,12 @@ int hs_bulk_guarded_ok(struct hs *h, const struct mxid *id);
 /* ID number I of B the slow way: looked up, checked as the command checks
  * it, changed with the profile's set_admin, reported. */
 int hs_bulk_admin_one(struct hs *h, struct hs_bulk_admin *b, int i);
+/* The profile's guarded one-row UPDATE: changes ID's flag to ON only where
+ * the command's check would (*N = 1), else leaves it (*N = 0). */
+typedef int (*hs_guarded_set_fn)(struct hs *h, const struct mxid *id, int on, long long *n);
+/* Every ID of B in order: the guarded SET first, the slow way when it
+ * changed nothing. */
+int hs_bulk_admin_rows(struct hs *h, struct hs_bulk_admin *b, hs_guarded_set_fn set);
 
 /* The profiles (one line each in hs.c's table). */
 extern const struct hs_profile hs_dendrite;

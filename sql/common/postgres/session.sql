@@ -40,9 +40,10 @@ COMMIT;
 -- name: tx_rollback
 ROLLBACK;
 
--- Listings stream through a cursor fetched in blocks (pg.c, db_stream):
--- constant memory and far fewer allocations than single-row mode.
--- stream_declare is a prefix: the listing's own statement follows it.
+-- Inside a write transaction, listings stream through a cursor fetched in
+-- blocks (pg.c, pg_stream); elsewhere in single-row mode, which lets
+-- PostgreSQL plan them in parallel. stream_declare is a prefix: the
+-- listing's own statement follows it.
 
 -- name: stream_plan
 -- a listing reads every row: plan for all of them, not the first tenth

@@ -133,6 +133,10 @@ SELECT x.v ->> 0,
   FROM json_array_elements($1::json) AS x(v)
 ON CONFLICT (user_id) DO UPDATE SET vector = EXCLUDED.vector;
 
+-- name: account_set_admin_guarded
+-- the one-row form of the next one (SQLite's batch loop; here for the twin)
+UPDATE users SET admin = $1 WHERE name = $2 AND admin = $3 AND is_guest = 0 AND appservice_id IS NULL;
+
 -- name: accounts_set_admin_returning
 -- batch: the flag of every user of a JSON array of IDs that the check would
 -- let change, in one statement; the IDs it changed

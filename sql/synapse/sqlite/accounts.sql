@@ -126,6 +126,11 @@ INSERT INTO user_directory_search (user_id, value)
 SELECT json_extract(value, '$[0]'), json_extract(value, '$[0]') || coalesce(' ' || json_extract(value, '$[2]'), '')
   FROM json_each(?1) ORDER BY key;
 
+-- name: account_set_admin_guarded
+-- batch (SQLite's one-row loop): the flag of one user the check would let
+-- change (not a guest, not an appservice's); changes 0 rows otherwise
+UPDATE users SET admin = ?1 WHERE name = ?2 AND admin = ?3 AND is_guest = 0 AND appservice_id IS NULL;
+
 -- name: accounts_set_admin_returning
 -- batch: the flag of every user of a JSON array of IDs that the check would
 -- let change (not a guest, not an appservice's), in one statement; the IDs it changed

@@ -16,33 +16,11 @@
 #include "core/err.h"
 #include "core/util.h"
 
-static int guarded_set(struct hs *h, const char *localpart, const char *server, int on, long long *n)
+static int guarded_set(struct hs *h, const struct mxid *id, int on, long long *n)
 {
-	db_arg up[4] = { DB_ARG_INT(on ? ACCT_ADMIN : ACCT_USER), DB_ARG_TEXT(localpart), DB_ARG_TEXT(server),
+	db_arg up[4] = { DB_ARG_INT(on ? ACCT_ADMIN : ACCT_USER), DB_ARG_TEXT(id->localpart), DB_ARG_TEXT(id->server),
 			 DB_ARG_INT(on ? ACCT_USER : ACCT_ADMIN) };
 	return db_exec(h->db, "account_set_type", up, 4, n);
-}
-
-static int bulk_lite(struct hs *h, struct hs_bulk_admin *b)
-{
-	for (int i = 0; i < b->n; i++) {
-		const struct mxid *id = &b->ids[i];
-		long long n = 0;
-		b->failed = i;
-		if (hs_bulk_guarded_ok(h, id)) {
-			if (guarded_set(h, id->localpart, id->server, b->on, &n) < 0)
-				return -1;
-			if (n == 1) {
-				if (b->changed(i, id->full, b->user) < 0)
-					return -1;
-				continue;
-			}
-		}
-		if (hs_bulk_admin_one(h, b, i) < 0)
-			return -1;
-	}
-	b->failed = -1;
-	return 0;
 }
 
 /* ---- PostgreSQL ---- */
@@ -223,7 +201,7 @@ static int bulk_pg(struct hs *h, struct hs_bulk_admin *b)
 
 int dendrite_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
 {
-	return db_kind(h->db) == DB_SQLITE ? bulk_lite(h, b) : bulk_pg(h, b);
+	return db_kind(h->db) == DB_SQLITE ? hs_bulk_admin_rows(h, b, guarded_set) : bulk_pg(h, b);
 }
 
 /* ---- create ---- */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Synapse's fast paths for a batch's runs of plain lines: set-based
  * statements over a JSON array of IDs (sql/synapse/BACKEND/accounts.sql,
- * "batch fast paths"). The rules stay the command's (struct hs_bulk_admin's
+ * "batch fast paths"); promote/demote on SQLite, cached one-row UPDATEs. The rules stay the command's (struct hs_bulk_admin's
  * check): the guarded UPDATE changes exactly the accounts the check would
  * let change, so only the IDs it did not change are looked up, and those go
  * through the check one by one for its exact answer. */
@@ -42,12 +42,19 @@ static int run_json(struct hs *h, const char *name, json_t *rows, const long lon
 	return rc;
 }
 
-int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
+static int guarded_set(struct hs *h, const struct mxid *id, int on, long long *n)
+{
+	db_arg a[3] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(id->full), DB_ARG_INT(on == 0) };
+	return db_exec(h->db, "account_set_admin_guarded", a, 3, n);
+}
+
+/* PostgreSQL: one UPDATE … RETURNING for the run (round trips are the cost) */
+static int bulk_pg(struct hs *h, struct hs_bulk_admin *b)
 {
 	json_t *fast = json_array(), *named = json_object(), *done = json_object();
 	char *is_fast = xcalloc((size_t)b->n + 1, 1);
 	long long args[2] = { b->on != 0, b->on == 0 }, n = 0;
-	int rc = synapse_accounts_writable(h);
+	int rc = 0;
 	b->failed = -1;
 	/* fast: the first ID to name its account (named by its lowercased
 	 * localpart, as Synapse's own look-up falls back to it) */
@@ -76,6 +83,15 @@ int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
 	json_decref(named);
 	json_decref(done);
 	return rc < 0 ? -1 : 0;
+}
+
+int synapse_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b)
+{
+	if (synapse_accounts_writable(h) < 0) {
+		b->failed = -1;
+		return -1;
+	}
+	return db_kind(h->db) == DB_SQLITE ? hs_bulk_admin_rows(h, b, guarded_set) : bulk_pg(h, b);
 }
 
 int synapse_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken)
