@@ -26,6 +26,7 @@ _mxdba_opts_for() {
 	"queue apply") echo "--url --limit --wait --timeout" ;;
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
+	"doctor") echo "--fix --check --list" ;;
 	"batch") echo "--passwords-out" ;;
 	"config init") echo "--from-dendrite --from-synapse" ;;
 	esac
@@ -38,11 +39,22 @@ _mxdba_subs_for() {
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
 	evacuate) echo "user room" ;;
-	help) echo "check user hash rooms members evacuate notice queue audit migrate batch config" ;;
+	help) echo "check user hash rooms members evacuate notice queue audit doctor migrate batch config" ;;
 	esac
 }
 
-_mxdba_commands="check user hash rooms members evacuate notice queue audit migrate batch config help"
+_mxdba_commands="check user hash rooms members evacuate notice queue audit doctor migrate batch config help"
+
+# The check names of the configured homeserver (`mxdba doctor --list`, at most 2 seconds).
+_mxdba_checks() {
+	local cmd=(mxdba -q --csv)
+	[ -n "$1" ] && cmd+=(-c "$1")
+	if command -v timeout >/dev/null 2>&1; then
+		timeout 2 "${cmd[@]}" doctor --list 2>/dev/null </dev/null | tail -n +2 | cut -d, -f1
+	else
+		"${cmd[@]}" doctor --list 2>/dev/null </dev/null | tail -n +2 | cut -d, -f1
+	fi
+}
 
 # Local user IDs from the database the command line's config points at.
 _mxdba_users() {
@@ -97,6 +109,7 @@ _mxdba_main() {
 	--membership) COMPREPLY=($(compgen -W "join invite leave ban knock all" -- "$cur")); return ;;
 	--state) COMPREPLY=($(compgen -W "pending done skipped failed cancelled" -- "$cur")); return ;;
 	--user) COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")); return ;;
+	--check) COMPREPLY=($(compgen -W "$(_mxdba_checks "$cfg")" -- "$cur")); return ;;
 	--display-name | --password-hash | --cost | --url | --limit | --wait | --timeout | --since) return ;;
 	esac
 

@@ -111,6 +111,13 @@ const struct command commands[] = {
 	{ "audit", "undo", cmd_audit_undo, "ID",
 	  "restore the old value of one audit row (admin, deactivated, password_hash); refused if it changed since",
 	  "", "mxdba audit undo 42" },
+	{ "doctor", NULL, cmd_doctor, "[--fix] [--check NAME,…] [--list]",
+	  "find what crashes, hand edits and half-finished work left in the database; --fix repairs what has one "
+	  "right answer (audited, one transaction)",
+	  "--fix\trepair the findings marked --fix (a SQLite backup first; --dry-run shows what it would do)\n"
+	  "--check NAMES\tonly these checks (comma-separated)\n"
+	  "--list\tthe checks of this homeserver: name, severity, whether --fix repairs it, what it finds\n",
+	  "mxdba doctor --fix --check synapse-deactivated-tokens" },
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the homeserver's database; also done on first need",
 	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
@@ -171,7 +178,7 @@ static const char global_help[] =
 	"  --dry-run           do the work, print what would change, roll back\n"
 	"  --json              one JSON object per line on stdout\n"
 	"  --csv               listings as CSV with a header line (user list, rooms, members, queue list,\n"
-	"                      audit list, migrate --status)\n"
+	"                      audit list, migrate --status, doctor)\n"
 	"  --backup            copy the SQLite userapi file into [safety] backup_dir before writing\n"
 	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
@@ -185,12 +192,14 @@ static const char global_help[] =
 static const char exit_help[] =
 	"Exit codes: 0 ok, 1 internal error, 2 usage, 3 config, 4 not found, 5 conflict,\n"
 	"            6 refused by a safety rule, 7 database error, 8 password mismatch,\n"
-	"            9 homeserver did not answer, 10 some queued operations failed\n";
+	"            9 homeserver did not answer, 10 some queued operations failed,\n"
+	"            11 doctor found errors\n";
 
 /* Commands whose output is a listing (a table; --csv applies). */
 static int is_listing(const struct command *c)
 {
-	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate", NULL };
+	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate",
+					     "doctor", NULL };
 	char buf[64];
 	command_name(c, buf, sizeof(buf));
 	for (int i = 0; names[i]; i++)

@@ -613,6 +613,7 @@ static int end_batch(struct batch *b, int dry)
 			unlink(b->out_path); /* the commit failed: those passwords were never stored */
 		return -1;
 	}
+	migrations_note(b->c, b->h);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ struct ctx {
 	int no_backup;       /* --no-backup: not even before a bulk write */
 	int backed_up;
 	int while_running;   /* --while-running: write values a running server caches anyway */
+	int migrations_applied; /* by write_begin, announced by write_end after the commit */
 };
 
 struct command {
@@ -71,14 +72,18 @@ int write_begin(struct ctx *c, struct hs *h);
  * the newest backup_keep copies. On PostgreSQL --backup is refused with the
  * pg_dump line to run instead. -1 + error. */
 int maybe_backup(struct ctx *c, struct hs *h, int bulk);
-/* End a write transaction: COMMIT, or ROLLBACK under --dry-run. */
+/* End a write transaction: COMMIT, or ROLLBACK under --dry-run; then say
+ * which of mxdba's own migrations it applied (none when refused). */
 int write_end(struct ctx *c, struct hs *h);
+/* "applied mxdba's own migration(s)" once they are committed (or would be, --dry-run). */
+void migrations_note(struct ctx *c, struct hs *h);
 /* Every command's epilogue: roll back whatever is still open on H, close H
  * (not the batch's), free O's words. Returns RET. */
 int cmd_finish(struct ctx *c, struct hs *h, struct opts *o, int ret);
 /* One audit row in the open transaction: TARGET's FIELD went from OLD to
  * NEW (either may be NULL). Never pass a password. Fields are neutral:
- * admin, deactivated, locked (0/1), password_hash, account, devices, queue, state. */
+ * admin, deactivated, locked (0/1), password_hash, account, devices, queue, state;
+ * doctor's repairs also profile, access_token, account_type, pending_deactivation. */
 int audit_write(struct ctx *c, struct hs *h, const char *target, const char *field, const char *old,
 		const char *new_value);
 /* The words of a command joined for the audit log, secrets elided; malloc'd. */
@@ -124,6 +129,7 @@ int cmd_queue_list(struct ctx *, int, char **);
 int cmd_queue_cancel(struct ctx *, int, char **);
 int cmd_queue_apply(struct ctx *, int, char **);
 int cmd_migrate(struct ctx *, int, char **);
+int cmd_doctor(struct ctx *, int, char **);
 int cmd_batch(struct ctx *, int, char **);
 int cmd_user_import(struct ctx *, int, char **);
 int cmd_audit_list(struct ctx *, int, char **);

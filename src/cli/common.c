@@ -269,16 +269,29 @@ int write_begin(struct ctx *c, struct hs *h)
 		return -1;
 	if (db_begin(hs_db(h), 1) < 0)
 		return -1;
-	if (migrate_apply_in_tx(hs_db(h), 1, c->dry_run, &applied) < 0) {
+	/* announced by write_end, once the transaction's fate is known: a refused command applies none */
+	if (migrate_apply_in_tx(hs_db(h), 0, c->dry_run, &applied) < 0) {
 		db_rollback(hs_db(h));
 		return -1;
 	}
+	c->migrations_applied += applied;
 	return 0;
+}
+
+void migrations_note(struct ctx *c, struct hs *h)
+{
+	if (c->migrations_applied)
+		infox("%s mxdba's own migration(s) (%d) in %s", c->dry_run ? "would apply" : "applied",
+		      c->migrations_applied, db_label(hs_db(h)));
+	c->migrations_applied = 0;
 }
 
 int write_end(struct ctx *c, struct hs *h)
 {
-	return c->dry_run ? db_rollback(hs_db(h)) : db_commit(hs_db(h));
+	int batch = db_batch_active(hs_db(h)), rc = c->dry_run ? db_rollback(hs_db(h)) : db_commit(hs_db(h));
+	if (rc == 0 && !batch) /* a batch says so once it commits (end_batch) */
+		migrations_note(c, h);
+	return rc;
 }
 
 int cmd_finish(struct ctx *c, struct hs *h, struct opts *o, int ret)

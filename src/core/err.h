@@ -17,6 +17,7 @@ enum exit_code {
 	EX_MISMATCH = 8,  /* password does not match (verify-password) */
 	EX_SERVER = 9,    /* the homeserver's HTTP API did not answer, or answered garbage */
 	EX_QUEUE = 10,    /* queue apply ran, but some queued operations failed */
+	EX_FINDINGS = 11, /* doctor found errors (warnings and notes alone exit 0) */
 };
 
 /* Record an error (replaces any pending one). printf-style. Returns -1. */

@@ -137,6 +137,49 @@ struct hs_bulk_admin {
 	int failed; /* the index of the ID whose check or write failed */
 };
 
+/* ---- doctor: what the homeserver's rows should never be ---- */
+
+enum hs_severity {
+	HS_NOTE,    /* worth knowing; nothing misbehaves */
+	HS_WARNING, /* the server will misbehave (at its next start, for some users) */
+	HS_ERROR,   /* the server misbehaves now */
+};
+/* What a check's statements take as $1 / ?1. */
+enum hs_check_arg {
+	HS_ARG_NONE,
+	HS_ARG_SERVER,   /* [homeserver] server_name */
+	HS_ARG_MIGRATION /* the newest migration of mxdba's own tables this binary knows */
+};
+/* One check: a row in a table (the profile's `checks`, or hs/doctor.c's
+ * for mxdba's own tables) and its named statements. FIND returns the rows
+ * concerned as (total, item), the first few only: one set-based query.
+ * FIX (none: report only) is up to three statements run in order in the
+ * caller's write transaction; each row any of them returns (target, old
+ * value, new value) is one audit row of FIELD. */
+struct hs_check {
+	const char *name;     /* --check NAME */
+	enum hs_severity severity;
+	const char *what;     /* what is wrong, after the count: "device(s) of accounts that do not exist" */
+	const char *why;      /* what the server does with those rows */
+	const char *repair;   /* what --fix does, or what to run once decided */
+	const char *needs;    /* a table the check reads that may be missing (mxdba's own), or NULL */
+	enum hs_check_arg arg;
+	const char *find;
+	const char *fix[3];
+	const char *field;
+	/* the cached value a running server keeps serving (hs_check_cached_write), or NULL */
+	const char *cached;
+};
+/* The Ith of H's checks (the profile's, then mxdba's own), NULL past the last. */
+const struct hs_check *hs_check_at(struct hs *h, int i);
+/* Run C's FIND: *TOTAL rows concerned, the first MAX named in ITEMS
+ * (malloc'd; *NITEMS of them). A missing NEEDS table counts 0. */
+int hs_check_find(struct hs *h, const struct hs_check *c, long long *total, char **items, int max, int *nitems);
+/* Run C's FIX in the open write transaction; FN(target, old, new) for
+ * every row it repaired (the caller writes the audit row); *N their count. */
+int hs_check_fix(struct hs *h, const struct hs_check *c,
+		 int (*fn)(const char *target, const char *old, const char *new_value, void *), void *user, long long *n);
+
 /* ---- the profile ---- */
 
 struct hs_profile {
@@ -245,6 +288,9 @@ struct hs_profile {
 	/* which of IDS are taken (TAKEN[i] = 1); then create them all */
 	int (*bulk_taken)(struct hs *h, const struct mxid *ids, int n, char *taken);
 	int (*bulk_create)(struct hs *h, const struct hs_new_account *a, int n);
+
+	/* doctor: the profile's checks (hs/PROFILE/doctor.c), ending with a NULL name */
+	const struct hs_check *checks;
 };
 
 /* The profile of [homeserver] type NAME, or NULL. */

@@ -14,3 +14,4 @@ def pg():
     cluster = PGCluster()
     yield cluster
     cluster.stop()
+

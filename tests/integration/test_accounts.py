@@ -305,3 +305,15 @@ def test_hash_bcrypt_and_argon2id():
     assert run(["hash", "--scheme", "md5", "--password-stdin"], input="hash-me-please\n").rc == EX_USAGE
     assert run(["hash", "--cost", "40", "--password-stdin"], input="hash-me-please\n").rc == EX_USAGE
     assert run(["hash", "hash-me-please"]).rc == EX_USAGE
+
+
+def test_a_refused_write_does_not_announce_migrations_it_rolled_back(home):
+    """mxdba's own tables are created inside the command's transaction: a refused command rolls them
+    back, so it must not say it applied them (it used to print "applying … migration" before refusing)."""
+    home.add_account("alice")
+    before = home.snapshot()
+    r = home.run("user", "create", "alice", "--no-password")
+    assert r.rc == 5 and "migration" not in r.err, r
+    assert home.snapshot() == before
+    r = home.run("user", "create", "bob", "--no-password")
+    assert r.rc == 0 and "applied mxdba's own migration(s) (3)" in r.err, r

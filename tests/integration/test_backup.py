@@ -4,7 +4,6 @@
 import sqlite3
 import stat
 
-import pytest
 
 EX_USAGE = 2
 

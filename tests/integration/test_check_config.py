@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from mxtest import FIXTURES, run
+from mxtest import run
 
 EX_USAGE, EX_CONFIG, EX_REFUSED, EX_DB = 2, 3, 6, 7
 

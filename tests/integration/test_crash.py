@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import pytest
-from mxtest import BIN, make_home as new_home, snapshot_pg
+from mxtest import BIN, snapshot_pg
 
 N = 10_000
 KILLS = 50

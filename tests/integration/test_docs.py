@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mxtest import BIN, make_home as new_home, run
+from mxtest import BIN, run
 
 ROOT = Path(__file__).resolve().parents[2]
 MAN = ROOT / "man" / "mxdba.8"
@@ -125,7 +125,7 @@ def test_exit_codes_are_the_same_in_help_man_and_readme():
     manned = {int(x) for x in tp_items(sh["EXIT STATUS"])}
     table = README.read_text().split("## Exit codes", 1)[1].split("\n\n", 2)[1]
     readmed = {int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)}
-    assert helped == manned == readmed == set(range(11))
+    assert helped == manned == readmed == set(range(12))
 
 
 def test_config_keys_are_the_same_in_the_parser_man_and_readme(tmp_path):
@@ -239,6 +239,17 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     check("audit list", j("audit", "list"))
     undo = [a for a in j("audit", "list") if a["field"] == "admin"][-1]["id"]  # the demote: still current
     check("audit undo", j("audit", "undo", str(undo)))
+    # doctor: a stuck queue row (a warning, report only) and a token a killed queue apply left (repairable)
+    world.sql("INSERT INTO mxdba_queue (kind, user_id, room_id, attempts, created_ts, updated_ts) VALUES"
+              " ('leave', '@bob:example.org', '!stuck:example.org', 4, 1, 1)")
+    world.add_device("bob", "MINTED", "minted-bob")
+    world.sql("INSERT INTO mxdba_minted (access_token, device_id, localpart, server_name, created_ts) VALUES"
+              " ('minted-bob', 'MINTED', 'bob', 'example.org', 1)")
+    world.sql("UPDATE mxdba_queue SET user_id = '@alice:example.org' WHERE room_id = '!stuck:example.org'")
+    check("doctor", j("doctor"))
+    check("doctor", j("--dry-run", "doctor", "--fix"))
+    check("doctor", j("doctor", "--fix"))
+    check("doctor --list", j("doctor", "--list"))
     check("migrate", j("migrate"))
     check("migrate --status", j("migrate", "--status"))
     b = tmp_path / "b.txt"

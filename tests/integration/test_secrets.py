@@ -4,7 +4,6 @@ environment, output or audit log; core dumps are off while it runs."""
 import os
 import pty
 import select
-import subprocess
 import time
 
 import pytest

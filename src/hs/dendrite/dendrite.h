@@ -101,4 +101,6 @@ void dendrite_rooms_close(struct hs *h);
 int dendrite_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);
 int dendrite_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken);
 int dendrite_bulk_create(struct hs *h, const struct hs_new_account *a, int n);
+/* doctor.c */
+extern const struct hs_check dendrite_checks[]; /* ends with a NULL name */
 #endif

@@ -360,4 +360,5 @@ const struct hs_profile hs_dendrite = {
 	.bulk_set_admin = dendrite_bulk_set_admin,
 	.bulk_taken = dendrite_bulk_taken,
 	.bulk_create = dendrite_bulk_create,
+	.checks = dendrite_checks,
 };

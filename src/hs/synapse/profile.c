@@ -325,4 +325,5 @@ const struct hs_profile hs_synapse = {
 	.bulk_set_admin = synapse_bulk_set_admin,
 	.bulk_taken = synapse_bulk_taken,
 	.bulk_create = synapse_bulk_create,
+	.checks = synapse_checks,
 };

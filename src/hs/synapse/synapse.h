@@ -113,4 +113,6 @@ void synapse_password_scheme(const struct config *c, struct pw_scheme *s);
 int synapse_describe_hash(const char *hash, char *buf, size_t n);
 int synapse_check_scheme(const char *scheme);
 int synapse_check_cached_write(struct hs *h, const char *what, int force);
+/* doctor.c */
+extern const struct hs_check synapse_checks[]; /* ends with a NULL name */
 #endif

@@ -13,4 +13,5 @@ def dendrite(request):
     pgc = request.getfixturevalue("pg") if request.param == "postgres" else None
     d = Dendrite(request.param, pg=pgc)
     yield d
+    d.assert_doctor_clean()
     d.close()

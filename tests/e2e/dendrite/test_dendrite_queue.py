@@ -13,39 +13,6 @@ from mxtest import BIN
 PW = "password-123"
 
 
-def create_room(d, tok, **body):
-    status, doc = d.req("POST", "/_matrix/client/v3/createRoom", token=tok, body=body)
-    assert status == 200, doc
-    return doc["room_id"]
-
-
-def join(d, tok, room):
-    status, doc = d.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/join", token=tok, body={})
-    assert status == 200, doc
-
-
-def invite(d, tok, room, user):
-    status, doc = d.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/invite", token=tok, body={"user_id": user})
-    assert status == 200, doc
-
-
-def joined_rooms(d, tok):
-    status, doc = d.req("GET", "/_matrix/client/v3/joined_rooms", token=tok)
-    assert status == 200, doc
-    return set(doc["joined_rooms"])
-
-
-def joined_members(d, tok, room):
-    status, doc = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/joined_members", token=tok)
-    assert status == 200, doc
-    return set(doc["joined"])
-
-
-def member_state(d, tok, room, user):
-    status, doc = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.member/{q(user)}", token=tok)
-    return doc.get("membership") if status == 200 else None
-
-
 def minted_devices(d):
     return len(d.devices_of(prefix="MXDBA")), int(d.sql("SELECT count(*) FROM mxdba_minted")[0][0])
 
@@ -55,15 +22,15 @@ def setup_alice(d):
     by bob), one pending invite, plus bob; returns tokens and rooms."""
     a = d.register("alice", PW)["access_token"]
     b = d.register("bob", PW)["access_token"]
-    alone = create_room(d, a, name="alice alone")
-    mine = [create_room(d, a, name=f"alice {i}") for i in range(3)]
+    alone = d.create_room(a, name="alice alone")
+    mine = [d.create_room(a, name=f"alice {i}") for i in range(3)]
     for r in mine:
-        invite(d, a, r, "@bob:example.org")
-        join(d, b, r)
-    bobs = create_room(d, b, name="bob's room", preset="public_chat")
-    join(d, a, bobs)
-    pending = create_room(d, b, name="invite only")
-    invite(d, b, pending, "@alice:example.org")
+        d.invite(a, r, "@bob:example.org")
+        d.join(b, r)
+    bobs = d.create_room(b, name="bob's room", preset="public_chat")
+    d.join(a, bobs)
+    pending = d.create_room(b, name="invite only")
+    d.invite(b, pending, "@alice:example.org")
     return a, b, {"alone": alone, "mine": mine, "bobs": bobs, "pending": pending}
 
 
@@ -71,8 +38,8 @@ def test_rooms_and_members_agree_with_the_server(dendrite):
     d = dendrite
     d.start()
     a, b, rooms = setup_alice(d)
-    server_rooms = joined_rooms(d, a)
-    members = {r: joined_members(d, b, r) for r in rooms["mine"] + [rooms["bobs"]]}
+    server_rooms = d.joined_rooms(a)
+    members = {r: d.joined_members(b, r) for r in rooms["mine"] + [rooms["bobs"]]}
     d.stop()
     r = d.mxdba("--json", "rooms", "@alice:example.org", "--membership", "join")
     assert r.rc == 0, r
@@ -110,9 +77,9 @@ def test_evacuate_user_with_lock_then_apply(dendrite):
     assert states == ["done"] * 6, r.out
     # the other members see the leaves; the invite was rejected
     for room in rooms["mine"] + [rooms["bobs"]]:
-        assert member_state(d, b, room, "@alice:example.org") == "leave"
-        assert "@alice:example.org" not in joined_members(d, b, room)
-    assert member_state(d, b, rooms["pending"], "@alice:example.org") == "leave"
+        assert d.member_state(b, room, "@alice:example.org") == "leave"
+        assert "@alice:example.org" not in d.joined_members(b, room)
+    assert d.member_state(b, rooms["pending"], "@alice:example.org") == "leave"
     for _ in range(50):   # the sync API learns of events asynchronously
         status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(rooms['bobs'])}/messages?dir=b&limit=20", token=b)
         if any(e["type"] == "m.room.member" and e.get("state_key") == "@alice:example.org"
@@ -124,7 +91,7 @@ def test_evacuate_user_with_lock_then_apply(dendrite):
     assert minted_devices(d) == (0, 0)
     # as the server sees it: alice is in no room (a token minted here by the test itself)
     d.add_token("alice", "PROBE", "test-probe-token")
-    assert joined_rooms(d, "test-probe-token") == set()
+    assert d.joined_rooms("test-probe-token") == set()
     # a second apply does nothing
     r = d.mxdba("--json", "queue", "apply", "--url", d.url)
     assert r.rc == 0 and json.loads(r.out.splitlines()[-1])["summary"]["done"] == 0, r
@@ -136,9 +103,9 @@ def test_evacuate_room_empties_it_of_local_users(dendrite):
     a = d.register("owner", PW)["access_token"]
     others = [d.register(f"member{i}", PW)["access_token"] for i in range(3)]
     carol = d.register("carol", PW)["access_token"]
-    room = create_room(d, a, name="to empty", preset="public_chat")
+    room = d.create_room(a, name="to empty", preset="public_chat")
     for t in others:
-        join(d, t, room)
+        d.join(t, room)
     d.stop()
     r = d.mxdba("evacuate", "room", room)
     assert r.rc == 0 and "queued 4 leave(s)" in r.out, r
@@ -146,8 +113,8 @@ def test_evacuate_room_empties_it_of_local_users(dendrite):
     r = d.mxdba("queue", "apply", "--url", d.url)
     assert r.rc == 0, r
     # a local user joining afterwards finds nobody else local in the room
-    join(d, carol, room)
-    assert joined_members(d, carol, room) == {"@carol:example.org"}
+    d.join(carol, room)
+    assert d.joined_members(carol, room) == {"@carol:example.org"}
     assert minted_devices(d) == (0, 0)
 
 
@@ -156,7 +123,7 @@ def test_apply_survives_dendrite_killed_midway(dendrite):
     d.start()
     a = d.register("victim", PW)["access_token"]
     for i in range(25):
-        create_room(d, a, name=f"r{i}")
+        d.create_room(a, name=f"r{i}")
     d.stop()
     assert d.mxdba("evacuate", "user", "victim").rc == 0
     d.start()
@@ -205,7 +172,7 @@ def test_notice_arrives_in_the_server_notice_room(dendrite):
     invites = sync.get("rooms", {}).get("invite", {})
     assert invites, sync
     room = next(iter(invites))
-    join(d, t, room)
+    d.join(t, room)
     # the sync API learns of events asynchronously: give it a few seconds
     for _ in range(50):
         status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=20", token=t)

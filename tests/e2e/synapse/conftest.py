@@ -26,3 +26,4 @@ def s(synapse):
     yield synapse
     if synapse.running():
         synapse.stop()
+    synapse.assert_doctor_clean()

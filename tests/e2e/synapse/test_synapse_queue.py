@@ -25,39 +25,6 @@ def ok(r):
     return r
 
 
-def create_room(s, tok, **body):
-    status, doc = s.req("POST", "/_matrix/client/v3/createRoom", token=tok, body=body)
-    assert status == 200, doc
-    return doc["room_id"]
-
-
-def join(s, tok, room):
-    status, doc = s.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/join", token=tok, body={})
-    assert status == 200, doc
-
-
-def invite(s, tok, room, user):
-    status, doc = s.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/invite", token=tok, body={"user_id": user})
-    assert status == 200, doc
-
-
-def joined_rooms(s, tok):
-    status, doc = s.req("GET", "/_matrix/client/v3/joined_rooms", token=tok)
-    assert status == 200, doc
-    return set(doc["joined_rooms"])
-
-
-def joined_members(s, tok, room):
-    status, doc = s.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/joined_members", token=tok)
-    assert status == 200, doc
-    return set(doc["joined"])
-
-
-def member_state(s, tok, room, user):
-    status, doc = s.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.member/{q(user)}", token=tok)
-    return doc.get("membership") if status == 200 else None
-
-
 def minted_left(s):
     """Tokens mxdba minted still in Synapse's table, and rows of mxdba's registry."""
     return (int(s.sql("SELECT count(*) FROM access_tokens WHERE id < 0")[0][0]),
@@ -73,15 +40,15 @@ def setup_alice(s, name="alice"):
     room version 12 explicitly) and one pending invite; returns tokens and rooms."""
     a = s.register(name, PW)["access_token"]
     b = s.register(name + "_bob", PW)["access_token"]
-    alone = create_room(s, a, name=f"{name} alone")
-    mine = [create_room(s, a, name=f"{name} {i}", room_version="12" if i == 0 else "11") for i in range(3)]
+    alone = s.create_room(a, name=f"{name} alone")
+    mine = [s.create_room(a, name=f"{name} {i}", room_version="12" if i == 0 else "11") for i in range(3)]
     for r in mine:
-        invite(s, a, r, uid(name + "_bob"))
-        join(s, b, r)
-    bobs = create_room(s, b, name="bob's room", preset="public_chat", room_alias_name=f"{name}-bobs")
-    join(s, a, bobs)
-    pending = create_room(s, b, name="invite only")
-    invite(s, b, pending, uid(name))
+        s.invite(a, r, uid(name + "_bob"))
+        s.join(b, r)
+    bobs = s.create_room(b, name="bob's room", preset="public_chat", room_alias_name=f"{name}-bobs")
+    s.join(a, bobs)
+    pending = s.create_room(b, name="invite only")
+    s.invite(b, pending, uid(name))
     return a, b, {"alone": alone, "mine": mine, "bobs": bobs, "pending": pending}
 
 
@@ -90,13 +57,13 @@ def test_rooms_and_members_agree_with_the_server(s):
     root = s.register("rootq", PW, admin=True)["access_token"]
     a, b, rooms = setup_alice(s)
     assert ":" not in rooms["mine"][0]                     # room version 12: no server part to parse
-    server_rooms = joined_rooms(s, a)
+    server_rooms = s.joined_rooms(a)
     status, adm = s.req("GET", f"/_synapse/admin/v1/users/{q(uid('alice'))}/joined_rooms", token=root)
     assert status == 200 and set(adm["joined_rooms"]) == server_rooms, adm
     members = {}
     for r in rooms["mine"] + [rooms["bobs"]]:
         status, am = s.req("GET", f"/_synapse/admin/v1/rooms/{q(r)}/members", token=root)
-        assert status == 200 and set(am["members"]) == joined_members(s, b, r), am
+        assert status == 200 and set(am["members"]) == s.joined_members(b, r), am
         members[r] = set(am["members"])
     s.stop()
     mine = {x["room_id"] for x in lines(ok(s.mxdba("--json", "rooms", uid("alice"), "--membership", "join")))}
@@ -120,9 +87,9 @@ def test_leave_ban_and_forgotten_are_told_apart(s):
     s.start()
     a = s.register("fay", PW)["access_token"]
     b = s.register("fay_bob", PW)["access_token"]
-    left, banned, forgotten = (create_room(s, b, name=n, preset="public_chat") for n in ("left", "banned", "forgot"))
+    left, banned, forgotten = (s.create_room(b, name=n, preset="public_chat") for n in ("left", "banned", "forgot"))
     for r in (left, banned, forgotten):
-        join(s, a, r)
+        s.join(a, r)
     assert s.req("POST", f"/_matrix/client/v3/rooms/{q(left)}/leave", token=a, body={})[0] == 200
     assert s.req("POST", f"/_matrix/client/v3/rooms/{q(banned)}/ban", token=b,
                  body={"user_id": uid("fay"), "reason": "test"})[0] == 200
@@ -154,9 +121,9 @@ def test_evacuate_user_with_lock_then_apply(s):
     states = [x["state"] for x in lines(s.mxdba("--json", "queue", "list"))]
     assert states == ["done"] * 6, states
     for room in rooms["mine"] + [rooms["bobs"]]:
-        assert member_state(s, b, room, uid("ann")) == "leave"
-        assert uid("ann") not in joined_members(s, b, room)
-    assert member_state(s, b, rooms["pending"], uid("ann")) == "leave"     # the invite rejected
+        assert s.member_state(b, room, uid("ann")) == "leave"
+        assert uid("ann") not in s.joined_members(b, room)
+    assert s.member_state(b, rooms["pending"], uid("ann")) == "leave"     # the invite rejected
     for _ in range(50):
         status, msgs = s.req("GET", f"/_matrix/client/v3/rooms/{q(rooms['bobs'])}/messages?dir=b&limit=20", token=b)
         if any(e["type"] == "m.room.member" and e.get("state_key") == uid("ann")
@@ -177,7 +144,7 @@ def test_apply_survives_synapse_killed_midway(s):
     s.start()
     a = s.register("victim", PW)["access_token"]
     for i in range(25):
-        create_room(s, a, name=f"r{i}")
+        s.create_room(a, name=f"r{i}")
     s.stop()
     ok(s.mxdba("evacuate", "user", "victim"))
     s.start()
@@ -216,9 +183,9 @@ def test_evacuate_room_empties_it_of_local_users(s):
     a = s.register("owner", PW)["access_token"]
     others = [s.register(f"member{i}", PW)["access_token"] for i in range(3)]
     carol = s.register("carolq", PW)["access_token"]
-    room = create_room(s, a, name="to empty", preset="public_chat", room_version="12")
+    room = s.create_room(a, name="to empty", preset="public_chat", room_version="12")
     for t in others:
-        join(s, t, room)
+        s.join(t, room)
     s.stop()
     r = ok(s.mxdba("evacuate", "room", room))
     assert "queued 4 leave(s)" in r.out, r
@@ -240,7 +207,7 @@ def _notice_body_arrives(s, tok, text):
                          f"&_={time.time()}", token=tok)
     rooms = list(sync.get("rooms", {}).get("invite", {})) + list(sync.get("rooms", {}).get("join", {}))
     for room in sync.get("rooms", {}).get("invite", {}):
-        join(s, tok, room)
+        s.join(tok, room)
     for _ in range(50):
         for room in rooms:
             status, msgs = s.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=50", token=tok)
@@ -287,9 +254,9 @@ def test_writes_beside_a_running_synapse_never_make_it_fail(s):
     "database is locked" in its log, and every write of mxdba lands."""
     s.start()
     toks = [s.register(f"busy{i}", PW)["access_token"] for i in range(3)]
-    room = create_room(s, toks[0], name="busy", preset="public_chat")
+    room = s.create_room(toks[0], name="busy", preset="public_chat")
     for t in toks[1:]:
-        join(s, t, room)
+        s.join(t, room)
     stop = threading.Event()
     errors = []
 

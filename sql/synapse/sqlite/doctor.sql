@@ -1,0 +1,118 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- doctor's checks of a Synapse database (SQLite). One check per block: its
+-- find (total, item: the first few rows, one set-based query) and, when it
+-- has one right repair, its fix steps (each row RETURNING target, old, new
+-- is one audit row). ?1 is the server_name where a check takes it. The
+-- checks' words are in src/hs/synapse/doctor.c. See the PostgreSQL twin.
+
+-- fragment: local
+substr(u.name, instr(u.name, ':') + 1) = ?1 AND substr(u.name, 1, 1) = '@'
+
+-- fragment: localpart
+substr(u.name, 2, instr(u.name, ':') - 2)
+
+-- ---- synapse-missing-profile ----
+-- name: doctor_syn_missing_profile
+SELECT COUNT(*) OVER (), u.name FROM users u
+ WHERE u.deactivated = 0 AND u.is_guest = 0 AND {{local}}
+   AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = {{localpart}})
+ ORDER BY u.name LIMIT 5;
+
+-- name: doctor_syn_missing_profile_fix
+-- what registration writes: the display name is the localpart
+INSERT INTO profiles (user_id, full_user_id, displayname)
+SELECT {{localpart}}, u.name, {{localpart}} FROM users u
+ WHERE u.deactivated = 0 AND u.is_guest = 0 AND {{local}}
+   AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = {{localpart}})
+RETURNING full_user_id, NULL, 'created';
+
+-- ---- synapse-profile-full-user-id ----
+-- name: doctor_syn_profile_full_id
+SELECT COUNT(*) OVER (), p.user_id || CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.name = '@' || p.user_id || ':' || ?1)
+                                           THEN ' (of @' || p.user_id || ':' || ?1 || ')' ELSE ' (no such user)' END
+  FROM profiles p WHERE p.full_user_id IS NULL ORDER BY p.user_id LIMIT 5;
+
+-- name: doctor_syn_profile_full_id_fix
+-- only where the user exists under this server_name: that is the ID it stands for
+UPDATE profiles SET full_user_id = '@' || user_id || ':' || ?1
+ WHERE full_user_id IS NULL AND EXISTS (SELECT 1 FROM users u WHERE u.name = '@' || profiles.user_id || ':' || ?1)
+RETURNING full_user_id, NULL, full_user_id;
+
+-- ---- synapse-deactivated-tokens ----
+-- mxdba's own minted tokens (negative ids) are the next check's
+-- name: doctor_syn_deactivated_tokens
+SELECT COUNT(*) OVER (), t.user_id || ' (' || COUNT(*) || ' token(s))'
+  FROM (SELECT user_id FROM access_tokens WHERE id >= 0 UNION ALL SELECT user_id FROM refresh_tokens) t
+  JOIN users u ON u.name = t.user_id
+ WHERE u.deactivated = 1
+ GROUP BY t.user_id ORDER BY t.user_id LIMIT 5;
+
+-- name: doctor_syn_deactivated_refresh_fix
+-- (deleting a refresh token deletes the access tokens made from it: ON DELETE CASCADE)
+DELETE FROM refresh_tokens WHERE user_id IN (SELECT name FROM users WHERE deactivated = 1)
+RETURNING user_id, 'refresh token ' || id, 'deleted';
+
+-- name: doctor_syn_deactivated_access_fix
+DELETE FROM access_tokens WHERE id >= 0 AND user_id IN (SELECT name FROM users WHERE deactivated = 1)
+RETURNING user_id, 'access token ' || id || CASE WHEN device_id IS NULL THEN '' ELSE ' (device ' || device_id || ')' END, 'deleted';
+
+-- ---- synapse-deactivated-devices ----
+-- devices whose end-to-end keys are still advertised (a device without keys harms nobody)
+-- name: doctor_syn_deactivated_devices
+SELECT COUNT(*) OVER (), d.user_id || ' (' || COUNT(*) || ' device(s) with keys)'
+  FROM users u CROSS JOIN devices d ON d.user_id = u.name
+ WHERE u.deactivated = 1
+   AND EXISTS (SELECT 1 FROM e2e_device_keys_json k WHERE k.user_id = d.user_id AND k.device_id = d.device_id)
+ GROUP BY d.user_id ORDER BY d.user_id LIMIT 5;
+
+-- ---- synapse-pending-deactivation ----
+-- a row the user parter cannot take: not '@localpart:server', or another server's
+-- name: doctor_syn_pending_bad
+SELECT COUNT(*) OVER (), quote(user_id) FROM users_pending_deactivation
+ WHERE NOT (substr(user_id, 1, 1) = '@' AND instr(user_id, ':') > 2 AND substr(user_id, instr(user_id, ':') + 1) = ?1)
+ ORDER BY user_id LIMIT 5;
+
+-- name: doctor_syn_pending_bad_fix
+DELETE FROM users_pending_deactivation
+ WHERE NOT (substr(user_id, 1, 1) = '@' AND instr(user_id, ':') > 2 AND substr(user_id, instr(user_id, ':') + 1) = ?1)
+RETURNING user_id, 'queued for parting', 'deleted';
+
+-- ---- synapse-deactivated-joined ----
+-- name: doctor_syn_deactivated_joined
+-- (CROSS JOIN: SQLite then reads the users first and looks up only the
+-- deactivated ones' memberships, instead of every membership's user)
+SELECT COUNT(*) OVER (), l.user_id || ' (' || COUNT(*) || ' room(s))'
+  FROM users u CROSS JOIN local_current_membership l ON l.user_id = u.name
+ WHERE u.deactivated = 1 AND l.membership = 'join'
+ GROUP BY l.user_id ORDER BY l.user_id LIMIT 5;
+
+-- ---- synapse-foreign-users ----
+-- name: doctor_syn_foreign_users
+SELECT COUNT(*) OVER (), u.name FROM users u WHERE NOT ({{local}}) ORDER BY u.name LIMIT 5;
+
+-- ---- synapse-deactivated-admins ----
+-- name: doctor_syn_deactivated_admins
+SELECT COUNT(*) OVER (), u.name FROM users u WHERE u.admin = 1 AND u.deactivated = 1 ORDER BY u.name LIMIT 5;
+
+-- ---- synapse-no-active-admin ----
+-- only once someone could be one: an empty (fresh) database is not a finding
+-- name: doctor_syn_no_admin
+SELECT 1, (SELECT COUNT(*) FROM users u WHERE u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND {{local}})
+       || ' active user(s), none of them an admin'
+ WHERE EXISTS (SELECT 1 FROM users u WHERE u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND {{local}})
+   AND NOT EXISTS (SELECT 1 FROM users u WHERE u.admin = 1 AND u.deactivated = 0 AND {{local}});
+
+-- ---- mxdba-minted-leftovers (the check is mxdba's own: src/hs/doctor.c) ----
+-- fragment: minted_leftover
+NOT EXISTS (SELECT 1 FROM mxdba_queue q WHERE q.state = 'pending' AND q.user_id = '@' || m.localpart || ':' || m.server_name)
+
+-- name: doctor_minted_leftovers
+SELECT COUNT(*) OVER (), '@' || m.localpart || ':' || m.server_name || ' (minted ' || datetime(m.created_ts / 1000, 'unixepoch') || ' UTC)'
+  FROM mxdba_minted m WHERE {{minted_leftover}} ORDER BY m.created_ts LIMIT 5;
+
+-- name: doctor_minted_leftovers_fix
+DELETE FROM access_tokens WHERE token IN (SELECT m.access_token FROM mxdba_minted m WHERE {{minted_leftover}})
+RETURNING user_id, 'access token ' || id || ' (minted by queue apply)', 'deleted';
+
+-- name: doctor_minted_registry_fix
+DELETE FROM mxdba_minted WHERE access_token IN (SELECT m.access_token FROM mxdba_minted m WHERE {{minted_leftover}});
