@@ -30,33 +30,24 @@ static const char *severity_word(enum hs_severity s)
 	return s == HS_ERROR ? "error" : s == HS_WARNING ? "warning" : "note";
 }
 
-/* Is NAME in the comma-separated LIST? */
-static int listed(const char *list, const char *name)
+/* SEL[i] = 1 for every check of H that the comma-separated LIST names
+ * (NULL: all of them); an unknown name is refused. */
+static int select_checks(struct hs *h, const char *list, char *sel, int max)
 {
-	size_t n = strlen(name);
+	for (int i = 0; i < max && hs_check_at(h, i); i++)
+		sel[i] = list == NULL;
 	for (const char *p = list; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && !strncmp(p, name, n))
-			return 1;
-		p = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-/* Every name of --check LIST must be a check of H. */
-static int check_names(struct hs *h, const char *list)
-{
-	for (const char *p = list; *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		int found = 0;
-		for (int i = 0; !found && hs_check_at(h, i); i++)
-			found = strlen(hs_check_at(h, i)->name) == len && !strncmp(hs_check_at(h, i)->name, p, len);
-		if (!found) {
+		int found = -1;
+		for (int i = 0; found < 0 && i < max && hs_check_at(h, i); i++)
+			if (strlen(hs_check_at(h, i)->name) == len && !strncmp(hs_check_at(h, i)->name, p, len))
+				found = i;
+		if (found < 0) {
 			err_set(EX_USAGE, "unknown check \"%.*s\"", (int)(len > 64 ? 64 : len), p);
 			return err_hint("`mxdba doctor --list` names the checks of this homeserver");
 		}
+		sel[found] = 1;
 		p = e ? e + 1 : p + len;
 	}
 	return 0;
@@ -211,6 +202,7 @@ int cmd_doctor(struct ctx *c, int argc, char **argv)
 	static const char *const head[] = { "SEVERITY", "CHECK", "COUNT", "PROBLEM", "ROWS", "WHY", "REPAIR", "FIX" };
 	struct opts o;
 	struct finding f[MAX_CHECKS];
+	char selected[MAX_CHECKS];
 	struct hs *h = NULL;
 	struct table *t = NULL;
 	const char *only;
@@ -236,16 +228,17 @@ int cmd_doctor(struct ctx *c, int argc, char **argv)
 		err_hint("`mxdba doctor --list` names the checks of this homeserver");
 		goto out;
 	}
-	if (ctx_config(c) < 0 || !(h = ctx_hs(c, fixing ? HS_WRITE : HS_READ)) || (only && check_names(h, only) < 0))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, fixing ? HS_WRITE : HS_READ)) ||
+	    select_checks(h, only, selected, MAX_CHECKS) < 0)
 		goto out;
 	if (listing) {
 		list_checks(h);
 		ret = EX_OK;
 		goto out;
 	}
-	for (int i = 0; hs_check_at(h, i) && n < MAX_CHECKS; i++) {
+	for (int i = 0; i < MAX_CHECKS && hs_check_at(h, i); i++) {
 		const struct hs_check *k = hs_check_at(h, i);
-		if (only && !listed(only, k->name))
+		if (!selected[i])
 			continue;
 		nchecks++;
 		f[n].check = k;

@@ -290,6 +290,15 @@ int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out
 	return rc;
 }
 
+int db_table_exists(db *d, const char *table)
+{
+	db_arg a = DB_ARG_TEXT(table);
+	char *v = NULL;
+	int rc = db_scalar(d, "table_exists", &a, 1, &v);
+	free(v);
+	return rc;
+}
+
 int db_count(db *d, const char *name, const db_arg *args, int nargs, long long *n)
 {
 	db_rows *r = db_query(d, name, args, nargs);

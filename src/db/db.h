@@ -70,6 +70,8 @@ int db_exec_one(db *d, const char *name, const db_arg *args, int nargs, const ch
 /* Run a single-value query: 1 and *out set if a row came back, 0 if none, -1 error.
  * *out is malloc'd (NULL for SQL NULL). */
 int db_scalar(db *d, const char *name, const db_arg *args, int nargs, char **out);
+/* Does TABLE exist (in the search path)? 1 yes, 0 no, -1 error. */
+int db_table_exists(db *d, const char *table);
 /* Run a query whose first column of its one row is a count: *n gets it (0
  * when no row or NULL). 0, or -1 + error. */
 int db_count(db *d, const char *name, const db_arg *args, int nargs, long long *n);

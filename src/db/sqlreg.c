@@ -61,3 +61,8 @@ const char *sql_lookup(const char *ns, const char *backend, const char *name)
 		e = find("common", backend, name);
 	return e ? e->text : NULL;
 }
+
+int sql_is_migration(const struct sql_entry *e, const char *backend)
+{
+	return !strcmp(e->ns, "common") && !strcmp(e->module, "migration") && !strcmp(e->backend, backend);
+}

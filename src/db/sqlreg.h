@@ -18,4 +18,6 @@ extern const struct sql_entry sql_entries[];
 /* The statement NAME for BACKEND: NS's own if it has one, else the common
  * one; NULL if neither exists. NS may be NULL (common only). */
 const char *sql_lookup(const char *ns, const char *backend, const char *name);
+/* Is E one of mxdba's own migrations (migrations/BACKEND/) for BACKEND? */
+int sql_is_migration(const struct sql_entry *e, const char *backend);
 #endif

@@ -48,19 +48,9 @@ static const char *newest_migration(db *d)
 {
 	const char *newest = "";
 	for (const struct sql_entry *e = sql_entries; e->name; e++)
-		if (!strcmp(e->ns, "common") && !strcmp(e->module, "migration") &&
-		    !strcmp(e->backend, db_backend_name(d)) && strcmp(e->name, newest) > 0)
+		if (sql_is_migration(e, db_backend_name(d)) && strcmp(e->name, newest) > 0)
 			newest = e->name;
 	return newest;
-}
-
-static int table_missing(struct hs *h, const char *table)
-{
-	db_arg a = DB_ARG_TEXT(table);
-	char *v = NULL;
-	int rc = db_scalar(h->db, "table_exists", &a, 1, &v);
-	free(v);
-	return rc < 0 ? -1 : rc == 0;
 }
 
 static int check_args(struct hs *h, const struct hs_check *c, db_arg *a)
@@ -76,11 +66,11 @@ int hs_check_find(struct hs *h, const struct hs_check *c, long long *total, char
 {
 	db_arg a;
 	db_rows *r;
-	int rc, missing;
+	int rc, have;
 	*total = 0;
 	*nitems = 0;
-	if (c->needs && (missing = table_missing(h, c->needs)) != 0)
-		return missing < 0 ? -1 : 0;
+	if (c->needs && (have = db_table_exists(h->db, c->needs)) != 1)
+		return have < 0 ? -1 : 0;
 	if (!(r = db_query(h->db, c->find, &a, check_args(h, c, &a))))
 		return -1;
 	while ((rc = db_step(r)) == 1) {

@@ -10,15 +10,6 @@
 #include "core/util.h"
 #include "db/sqlreg.h"
 
-static int table_exists(db *d)
-{
-	db_arg a = DB_ARG_TEXT("mxdba_migrations");
-	char *v = NULL;
-	int rc = db_scalar(d, "table_exists", &a, 1, &v);
-	free(v);
-	return rc;
-}
-
 static long long applied_at(db *d, const char *name, int have_table)
 {
 	db_arg a = DB_ARG_TEXT(name);
@@ -35,19 +26,14 @@ static long long applied_at(db *d, const char *name, int have_table)
 	return ts;
 }
 
-static int is_migration(const struct sql_entry *e, db *d)
-{
-	return !strcmp(e->ns, "common") && !strcmp(e->module, "migration") && !strcmp(e->backend, db_backend_name(d));
-}
-
 int migrate_status(db *d, void (*fn)(const char *, long long, void *), void *user)
 {
-	int have = table_exists(d);
+	int have = db_table_exists(d, "mxdba_migrations");
 	if (have < 0)
 		return -1;
 	for (const struct sql_entry *e = sql_entries; e->name; e++) {
 		long long ts;
-		if (!is_migration(e, d))
+		if (!sql_is_migration(e, db_backend_name(d)))
 			continue;
 		if ((ts = applied_at(d, e->name, have)) < 0)
 			return -1;
@@ -86,7 +72,7 @@ int migrate_apply_in_tx(db *d, int announce, int dry_run, int *applied)
 	for (const struct sql_entry *e = sql_entries; e->name; e++) {
 		db_arg rec[3];
 		long long ts;
-		if (!is_migration(e, d))
+		if (!sql_is_migration(e, db_backend_name(d)))
 			continue;
 		if ((ts = applied_at(d, e->name, 1)) < 0)
 			return -1;

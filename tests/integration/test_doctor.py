@@ -10,13 +10,10 @@ import io
 import json
 
 import pytest
+from mxtest import doctor_findings
 
 EX_USAGE, EX_REFUSED, EX_FINDINGS = 2, 6, 11
 G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
-
-
-def findings(r):
-    return {o["check"]: o for o in (json.loads(line) for line in r.out.splitlines())}
 
 
 @pytest.fixture
@@ -74,14 +71,14 @@ def break_all(home):
             home.sql(stmt)
 
 
-def test_a_clean_database_has_no_findings(clean):
+def test_a_clean_database_has_no_doctor_findings(clean):
     r = clean.run("doctor")
     assert r.rc == 0 and r.out == "" and "no findings" in r.err, r
     r = clean.run("--json", "doctor")
     assert r.rc == 0 and r.out == "", r
 
 
-def test_a_fresh_empty_database_has_no_findings(home):
+def test_a_fresh_empty_database_has_no_doctor_findings(home):
     r = home.run("doctor")
     assert r.rc == 0 and r.out == "", r
 
@@ -91,7 +88,7 @@ def test_every_check_finds_its_broken_state_and_changes_nothing(clean):
     before = clean.snapshot()
     r = clean.run("--json", "doctor")
     assert r.rc == EX_FINDINGS and "found errors" in r.err and "HINT:" in r.err, r
-    got = findings(r)
+    got = doctor_findings(r)
     assert sorted(got) == sorted(name for name, _, _ in BREAK[clean.kind]), got
     for name, _, fixable in BREAK[clean.kind]:
         f = got[name]
@@ -109,7 +106,7 @@ def test_rows_are_named_and_counted(clean):
     if clean.kind == "synapse":
         for i in range(7):
             clean.add_account(f"hand{i}", profile=False)
-        f = findings(clean.run("--json", "doctor", "--check", "synapse-missing-profile"))["synapse-missing-profile"]
+        f = doctor_findings(clean.run("--json", "doctor", "--check", "synapse-missing-profile"))["synapse-missing-profile"]
         assert f["count"] == 7 and f["rows"] == [f"@hand{i}:example.org" for i in range(5)], f
         r = clean.run("doctor", "--check", "synapse-missing-profile")
         assert "(2 more)" in r.out, r
@@ -117,7 +114,7 @@ def test_rows_are_named_and_counted(clean):
         for i in range(7):
             clean.sql("INSERT INTO userapi_devices (access_token, session_id, device_id, localpart, server_name,"
                       f" created_ts, last_seen_ts) VALUES ('t{i}', {100 + i}, 'D{i}', 'ghost{i}', 'example.org', 1, 1)")
-        f = findings(clean.run("--json", "doctor", "--check", "dendrite-orphan-devices"))["dendrite-orphan-devices"]
+        f = doctor_findings(clean.run("--json", "doctor", "--check", "dendrite-orphan-devices"))["dendrite-orphan-devices"]
         assert f["count"] == 7 and f["rows"][0] == "@ghost0:example.org device D0" and len(f["rows"]) == 5, f
 
 
@@ -127,7 +124,7 @@ def test_dry_run_fix_changes_nothing(clean):
     r = clean.run("--dry-run", "--json", "doctor", "--fix")
     assert r.rc == EX_FINDINGS, r
     for name, _, fixable in BREAK[clean.kind]:
-        f = findings(r)[name]
+        f = doctor_findings(r)[name]
         assert ("would_fix" in f) == fixable and f.get("would_fix", 1) >= 1, f
     assert clean.snapshot() == before
 
@@ -136,11 +133,11 @@ def test_fix_repairs_what_it_can_audited_and_leaves_the_rest(clean):
     break_all(clean)
     r = clean.run("--json", "doctor", "--fix")
     assert r.rc == 0, r  # what is left are warnings and notes
-    got = findings(r)
+    got = doctor_findings(r)
     for name, _, fixable in BREAK[clean.kind]:
         if fixable:
             assert got[name]["fixed"] >= 1 and got[name]["left"] == 0, got[name]
-    after = findings(clean.run("--json", "doctor"))
+    after = doctor_findings(clean.run("--json", "doctor"))
     assert sorted(after) == sorted(n for n, _, fixable in BREAK[clean.kind] if not fixable), after
     fields = {row[0] for row in clean.sql("SELECT field FROM mxdba_audit")}
     if clean.kind == "synapse":
@@ -178,7 +175,7 @@ def test_check_selects_and_unknown_names_are_refused(clean):
     break_all(clean)
     first = BREAK[clean.kind][0][0]
     r = clean.run("--json", "doctor", "--check", first)
-    assert list(findings(r)) == [first], r
+    assert list(doctor_findings(r)) == [first], r
     before = clean.snapshot()
     for bad in (["doctor", "--check", "no-such-check"], ["doctor", "--fix", "--check", f"{first},nope"],
                 ["doctor", "extra"], ["doctor", "--check"], ["doctor", "--check", ""], ["doctor", "--check", "a,,b"],
@@ -222,11 +219,11 @@ def test_minted_tokens_without_pending_work_are_leftovers(clean):
     # admin still has a pending leave: its token is in use, not a leftover
     clean.sql("INSERT INTO mxdba_queue (kind, user_id, room_id, created_ts, updated_ts) VALUES"
               " ('leave', '@admin:example.org', '!r:example.org', 1, 1)")
-    f = findings(clean.run("--json", "doctor"))
+    f = doctor_findings(clean.run("--json", "doctor"))
     assert list(f) == ["mxdba-minted-leftovers"] and f["mxdba-minted-leftovers"]["count"] == 1, f
     assert f["mxdba-minted-leftovers"]["rows"][0].startswith("@alice:example.org (minted 2023-11-14"), f
     r = clean.run("--json", "doctor", "--fix")
-    assert r.rc == 0 and findings(r)["mxdba-minted-leftovers"]["fixed"] == 1, r
+    assert r.rc == 0 and doctor_findings(r)["mxdba-minted-leftovers"]["fixed"] == 1, r
     assert clean.sql("SELECT access_token FROM mxdba_minted") == [("minted-admin",)]
     assert ("alice", "MINTED") not in clean.devices_of("alice") and ("admin", "MINTED") in clean.devices_of("admin")
     assert [a[3] for a in clean.audit_rows("access_token")] == ["deleted"]
@@ -240,7 +237,7 @@ def test_stuck_queue_rows_and_a_newer_schema_are_warnings(clean):
     clean.sql("INSERT INTO mxdba_migrations (version, applied_ts, mxdba_version) VALUES ('9001_future', 1, '9.0')")
     before = clean.snapshot()
     r = clean.run("--json", "doctor")
-    f = findings(r)
+    f = doctor_findings(r)
     assert r.rc == 0 and sorted(f) == ["mxdba-newer-schema", "mxdba-queue-stuck"], r
     assert f["mxdba-queue-stuck"]["count"] == 1 and "5 tries: timed out" in f["mxdba-queue-stuck"]["rows"][0], f
     assert f["mxdba-newer-schema"]["rows"] == ["9001_future (by mxdba 9.0)"], f

@@ -3,6 +3,7 @@
 and Dendrite-shaped homeserver databases on SQLite or PostgreSQL with
 snapshot comparison (byte-for-byte for SQLite, row-for-row for PostgreSQL)."""
 import hashlib
+import json
 import os
 import sqlite3
 import shutil
@@ -75,8 +76,18 @@ class PGCluster:
         shutil.rmtree(self.dir, ignore_errors=True)  # ~1 GiB per run otherwise left in the temp folder
 
 
+def ok(r):
+    """R, asserted to have exited 0."""
+    assert r.rc == 0, r
+    return r
+
+
+def doctor_findings(r):
+    """`mxdba --json doctor` output: check name -> finding."""
+    return {o["check"]: o for o in (json.loads(x) for x in r.out.splitlines() if x.strip())}
+
+
 def json_str(s):
-    import json
     return json.dumps(s)
 
 

@@ -5,7 +5,6 @@ killed process), Dendrite is shown misbehaving on it, doctor reports it,
 doctor --fix repairs it, and Dendrite is shown behaving again. One Dendrite
 per backend serves the whole file; at the end, after all of that use,
 doctor finds nothing on it (no false alarms)."""
-import json
 import os
 import signal
 import subprocess
@@ -13,22 +12,10 @@ import subprocess
 import pytest
 from dendrite import Dendrite, q
 from hangserver import HangServer
-from mxtest import BIN
+from mxtest import BIN, doctor_findings, ok
+from realserver import uid
 
 PW = "password-123"
-
-
-def uid(local):
-    return f"@{local}:example.org"
-
-
-def ok(r):
-    assert r.rc == 0, r
-    return r
-
-
-def findings(r):
-    return {o["check"]: o for o in (json.loads(x) for x in r.out.splitlines() if x.strip())}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -51,7 +38,7 @@ def doctor(d, *args):
     return d.mxdba("--json", "doctor", *args)
 
 
-def test_a_fresh_dendrite_has_no_findings(d):
+def test_a_fresh_dendrite_has_no_doctor_findings(d):
     r = doctor(d)
     assert r.rc == 0 and r.out == "", r
 
@@ -65,7 +52,7 @@ def test_devices_of_an_account_deleted_by_hand(d):
     status, doc = d.whoami(tok, allow_500=True)
     assert status == 500, (status, doc)
     d.stop()
-    f = findings(doctor(d))
+    f = doctor_findings(doctor(d))
     assert f["dendrite-orphan-devices"]["rows"][0].startswith(uid("erin") + " device "), f
     assert "dendrite-orphan-profiles" in f and "dendrite-orphan-account-data" in f  # reported, not deleted
     ok(doctor(d, "--fix"))
@@ -86,7 +73,7 @@ def test_null_is_deactivated_locks_the_user_out(d):
     status, doc = d.login("fred", PW)
     assert status == 403, (status, doc)
     d.stop()
-    assert findings(doctor(d))["dendrite-null-deactivated"]["rows"] == [uid("fred")]
+    assert doctor_findings(doctor(d))["dendrite-null-deactivated"]["rows"] == [uid("fred")]
     ok(doctor(d, "--fix"))
     d.start()
     status, doc = d.login("fred", PW)
@@ -103,7 +90,7 @@ def test_null_password_hash(d):
     before = d.login("gina", PW, allow_500=True)
     d.stop()
     assert before[0] == 500 and "Unable to fetch account" in before[1]["error"], before
-    assert findings(doctor(d))["dendrite-null-password-hash"]["rows"] == [uid("gina")]
+    assert doctor_findings(doctor(d))["dendrite-null-password-hash"]["rows"] == [uid("gina")]
     ok(doctor(d, "--fix"))
     d.start()
     after = d.login("gina", PW)
@@ -124,7 +111,7 @@ def test_null_profile_fields(d):
     before = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('hugo'))}", token=tok, allow_500=True)
     d.stop()
     assert before[0] == 404 and before[1]["errcode"] == "M_NOT_FOUND", before  # it cannot read the row
-    assert findings(doctor(d))["dendrite-null-profile-fields"]["rows"] == [uid("hugo")]
+    assert doctor_findings(doctor(d))["dendrite-null-profile-fields"]["rows"] == [uid("hugo")]
     ok(doctor(d, "--fix"))
     d.start()
     status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('hugo'))}", token=tok)
@@ -154,7 +141,7 @@ def test_a_token_left_by_a_killed_queue_apply(d):
     d.start()
     assert d.whoami(token)[0] == 200  # a working token of ivy that nobody uses
     d.stop()
-    f = findings(doctor(d))
+    f = doctor_findings(doctor(d))
     assert f["mxdba-minted-leftovers"]["rows"][0].startswith(uid("ivy")), f
     ok(doctor(d, "--fix"))
     d.start()
@@ -166,7 +153,7 @@ def test_a_token_left_by_a_killed_queue_apply(d):
 def test_a_missing_migration_row(d):
     """A userapi restored without its db_migrations rows (or one row lost): report only, with the INSERT."""
     d.sql("DELETE FROM db_migrations WHERE version = 'userapi: add last_seen_ts'")
-    f = findings(doctor(d))
+    f = doctor_findings(doctor(d))
     assert f["dendrite-missing-migrations"]["rows"] == ["userapi: add last_seen_ts"], f
     assert not f["dendrite-missing-migrations"]["fixable"] and "INSERT INTO db_migrations" in \
         f["dendrite-missing-migrations"]["repair"]
@@ -186,7 +173,7 @@ def test_a_missing_migration_row(d):
               " ('userapi: add last_seen_ts', '2026-12-03T00:00:00Z', '0.13.8')")
     d.start()  # (PostgreSQL: its migration is ADD COLUMN IF NOT EXISTS, run again and recorded)
     d.stop()
-    assert "dendrite-missing-migrations" not in findings(doctor(d))
+    assert "dendrite-missing-migrations" not in doctor_findings(doctor(d))
 
 
 def test_no_active_admin(d):
@@ -197,9 +184,9 @@ def test_no_active_admin(d):
     lee = d.register("lee", PW)["access_token"]
     assert d.whois(lee, uid("boss"))[0] == 403  # whois of another user needs an admin
     d.stop()
-    assert findings(doctor(d))["dendrite-no-active-admin"]["severity"] == "note"
+    assert doctor_findings(doctor(d))["dendrite-no-active-admin"]["severity"] == "note"
     ok(d.mxdba("user", "promote", "lee"))
-    assert "dendrite-no-active-admin" not in findings(doctor(d))
+    assert "dendrite-no-active-admin" not in doctor_findings(doctor(d))
     d.start()
     assert d.whois(lee, uid("boss"))[0] == 200
     d.stop()

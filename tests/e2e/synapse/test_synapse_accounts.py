@@ -7,19 +7,12 @@ Synapse per backend serves the file: each test has users of its own."""
 import json
 import time
 
+from mxtest import ok
+from realserver import uid
 from synapse import q
 
 SERVER = "example.org"
 EX_NOTFOUND, EX_REFUSED = 4, 6
-
-
-def uid(local):
-    return f"@{local}:{SERVER}"
-
-
-def ok(r):
-    assert r.rc == 0, r
-    return r
 
 
 def test_first_admin_created_offline_logs_in_and_administers(s):

@@ -5,30 +5,17 @@ old docs, a killed process), Synapse is shown misbehaving on it, doctor
 reports it, doctor --fix repairs it, and Synapse is shown behaving again.
 The same Synapse serves the whole file; at the end, after all of that use,
 doctor finds nothing on it (no false alarms)."""
-import json
 import os
 import signal
 import subprocess
 import time
 
 from hangserver import HangServer
-from mxtest import BIN
+from mxtest import BIN, doctor_findings, ok
+from realserver import uid
 from synapse import q
 
 PW = "password-123"
-
-
-def uid(local):
-    return f"@{local}:example.org"
-
-
-def ok(r):
-    assert r.rc == 0, r
-    return r
-
-
-def findings(r):
-    return {o["check"]: o for o in (json.loads(x) for x in r.out.splitlines() if x.strip())}
 
 
 def doctor(s, *args):
@@ -39,7 +26,7 @@ def bcrypt(s, password):
     return ok(s.mxdba("hash", "--cost", "4", "--password-stdin", input=password + "\n")).out.strip()
 
 
-def test_a_fresh_synapse_has_no_findings(s):
+def test_a_fresh_synapse_has_no_doctor_findings(s):
     r = doctor(s)
     assert r.rc == 0 and r.out == "", r
 
@@ -53,10 +40,10 @@ def test_user_inserted_by_hand_gets_its_profile(s):
     status, doc = s.req("GET", f"/_matrix/client/v3/profile/{q(uid('hank'))}", token=doc["access_token"])
     assert status == 404 and "profiles" in doc.get("error", ""), (status, doc)
     s.stop()
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-missing-profile"]["rows"] == [uid("hank")], f
     r = doctor(s, "--fix", "--check", "synapse-missing-profile")
-    assert r.rc == 0 and findings(r)["synapse-missing-profile"]["fixed"] == 1, r
+    assert r.rc == 0 and doctor_findings(r)["synapse-missing-profile"]["fixed"] == 1, r
     s.start()
     status, doc = s.login("hank", PW)
     status, prof = s.req("GET", f"/_matrix/client/v3/profile/{q(uid('hank'))}", token=doc["access_token"])
@@ -77,7 +64,7 @@ def test_a_profile_without_full_user_id(s):
     status, doc = s.req("GET", f"/_matrix/client/v3/profile/{q(uid('pat'))}", token=tok)
     assert status == 404 and "profiles" in doc.get("error", ""), (status, doc)
     s.stop()
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-profile-full-user-id"]["rows"] == [f"pat (of {uid('pat')})"], f
     assert "synapse-missing-profile" not in f  # the row is there: only its key is missing
     ok(doctor(s, "--fix"))
@@ -100,7 +87,7 @@ def test_devices_of_a_user_deactivated_offline_keep_their_keys(s):
     assert status == 200
     s.stop()
     ok(s.mxdba("user", "deactivate", "quin"))  # offline: the tokens go, the device and its keys stay
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-deactivated-devices"]["rows"] == [f"{uid('quin')} (1 device(s) with keys)"], f
     assert f["synapse-deactivated-devices"]["severity"] == "note"
     s.start()
@@ -111,7 +98,7 @@ def test_devices_of_a_user_deactivated_offline_keep_their_keys(s):
     assert status == 200, doc  # the report's repair
     assert keys() == {}
     s.stop()
-    assert "synapse-deactivated-devices" not in findings(doctor(s))
+    assert "synapse-deactivated-devices" not in doctor_findings(doctor(s))
     ok(s.mxdba("--yes", "user", "demote", "keys_admin"))
 
 
@@ -124,7 +111,7 @@ def test_tokens_of_a_user_deactivated_by_hand_stop_working(s):
     status, doc = s.whoami(tok)
     assert status == 200 and doc["user_id"] == uid("carl"), (status, doc)  # the old token still works
     s.stop()
-    assert findings(doctor(s))["synapse-deactivated-tokens"]["rows"] == [f"{uid('carl')} (1 token(s))"]
+    assert doctor_findings(doctor(s))["synapse-deactivated-tokens"]["rows"] == [f"{uid('carl')} (1 token(s))"]
     ok(doctor(s, "--fix"))
     s.start()
     status, doc = s.whoami(tok)
@@ -159,7 +146,7 @@ def test_a_malformed_pending_deactivation_row_no_longer_stops_the_parter(s):
     time.sleep(3)
     assert s.member_state(admin, room, uid("dave")) == "join"  # the parter died on 'dave'
     s.stop()
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-pending-deactivation"]["rows"] == ["'dave'"], f
     ok(doctor(s, "--fix"))
     assert s.sql("SELECT user_id FROM users_pending_deactivation") == [(uid("dave"),)]
@@ -194,7 +181,7 @@ def test_a_token_left_by_a_killed_queue_apply(s):
     s.start()
     assert s.whoami(token) == (200, {"user_id": uid("erin"), "is_guest": False}) or s.whoami(token)[0] == 200
     s.stop()
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["mxdba-minted-leftovers"]["rows"][0].startswith(uid("erin")), f
     ok(doctor(s, "--fix"))
     assert s.sql("SELECT count(*) FROM mxdba_minted") == [("0",)]
@@ -211,7 +198,7 @@ def test_reports_without_a_fix_name_the_rows(s):
     s.stop()
     s.sql("INSERT INTO users (name, creation_ts) VALUES ('@renamed:old.example', 1700000000)")
     ok(s.mxdba("user", "deactivate", "old_admin"))
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-foreign-users"]["rows"] == ["@renamed:old.example"], f
     assert uid("old_admin") in f["synapse-deactivated-admins"]["rows"], f
     assert not f["synapse-foreign-users"]["fixable"]
@@ -232,7 +219,7 @@ def test_a_user_deactivated_by_hand_stays_in_their_rooms_until_evacuated(s):
     s.join(jack, room)
     s.stop()
     s.sql(f"UPDATE users SET deactivated = 1 WHERE name = '{uid('jack')}'")
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-deactivated-joined"]["rows"] == [f"{uid('jack')} (1 room(s))"], f
     assert "evacuate user" in f["synapse-deactivated-joined"]["repair"]
     ok(doctor(s, "--fix"))  # the tokens go; the rooms are the report's repair
@@ -244,7 +231,7 @@ def test_a_user_deactivated_by_hand_stays_in_their_rooms_until_evacuated(s):
     ok(s.mxdba("queue", "apply", "--wait", "60"))
     assert s.member_state(admin, room, uid("jack")) == "leave"
     s.stop()
-    assert "synapse-deactivated-joined" not in findings(doctor(s))
+    assert "synapse-deactivated-joined" not in doctor_findings(doctor(s))
 
 
 def test_no_active_admin(s):
@@ -256,10 +243,10 @@ def test_no_active_admin(s):
     kim = s.register("kim", PW)["access_token"]
     assert s.admin_user(kim, uid("kim"))[0] == 403
     s.stop()
-    f = findings(doctor(s))
+    f = doctor_findings(doctor(s))
     assert f["synapse-no-active-admin"]["severity"] == "note", f
     ok(s.mxdba("user", "promote", "kim"))
-    assert "synapse-no-active-admin" not in findings(doctor(s))
+    assert "synapse-no-active-admin" not in doctor_findings(doctor(s))
     s.start()
     assert s.admin_user(kim, uid("kim"))[0] == 200
     s.stop()

@@ -9,20 +9,12 @@ import subprocess
 import threading
 import time
 
-from mxtest import BIN
+from mxtest import BIN, ok
+from realserver import uid
 from synapse import q
 
 PW = "password-123"
 NOTICES = "server_notices:\n  system_mxid_localpart: notices\n  system_mxid_display_name: Server Notices\n"
-
-
-def uid(local):
-    return f"@{local}:example.org"
-
-
-def ok(r):
-    assert r.rc == 0, r
-    return r
 
 
 def minted_left(s):
