@@ -137,13 +137,17 @@ static int audit_fixed(const char *target, const char *old, const char *new_valu
 	return audit_write(x->c, x->h, target, x->check->field, old, new_value);
 }
 
-/* Refused before anything is written: a running server that caches what a fix changes. */
+/* Refused before anything is written: accounts another service owns, a
+ * running server that caches what a fix changes. */
 static int fixes_allowed(struct hs *h, struct finding *f, int n)
 {
-	for (int i = 0; i < n; i++)
-		if (f[i].total && f[i].check->fix[0] && f[i].check->cached &&
-		    hs_check_cached_write(h, f[i].check->cached) < 0)
+	for (int i = 0; i < n; i++) {
+		const struct hs_check *k = f[i].check;
+		if (!f[i].total || !k->fix[0])
+			continue;
+		if ((k->accounts && hs_accounts_writable(h) < 0) || (k->cached && hs_check_cached_write(h, k->cached) < 0))
 			return -1;
+	}
 	return 0;
 }
 

@@ -18,16 +18,16 @@ static const struct hs_check own_checks[] = {
 	  "queue apply mints a token per user and deletes it when it is done; a killed apply leaves it: a working "
 	  "token of that user that nobody uses (each profile's statements say where its tokens live)",
 	  "--fix deletes the tokens and their registry rows", "mxdba_minted", HS_ARG_NONE, "doctor_minted_leftovers",
-	  { "doctor_minted_leftovers_fix", "doctor_minted_registry_fix" }, "access_token", "access tokens" },
+	  { "doctor_minted_leftovers_fix", "doctor_minted_registry_fix" }, "access_token", "access tokens", 0 },
 	{ "mxdba-queue-stuck", HS_WARNING, "queued operation(s) tried 3 times or more without finishing",
 	  "queue apply tries them again on every run and they never end: a room the server cannot leave for "
 	  "this user, a server that keeps answering errors; the user stays in those rooms",
 	  "read the error column of `mxdba queue list --state pending`, fix the cause, or `mxdba queue cancel ID`",
-	  "mxdba_queue", HS_ARG_NONE, "doctor_queue_stuck", { NULL }, NULL, NULL },
+	  "mxdba_queue", HS_ARG_NONE, "doctor_queue_stuck", { NULL }, NULL, NULL, 0 },
 	{ "mxdba-newer-schema", HS_WARNING, "migration(s) of mxdba's own tables that this mxdba does not know",
 	  "a newer mxdba has written here: its audit rows and queue rows may use fields this mxdba cannot read, "
 	  "undo or apply correctly", "use that newer mxdba (or a newer release) on this database",
-	  "mxdba_migrations", HS_ARG_MIGRATION, "doctor_newer_migrations", { NULL }, NULL, NULL },
+	  "mxdba_migrations", HS_ARG_MIGRATION, "doctor_newer_migrations", { NULL }, NULL, NULL, 0 },
 };
 
 const struct hs_check *hs_check_at(struct hs *h, int i)

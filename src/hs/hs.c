@@ -179,6 +179,8 @@ int hs_check_cached_write(struct hs *h, const char *what)
 	return h->p->check_cached_write ? h->p->check_cached_write(h, what, h->while_running) : 0;
 }
 
+int hs_accounts_writable(struct hs *h) { return h->p->accounts_writable ? h->p->accounts_writable(h) : 0; }
+
 void hs_set_while_running(struct hs *h, int yes) { h->while_running = yes; }
 int hs_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n) { return h->p->revoke_tokens(h, a, n); }
 

@@ -169,6 +169,9 @@ struct hs_check {
 	const char *field;
 	/* the cached value a running server keeps serving (hs_check_cached_write), or NULL */
 	const char *cached;
+	/* 1: its fix writes accounts, profiles or sessions, which another service
+	 * may own (hs_accounts_writable) */
+	int accounts;
 };
 /* The Ith of H's checks (the profile's, then mxdba's own), NULL past the last. */
 const struct hs_check *hs_check_at(struct hs *h, int i);
@@ -247,6 +250,8 @@ struct hs_profile {
 	 * server would not see (it serves a cached value): refused, or with
 	 * FORCE only warned about. NULL: the homeserver caches nothing */
 	int (*check_cached_write)(struct hs *h, const char *what, int force);
+	/* may mxdba change accounts at all (not owned by another service)? NULL: yes */
+	int (*accounts_writable)(struct hs *h);
 	/* can the homeserver send server notices at all? (NULL: yes) */
 	int (*check_notices)(struct hs *h);
 	/* every access token (device) of A revoked; *n: how many */
@@ -350,6 +355,8 @@ int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *c
  * homeserver would not see: 0 go on, -1 + EX_REFUSED. --while-running
  * (hs_set_while_running) turns the refusal into a warning. */
 int hs_check_cached_write(struct hs *h, const char *what);
+/* 0, or -1 + EX_REFUSED when another service owns the accounts (Synapse with MAS). */
+int hs_accounts_writable(struct hs *h);
 /* Refusal (EX_REFUSED + hint) when the homeserver has no server notices configured. */
 int hs_check_notices(struct hs *h);
 void hs_set_while_running(struct hs *h, int yes);

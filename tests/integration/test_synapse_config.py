@@ -153,6 +153,31 @@ def test_mas_refuses_account_writes_and_still_reads():
     assert r.rc == 0 and "Matrix Authentication Service" in r.out, r
 
 
+def test_mas_refuses_doctor_fixes_of_accounts_and_sessions():
+    """Under MAS, doctor still reports; --fix refuses the repairs that write
+    accounts, profiles or tokens (MAS owns them), changing nothing, and still
+    makes those that are Synapse's own (the parting queue)."""
+    home = SynapseHome("sqlite")
+    synapse_yaml(home, text=MAIN + "matrix_authentication_service:\n  enabled: true\n  endpoint: http://127.0.0.1:8080/\n"
+                 "  secret: mas-secret\n")
+    home.add_account("admin", admin=True)
+    home.add_account("gina")
+    home.add_account("gone", deactivated=True)
+    home.sql("DELETE FROM profiles WHERE user_id = 'gina'")
+    home.sql("INSERT INTO access_tokens (id, user_id, device_id, token) VALUES (900, '@gone:example.org', NULL, 'gone-t')")
+    home.sql("INSERT INTO users_pending_deactivation (user_id) VALUES ('bogus-not-an-mxid')")
+    before = home.snapshot()
+    r = home.run("doctor")
+    assert r.rc == 11 and "synapse-missing-profile" in r.out and "synapse-deactivated-tokens" in r.out, r
+    for checks in (None, "synapse-missing-profile", "synapse-deactivated-tokens"):
+        r = home.run("doctor", "--fix", *(["--check", checks] if checks else []))
+        assert r.rc == EX_REFUSED and "Matrix Authentication Service" in r.err and "mas-cli" in r.err, (checks, r)
+        assert home.snapshot() == before, checks
+    r = home.run("doctor", "--fix", "--check", "synapse-pending-deactivation")
+    assert r.rc == 0 and "fixed 1" in r.out, r
+    assert [str(n) for (n,) in home.sql("SELECT count(*) FROM users_pending_deactivation")] == ["0"]
+
+
 def test_password_login_disabled_refuses_passwords():
     home = SynapseHome("sqlite")
     synapse_yaml(home, text=MAIN + "password_config:\n  enabled: false\n")

@@ -38,6 +38,11 @@ SELECT r.room_id,
          WHERE s.room_id = r.room_id AND s.type = 'm.room.canonical_alias' AND s.state_key = '')
 {{memberships_of_user_where}};
 
+-- name: room_names_probe
+-- are the sync API columns memberships_of_user_named reads there? (reads no row)
+SELECT s.room_id, s.type, s.state_key, json_extract(s.headered_event_json, '$.content.name')
+  FROM syncapi.syncapi_current_room_state s LIMIT 0;
+
 -- name: members_of_room
 SELECT k.event_state_key,
        {{membership_state}},

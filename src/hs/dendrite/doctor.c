@@ -11,41 +11,41 @@ const struct hs_check dendrite_checks[] = {
 	  "Dendrite has no foreign keys: an account row deleted by hand leaves its devices, and every request made "
 	  "with their access tokens fails with 500",
 	  "--fix deletes the devices (their tokens cannot work without the account)", NULL, HS_ARG_NONE,
-	  "doctor_den_orphan_devices", { "doctor_den_orphan_devices_fix" }, "devices", NULL },
+	  "doctor_den_orphan_devices", { "doctor_den_orphan_devices_fix" }, "devices", NULL, 0 },
 	{ "dendrite-orphan-profiles", HS_WARNING, "profile(s) of accounts that do not exist",
 	  "profile look-ups still answer them, and an account registered again under the localpart inherits the "
 	  "old display name and avatar",
 	  "once decided: DELETE FROM userapi_profiles WHERE localpart = 'LOCALPART' AND server_name = 'SERVER'", NULL,
-	  HS_ARG_NONE, "doctor_den_orphan_profiles", { NULL }, NULL, NULL },
+	  HS_ARG_NONE, "doctor_den_orphan_profiles", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-orphan-account-data", HS_NOTE, "account data row(s) of accounts that do not exist",
 	  "an account registered again under the localpart inherits them (push rules, direct chats, ignored users)",
 	  "once decided: DELETE FROM userapi_account_datas WHERE localpart = 'LOCALPART' AND server_name = 'SERVER'",
-	  NULL, HS_ARG_NONE, "doctor_den_orphan_account_data", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_NONE, "doctor_den_orphan_account_data", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-null-deactivated", HS_ERROR, "account(s) with is_deactivated NULL",
 	  "Dendrite looks the password hash up with is_deactivated = false, which NULL never is: these users cannot "
 	  "log in (403) although they are not deactivated",
 	  "--fix sets it to false (the column's default and what Dendrite writes)", NULL, HS_ARG_NONE,
-	  "doctor_den_null_deactivated", { "doctor_den_null_deactivated_fix" }, "deactivated", "deactivated" },
+	  "doctor_den_null_deactivated", { "doctor_den_null_deactivated_fix" }, "deactivated", "deactivated", 0 },
 	{ "dendrite-null-password-hash", HS_ERROR, "account(s) with password_hash NULL",
 	  "Dendrite reads the hash into a Go string, which cannot hold NULL: their password logins answer 500 "
 	  "(\"Unable to fetch account by password\")",
 	  "--fix sets it to '' (Dendrite's own \"no password\"); then set one with mxdba user passwd USER", NULL,
-	  HS_ARG_NONE, "doctor_den_null_password", { "doctor_den_null_password_fix" }, "password_hash", NULL },
+	  HS_ARG_NONE, "doctor_den_null_password", { "doctor_den_null_password_fix" }, "password_hash", NULL, 0 },
 	{ "dendrite-null-account-type", HS_ERROR, "account(s) with account_type NULL",
 	  "Dendrite reads account_type into an integer, which cannot hold NULL: every look-up of these accounts fails",
 	  "--fix sets what Dendrite's own account_type migration gives: 4 for an appservice's account, 1 (user) "
 	  "otherwise; promote admins again after",
-	  NULL, HS_ARG_NONE, "doctor_den_null_type", { "doctor_den_null_type_fix" }, "account_type", "admin" },
+	  NULL, HS_ARG_NONE, "doctor_den_null_type", { "doctor_den_null_type_fix" }, "account_type", "admin", 0 },
 	{ "dendrite-null-profile-fields", HS_ERROR, "profile(s) with a NULL display_name or avatar_url",
 	  "Dendrite reads both into Go strings, which cannot hold NULL: it answers their profile look-ups 404 \"does "
 	  "not have a profile\"",
 	  "--fix sets the NULL ones to '' (what Dendrite writes for none)", NULL, HS_ARG_NONE,
-	  "doctor_den_null_profile", { "doctor_den_null_profile_fix" }, "profile", NULL },
+	  "doctor_den_null_profile", { "doctor_den_null_profile_fix" }, "profile", NULL, 0 },
 	{ "dendrite-foreign-server-name", HS_WARNING, "account(s) or device(s) under another server_name",
 	  "Dendrite looks accounts up under its configured server_name: these users cannot log in and their tokens "
 	  "do not work; usually the server_name was changed after they registered",
 	  "put the old server_name back in dendrite.yaml (and [homeserver] server_name); user IDs cannot be renamed",
-	  NULL, HS_ARG_SERVER, "doctor_den_foreign_server", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_SERVER, "doctor_den_foreign_server", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-missing-migrations", HS_WARNING, "userapi migration(s) without their db_migrations row",
 	  "Dendrite runs a migration whose row is missing again at its next start, on tables that already have "
 	  "what it adds: on SQLite that fails and Dendrite does not start (\"failed to connect to accounts db … "
@@ -53,10 +53,10 @@ const struct hs_check dendrite_checks[] = {
 	  "like this",
 	  "once the columns are checked: INSERT INTO db_migrations (version, time, dendrite_version) VALUES "
 	  "('NAME', 'NOW', '0.13.8') for each",
-	  NULL, HS_ARG_NONE, "doctor_den_missing_migrations", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_NONE, "doctor_den_missing_migrations", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-no-active-admin", HS_NOTE, "no active admin",
 	  "nobody can use the admin endpoints until one exists",
 	  "mxdba user create NAME --admin, or mxdba user promote USER", NULL, HS_ARG_SERVER, "doctor_den_no_admin",
-	  { NULL }, NULL, NULL },
+	  { NULL }, NULL, NULL, 0 },
 	{ NULL } /* end */
 };

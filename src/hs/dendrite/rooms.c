@@ -192,9 +192,9 @@ static void join_names(struct hs *h, db *rs)
 		err_clear();
 	}
 	if (ok) {
-		/* the tables must really be there */
-		db_arg u[3] = { DB_ARG_TEXT("@probe:invalid"), DB_ARG_INT(0), DB_ARG_INT(0) };
-		db_rows *r = db_query(rs, "memberships_of_user_named", u, 3);
+		/* the columns must really be there (a probe of the join itself
+		 * would scan every membership: 0.4 s on 11 M rows) */
+		db_rows *r = db_query(rs, "room_names_probe", NULL, 0);
 		ok = r && db_step(r) >= 0;
 		db_rows_free(r);
 		err_clear();

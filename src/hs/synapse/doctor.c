@@ -11,48 +11,49 @@ const struct hs_check synapse_checks[] = {
 	  "Synapse answers 404 \"No row found (profiles)\" to GET /profile for them and shows no display name in "
 	  "rooms until they set one (a user created by hand with only a users row)",
 	  "--fix creates the row as registration does (display name = the localpart)", NULL, HS_ARG_SERVER,
-	  "doctor_syn_missing_profile", { "doctor_syn_missing_profile_fix" }, "profile", NULL },
+	  "doctor_syn_missing_profile", { "doctor_syn_missing_profile_fix" }, "profile", NULL, 1 },
 	{ "synapse-profile-full-user-id", HS_ERROR, "profiles row(s) without full_user_id",
 	  "Synapse reads profiles by full_user_id: it answers 404 \"No row found (profiles)\" to GET /profile for "
 	  "these users, as if they had none (a profile inserted by hand with only user_id)",
 	  "--fix fills it in where the user exists under this server_name; a profile of no user can be deleted "
 	  "(DELETE FROM profiles WHERE user_id = 'LOCALPART')",
-	  NULL, HS_ARG_SERVER, "doctor_syn_profile_full_id", { "doctor_syn_profile_full_id_fix" }, "profile", NULL },
+	  NULL, HS_ARG_SERVER, "doctor_syn_profile_full_id", { "doctor_syn_profile_full_id_fix" }, "profile", NULL, 1 },
 	{ "synapse-deactivated-tokens", HS_ERROR, "deactivated user(s) whose access or refresh tokens still work",
 	  "deactivation alone does not end sessions: Synapse keeps answering their old tokens (whoami 200, sync, "
 	  "sending) until the token rows are gone",
 	  "--fix deletes their refresh tokens and access tokens (not mxdba's own minted tokens: see "
 	  "mxdba-minted-leftovers)",
 	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_tokens",
-	  { "doctor_syn_deactivated_refresh_fix", "doctor_syn_deactivated_access_fix" }, "access_token", "access tokens" },
+	  { "doctor_syn_deactivated_refresh_fix", "doctor_syn_deactivated_access_fix" }, "access_token", "access tokens",
+	  1 },
 	{ "synapse-deactivated-devices", HS_NOTE, "deactivated user(s) whose devices still advertise encryption keys",
 	  "the users who share rooms with them keep encrypting every message for those devices; Synapse's own "
 	  "deactivation deletes the devices and their keys (mxdba's, done offline, deletes only the tokens)",
 	  "POST /_synapse/admin/v1/deactivate/USER while Synapse runs (it also tells other servers); once the "
 	  "tokens are gone nobody can use the devices",
-	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_devices", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_devices", { NULL }, NULL, NULL, 0 },
 	{ "synapse-pending-deactivation", HS_ERROR,
 	  "row(s) in users_pending_deactivation that are not a local user ID",
 	  "Synapse's user parter stops at the first such row (\"Expected UserID string to start with '@'\") and "
 	  "never parts anyone queued after it",
 	  "--fix deletes those rows (the well-formed rows stay queued)", NULL, HS_ARG_SERVER,
-	  "doctor_syn_pending_bad", { "doctor_syn_pending_bad_fix" }, "pending_deactivation", NULL },
+	  "doctor_syn_pending_bad", { "doctor_syn_pending_bad_fix" }, "pending_deactivation", NULL, 0 },
 	{ "synapse-deactivated-joined", HS_WARNING, "deactivated user(s) still joined to rooms",
 	  "they stay in the rooms' member lists and the server stays in those rooms for them; Synapse's own "
 	  "deactivation leaves every room",
 	  "mxdba evacuate user USER, then mxdba queue apply (or, if that is already queued: mxdba queue apply)", NULL,
-	  HS_ARG_NONE, "doctor_syn_deactivated_joined", { NULL }, NULL, NULL },
+	  HS_ARG_NONE, "doctor_syn_deactivated_joined", { NULL }, NULL, NULL, 0 },
 	{ "synapse-foreign-users", HS_WARNING, "user(s) not under this server_name",
 	  "Synapse takes them for remote users: they cannot log in; usually the server_name was changed after "
 	  "they registered, which Synapse does not support",
 	  "put the old server_name back in homeserver.yaml (and [homeserver] server_name); user IDs cannot be renamed",
-	  NULL, HS_ARG_SERVER, "doctor_syn_foreign_users", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_SERVER, "doctor_syn_foreign_users", { NULL }, NULL, NULL, 0 },
 	{ "synapse-deactivated-admins", HS_NOTE, "admin(s) that are deactivated",
 	  "they cannot log in, so they are admins in name only", "mxdba user demote USER, or mxdba user reactivate USER",
-	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_admins", { NULL }, NULL, NULL },
+	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_admins", { NULL }, NULL, NULL, 0 },
 	{ "synapse-no-active-admin", HS_NOTE, "no active admin",
 	  "nobody can use the admin API (or synadm) until one exists",
 	  "mxdba user create NAME --admin, or mxdba user promote USER", NULL, HS_ARG_SERVER, "doctor_syn_no_admin",
-	  { NULL }, NULL, NULL },
+	  { NULL }, NULL, NULL, 0 },
 	{ NULL } /* end */
 };

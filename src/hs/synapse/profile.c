@@ -304,6 +304,7 @@ const struct hs_profile hs_synapse = {
 	.deactivate = synapse_deactivate,
 	.set_locked = synapse_set_locked,
 	.check_cached_write = synapse_check_cached_write,
+	.accounts_writable = synapse_accounts_writable,
 	.check_notices = synapse_check_notices,
 	.revoke_tokens = synapse_revoke_tokens,
 	.profile_get = synapse_profile_get,
