@@ -32,7 +32,9 @@ const struct hs_check dendrite_checks[] = {
 	  "--fix sets it to '' (Dendrite's own \"no password\"); then set one with mxdba user passwd USER", NULL,
 	  HS_ARG_NONE, "doctor_den_null_password", { "doctor_den_null_password_fix" }, "password_hash", NULL, 0 },
 	{ "dendrite-null-account-type", HS_ERROR, "account(s) with account_type NULL",
-	  "Dendrite reads account_type into an integer, which cannot hold NULL: every look-up of these accounts fails",
+	  "Dendrite reads account_type into an integer, which cannot hold NULL: their logins answer 500 (\"Unable "
+	  "to fetch account by password\") and so does every request made with their tokens (a table without its "
+	  "NOT NULL: rebuilt by hand or restored from an older dump)",
 	  "--fix sets what Dendrite's own account_type migration gives: 4 for an appservice's account, 1 (user) "
 	  "otherwise; promote admins again after",
 	  NULL, HS_ARG_NONE, "doctor_den_null_type", { "doctor_den_null_type_fix" }, "account_type", "admin", 0 },
@@ -42,8 +44,9 @@ const struct hs_check dendrite_checks[] = {
 	  "--fix sets the NULL ones to '' (what Dendrite writes for none)", NULL, HS_ARG_NONE,
 	  "doctor_den_null_profile", { "doctor_den_null_profile_fix" }, "profile", NULL, 0 },
 	{ "dendrite-foreign-server-name", HS_WARNING, "account(s) or device(s) under another server_name",
-	  "Dendrite looks accounts up under its configured server_name: these users cannot log in and their tokens "
-	  "do not work; usually the server_name was changed after they registered",
+	  "Dendrite looks accounts up under its configured server_name: these users cannot log in (403) and their "
+	  "tokens answer 401; usually the server_name was changed after they registered, and on SQLite with server "
+	  "notices on Dendrite does not even start (\"unable to get account for sending server notices\")",
 	  "put the old server_name back in dendrite.yaml (and [homeserver] server_name); user IDs cannot be renamed",
 	  NULL, HS_ARG_SERVER, "doctor_den_foreign_server", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-missing-migrations", HS_WARNING, "userapi migration(s) without their db_migrations row",

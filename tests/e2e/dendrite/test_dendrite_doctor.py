@@ -7,8 +7,10 @@ per backend serves the whole file; at the end, after all of that use,
 doctor finds nothing on it (no false alarms)."""
 import os
 import signal
+import sqlite3
 import subprocess
 
+import own_checks
 import pytest
 from dendrite import Dendrite, q
 from hangserver import HangServer
@@ -117,6 +119,137 @@ def test_null_profile_fields(d):
     status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('hugo'))}", token=tok)
     assert status == 200, (status, doc)
     d.stop()
+
+
+def account_data(d, tok, user, kind):
+    return d.req("GET", f"/_matrix/client/v3/user/{q(uid(user))}/account_data/{kind}", token=tok)
+
+
+def test_account_data_of_a_deleted_account_goes_to_the_next_account_of_that_name(d):
+    """An account deleted by hand with its devices and profile, its account data left: whoever registers the
+    name next reads it (a note: nothing fails, but a stranger inherits a private list)."""
+    d.start()
+    for who in ("kim", "kai"):
+        tok = d.register(who, PW)["access_token"]
+        status, doc = d.req("PUT", f"/_matrix/client/v3/user/{q(uid(who))}/account_data/org.example.notes",
+                            token=tok, body={"notes": f"{who}'s private notes"})
+        assert status == 200, doc
+    d.stop()
+    for table in ("userapi_accounts", "userapi_devices", "userapi_profiles"):
+        d.sql(f"DELETE FROM {table} WHERE localpart IN ('kim', 'kai')")
+    f = doctor_findings(doctor(d))
+    data = f["dendrite-orphan-account-data"]
+    assert data["severity"] == "note" and not data["fixable"], data
+    assert {uid("kim") + " org.example.notes", uid("kai") + " org.example.notes"} <= set(data["rows"]), data
+    # the repair the finding names, decided for kai only
+    d.sql(data["repair"].split("once decided: ")[1].replace("LOCALPART", "kai").replace("SERVER", "example.org"))
+    d.start()
+    kim = d.register("kim", PW)["access_token"]
+    assert account_data(d, kim, "kim", "org.example.notes") == (200, {"notes": "kim's private notes"})
+    kai = d.register("kai", PW)["access_token"]
+    assert account_data(d, kai, "kai", "org.example.notes")[0] == 404
+    d.stop()
+    assert "dendrite-orphan-account-data" not in doctor_findings(doctor(d))
+
+
+def drop_not_null_on_account_type(d):
+    """An accounts table without NOT NULL on account_type (a database rebuilt by hand or restored from an
+    older dump): the only way account_type can be NULL."""
+    if d.backend == "postgres":
+        d.sql("ALTER TABLE userapi_accounts ALTER COLUMN account_type DROP NOT NULL")
+        return
+    con = sqlite3.connect(d.dir / "dendrite_userapi.db")
+    try:
+        (old,) = con.execute("SELECT sql FROM sqlite_master WHERE name = 'userapi_accounts'").fetchone()
+        new = old.replace("account_type INTEGER NOT NULL", "account_type INTEGER")
+        assert new != old, old
+        con.execute("PRAGMA writable_schema = ON")
+        con.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'userapi_accounts'", (new,))
+        con.commit()
+        con.execute("PRAGMA writable_schema = OFF")
+    finally:
+        con.close()
+
+
+def test_null_account_type(d):
+    d.start()
+    tok = d.register("nora", PW)["access_token"]
+    d.stop()
+    drop_not_null_on_account_type(d)
+    d.sql("UPDATE userapi_accounts SET account_type = NULL WHERE localpart = 'nora'")
+    d.start()
+    login = d.login("nora", PW, allow_500=True)
+    whoami = d.whoami(tok, allow_500=True)
+    d.stop()
+    assert login[0] == 500 and "Unable to fetch account" in login[1]["error"] and whoami[0] == 500, (login, whoami)
+    f = doctor_findings(doctor(d))
+    assert f["dendrite-null-account-type"]["rows"] == [uid("nora")], f
+    r = doctor(d, "--fix", "--check", "dendrite-null-account-type")
+    assert doctor_findings(ok(r))["dendrite-null-account-type"]["fixed"] == 1, r
+    assert d.sql("SELECT account_type FROM userapi_accounts WHERE localpart = 'nora'") == [("1",)]
+    d.start()
+    assert d.login("nora", PW)[0] == 200 and d.whoami(tok)[0] == 200
+    d.stop()
+
+
+def test_accounts_left_under_an_old_server_name(d):
+    """The operator changes server_name in dendrite.yaml after users registered: those users cannot log in
+    and their tokens stop working. doctor names them (report only); putting the old name back is the repair."""
+    d.start()
+    tok = d.register("olga", PW)["access_token"]
+    d.stop()
+    yaml = d.yaml.read_text()
+    assert yaml.count("server_name: example.org") == 1, "one server_name in dendrite.yaml"
+    renamed = yaml.replace("server_name: example.org", "server_name: renamed.example")
+    try:
+        d.yaml.write_text(renamed)
+        # with server notices on (the generated config), Dendrite on SQLite does not even start: making
+        # its notices account under the new name fails (on PostgreSQL it is made, and Dendrite starts)
+        if d.backend == "sqlite":
+            with pytest.raises(subprocess.CalledProcessError):
+                d.start()
+            log = (d.dir / "dendrite.out").read_text(errors="replace")
+            assert "unable to get account for sending server notices" in log
+        else:
+            d.start()
+        if d.running():
+            d.stop()
+        assert "    enabled: true\n    local_part: _server" in renamed
+        d.yaml.write_text(renamed.replace("    enabled: true\n    local_part: _server",
+                                          "    enabled: false\n    local_part: _server"))
+        d.start()
+        login = d.login("olga", PW, allow_500=True)
+        whoami = d.whoami(tok, allow_500=True)
+        d.stop()
+        assert login[0] == 403 and whoami[0] == 401, (login, whoami)
+        f = doctor_findings(doctor(d))
+        foreign = f["dendrite-foreign-server-name"]
+        (accounts,), (devices,) = d.sql("SELECT count(*) FROM userapi_accounts WHERE server_name = 'example.org'"), \
+            d.sql("SELECT count(*) FROM userapi_devices WHERE server_name = 'example.org'")
+        assert foreign["count"] == int(accounts[0]) + int(devices[0]) and not foreign["fixable"], foreign
+        assert all(r.endswith(":example.org") for r in foreign["rows"]) and "account @_server:example.org" in \
+            foreign["rows"], foreign
+        assert "sending server notices" in foreign["why"], foreign
+        assert "put the old server_name back" in foreign["repair"]
+    finally:
+        if d.running():
+            d.stop()
+        d.yaml.write_text(yaml)  # the repair
+    d.start()
+    assert d.login("olga", PW)[0] == 200 and d.whoami(tok)[0] == 200
+    d.stop()
+    # what Dendrite made for itself under the other name while it ran (its notices account, keys)
+    for table in ("userapi_accounts", "userapi_profiles", "userapi_devices", "userapi_account_datas"):
+        d.sql(f"DELETE FROM {table} WHERE server_name = 'renamed.example'")
+    assert "dendrite-foreign-server-name" not in doctor_findings(doctor(d))
+
+
+def test_a_queue_row_nothing_moves(d):
+    own_checks.stuck_queue_row(d, PW)
+
+
+def test_migrations_of_a_newer_mxdba(d):
+    own_checks.newer_mxdba_schema(d)
 
 
 def test_a_token_left_by_a_killed_queue_apply(d):

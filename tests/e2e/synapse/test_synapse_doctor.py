@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import own_checks
 from hangserver import HangServer
 from mxtest import BIN, doctor_findings, ok
 from realserver import uid
@@ -189,6 +190,14 @@ def test_a_token_left_by_a_killed_queue_apply(s):
     assert s.whoami(token)[0] == 401
     assert s.member_state(admin, room, uid("erin")) == "join"  # nothing else was touched
     s.stop()
+
+
+def test_a_queue_row_nothing_moves(s):
+    own_checks.stuck_queue_row(s, PW)
+
+
+def test_migrations_of_a_newer_mxdba(s):
+    own_checks.newer_mxdba_schema(s)
 
 
 def test_reports_without_a_fix_name_the_rows(s):
