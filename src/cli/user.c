@@ -382,14 +382,20 @@ static int set_admin_targets(struct ctx *c, struct hs *h, struct target *t, int 
 	return 0;
 }
 
-/* Demoting the last active admins asks first. */
-static int confirm_last_admin(struct ctx *c, struct hs *h, int nchange)
+/* Demoting the last active admins asks first (demoting deactivated admins
+ * takes no active admin away, so it does not ask). */
+static int confirm_last_admin(struct ctx *c, struct hs *h, const struct target *t, int n)
 {
 	long long active;
+	int demoted = 0;
 	char q[128];
+	for (int i = 0; i < n; i++)
+		demoted += t[i].change && t[i].a.deactivated == 0;
+	if (!demoted)
+		return 0;
 	if (hs_admins_active(h, &active) < 0)
 		return -1;
-	if (active > nchange)
+	if (active > demoted)
 		return 0;
 	snprintf(q, sizeof(q), "This demotes the last active admin of %s.", c->cfg->server_name);
 	return confirm(c, q);
@@ -453,7 +459,7 @@ static int set_admin(struct ctx *c, int argc, char **argv, int on)
 		if (mxid_parse(o.pos[i], c->cfg->server_name, &t[i].id) < 0)
 			goto out;
 	if (!(h = ctx_hs(c, HS_WRITE)) || set_admin_targets(c, h, t, n, on, &nchange) < 0 ||
-	    (nchange && hs_check_cached_write(h, "admin") < 0) || (!on && nchange && confirm_last_admin(c, h, nchange) < 0))
+	    (nchange && hs_check_cached_write(h, "admin") < 0) || (!on && nchange && confirm_last_admin(c, h, t, n) < 0))
 		goto out;
 	if (write_begin(c, h) < 0 || set_admin_write(c, h, t, n, on) < 0 || write_end(c, h) < 0)
 		goto out;

@@ -163,6 +163,19 @@ def test_demote_last_admin_needs_yes(home):
     assert not home.is_admin("root")
 
 
+def test_demoting_a_deactivated_admin_takes_no_active_admin_away(home):
+    """No active admin at all and a deactivated one demoted: nothing to confirm (the question is about
+    losing the last admin who can act); demoting it with the last active one still asks."""
+    home.add_account("gone", admin=True, deactivated=True)
+    r = home.run("user", "demote", "gone")
+    assert r.rc == 0, r
+    assert not home.is_admin("gone")
+    home.add_account("root", admin=True)
+    home.add_account("gone2", admin=True, deactivated=True)
+    refused(home, ["user", "demote", "gone2", "root"], EX_REFUSED, None, "last active admin")
+    assert home.is_admin("root") and home.is_admin("gone2")
+
+
 def test_promote_unknown_user(home):
     refused(home, ["user", "promote", "nobody"], EX_NOTFOUND, None, "not found")
     refused(home, ["user", "promote"], EX_USAGE)

@@ -13,8 +13,8 @@ const struct hs_check dendrite_checks[] = {
 	  "--fix deletes the devices (their tokens cannot work without the account)", NULL, HS_ARG_NONE,
 	  "doctor_den_orphan_devices", { "doctor_den_orphan_devices_fix" }, "devices", NULL, 0 },
 	{ "dendrite-orphan-profiles", HS_WARNING, "profile(s) of accounts that do not exist",
-	  "profile look-ups still answer them, and an account registered again under the localpart inherits the "
-	  "old display name and avatar",
+	  "profile look-ups still answer them, and registering the localpart again fails half-way: Dendrite "
+	  "answers 200 with a token but stores no account (whoami 500, login 403)",
 	  "once decided: DELETE FROM userapi_profiles WHERE localpart = 'LOCALPART' AND server_name = 'SERVER'", NULL,
 	  HS_ARG_NONE, "doctor_den_orphan_profiles", { NULL }, NULL, NULL, 0 },
 	{ "dendrite-orphan-account-data", HS_NOTE, "account data row(s) of accounts that do not exist",

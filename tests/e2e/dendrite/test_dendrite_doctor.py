@@ -152,6 +152,46 @@ def test_account_data_of_a_deleted_account_goes_to_the_next_account_of_that_name
     assert "dendrite-orphan-account-data" not in doctor_findings(doctor(d))
 
 
+def test_profile_of_a_deleted_account(d):
+    """An account deleted by hand with its devices and account data, the profile left: Dendrite still
+    answers the profile of a user that does not exist, and registering the name again fails half-way (200
+    with a token, but no account row: whoami 500, login 403). The DELETE doctor names, then --fix for the
+    half-registered device, and the name registers properly."""
+    d.start()
+    tok = d.register("pia", PW)["access_token"]
+    status, doc = d.req("PUT", f"/_matrix/client/v3/profile/{q(uid('pia'))}/displayname", token=tok,
+                        body={"displayname": "Pia the former"})
+    assert status == 200, doc
+    watcher = d.register("wes", PW)["access_token"]
+    d.stop()
+    d.sql("DELETE FROM userapi_accounts WHERE localpart = 'pia'")
+    d.sql("DELETE FROM userapi_devices WHERE localpart = 'pia'")
+    d.sql("DELETE FROM userapi_account_datas WHERE localpart = 'pia'")
+    f = doctor_findings(doctor(d))
+    prof = f["dendrite-orphan-profiles"]
+    assert prof["rows"] == [uid("pia")] and prof["severity"] == "warning" and not prof["fixable"], prof
+    assert "DELETE FROM userapi_profiles" in prof["repair"], prof
+    d.start()
+    status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('pia'))}", token=watcher)
+    assert status == 200 and doc.get("displayname") == "Pia the former", (status, doc)  # a ghost's profile
+    half = d.register("pia", PW)["access_token"]  # answers 200 ...
+    assert d.whoami(half, allow_500=True)[0] == 500  # ... but no account was stored
+    assert d.login("pia", PW)[0] == 403
+    d.stop()
+    assert d.sql("SELECT count(*) FROM userapi_accounts WHERE localpart = 'pia'") == [("0",)]
+    # the admin's decision: the DELETE doctor printed; --fix then drops the half-registered device
+    d.sql("DELETE FROM userapi_profiles WHERE localpart = 'pia'")
+    ok(doctor(d, "--fix"))
+    f = doctor_findings(doctor(d))
+    assert "dendrite-orphan-profiles" not in f and "dendrite-orphan-devices" not in f, f
+    d.start()
+    again = d.register("pia", PW)["access_token"]
+    assert d.whoami(again)[0] == 200 and d.login("pia", PW)[0] == 200
+    status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('pia'))}", token=watcher)
+    assert status == 200 and doc.get("displayname") != "Pia the former", (status, doc)
+    d.stop()
+
+
 def drop_not_null_on_account_type(d):
     """An accounts table without NOT NULL on account_type (a database rebuilt by hand or restored from an
     older dump): the only way account_type can be NULL."""
