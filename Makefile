@@ -22,7 +22,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
+.PHONY: pytest-env deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
 all: mxdba
 
 help:
@@ -72,17 +72,22 @@ build/unit/%: tests/unit/%.c tests/unit/unit.h $(UNIT_OBJ)
 test-unit: $(UNIT)
 	@tests/unit/run $(UNIT)
 
-test-integration: mxdba build/mxdba-san
+# pinned pytest and pytest-timeout in .cache/pytest-env (scripts/pytest-env)
+PYTEST = $(CURDIR)/.cache/pytest-env/bin/python -m pytest
+pytest-env:
+	@scripts/pytest-env >/dev/null
+
+test-integration: mxdba build/mxdba-san pytest-env
 	scripts/synapse build >/dev/null
-	MXDBA_BIN=$(CURDIR)/build/mxdba-san python3 -m pytest -q tests/integration
+	MXDBA_BIN=$(CURDIR)/build/mxdba-san $(PYTEST) -q tests/integration
 
 # the real Dendrite v0.13.8 and the real Synapse 1.163.2 (each built or
 # installed into .cache/ once); a hang fails the run instead of eating CI
-test-e2e: mxdba
+test-e2e: mxdba pytest-env
 	scripts/dendrite build
 	scripts/synapse build >/dev/null
 	scripts/synapse synadm >/dev/null
-	MXDBA_BIN=$(CURDIR)/mxdba timeout 1500 python3 -m pytest -q tests/e2e/dendrite tests/e2e/synapse
+	MXDBA_BIN=$(CURDIR)/mxdba timeout 1500 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
 
 test: deps
 	$(MAKE) mxdba build/mxdba-san

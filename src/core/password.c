@@ -5,8 +5,9 @@
 
 #include <crypt.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,32 +75,131 @@ static int read_line(int fd, char *b, const char *what)
 	return 0;
 }
 
-static int prompt_tty(const char *prompt, char *b)
-{
+/* The terminal while a password is typed. Echo goes off before the prompt is
+ * written and comes back after the last line is read, and the modes change
+ * with TCSANOW, which discards nothing: a password typed or pasted as soon as
+ * the prompt shows is neither echoed nor lost (TCSAFLUSH after the prompt did
+ * both). A signal that ends or stops the process puts the old modes back
+ * first. Typeahead from before mxdba started was echoed by the terminal
+ * itself, as for every program; it is kept as the first line. */
+static struct {
+	int fd;
 	struct termios old, quiet;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), rc;
+	struct sigaction saved[5];
+} tty = { .fd = -1 };
+static const int tty_signals[5] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+
+static void tty_on_signal(int sig)
+{
+	int saved_errno = errno, i;
+	sigset_t set;
+	tcsetattr(tty.fd, TCSANOW, &tty.old);
+	for (i = 0; i < 5 && tty_signals[i] != sig; i++)
+		;
+	if (sig != SIGTSTP) {
+		/* the old disposition, then the signal again: it is delivered
+		 * when this handler returns, as if mxdba had not caught it */
+		sigaction(sig, &tty.saved[i], NULL);
+		raise(sig);
+		errno = saved_errno;
+		return;
+	}
+	/* Ctrl-Z: stop with the terminal as it was, go quiet again on resume */
+	signal(SIGTSTP, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(SIGTSTP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGTSTP, tty_on_signal);
+	tcsetattr(tty.fd, TCSANOW, &tty.quiet);
+	errno = saved_errno;
+}
+
+/* Open the terminal and turn echo off (nothing written yet). */
+static int tty_quiet(void)
+{
+	struct sigaction sa;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err_set(EX_USAGE, "no terminal to ask for the password");
 		return err_hint("use --password-stdin, --password-file FILE or --random-password");
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0) {
+	if (tcgetattr(fd, &tty.old) < 0) {
 		close(fd);
-		return err_set(EX_USAGE, "cannot write to the terminal");
+		return err_set(EX_USAGE, "cannot turn off echo on the terminal: %s", strerror(errno));
 	}
-	if (tcgetattr(fd, &old) < 0) {
+	tty.quiet = tty.old;
+	tty.quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	tty.quiet.c_lflag |= ICANON;
+	tty.fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 5; i++)
+		sigaction(tty_signals[i], &sa, &tty.saved[i]);
+	if (tcsetattr(fd, TCSANOW, &tty.quiet) < 0) {
+		int e = errno;
+		for (int i = 0; i < 5; i++)
+			sigaction(tty_signals[i], &tty.saved[i], NULL);
 		close(fd);
-		return err_set(EX_USAGE, "cannot turn off echo on the terminal");
+		tty.fd = -1;
+		return err_set(EX_USAGE, "cannot turn off echo on the terminal: %s", strerror(e));
 	}
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	rc = read_line(fd, b, "the terminal");
-	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
-		rc = -1;
-	close(fd);
+	return 0;
+}
+
+/* Echo back as it was, the signals as they were, the terminal closed. */
+static void tty_restore(void)
+{
+	if (tty.fd < 0)
+		return;
+	tcsetattr(tty.fd, TCSANOW, &tty.old);
+	for (int i = 0; i < 5; i++)
+		sigaction(tty_signals[i], &tty.saved[i], NULL);
+	close(tty.fd);
+	tty.fd = -1;
+}
+
+/* Write PROMPT, read one line into B, end the line the user could not see. */
+static int tty_ask(const char *prompt, char *b)
+{
+	int rc;
+	if (write(tty.fd, prompt, strlen(prompt)) < 0)
+		return err_set(EX_USAGE, "cannot write to the terminal: %s", strerror(errno));
+	rc = read_line(tty.fd, b, "the terminal");
+	if (write(tty.fd, "\n", 1) < 0 && rc == 0)
+		rc = err_set(EX_USAGE, "cannot write to the terminal: %s", strerror(errno));
 	return rc;
+}
+
+/* A password from the terminal, asked twice when CONFIRM. */
+static char *prompt_password(const char *prompt, int confirm)
+{
+	char *b = secure_buf(), *again = NULL;
+	if (!b)
+		return NULL;
+	if (confirm && !(again = secure_buf()))
+		goto fail;
+	if (tty_quiet() < 0)
+		goto fail;
+	if (tty_ask(prompt, b) < 0 || (confirm && tty_ask("Again: ", again) < 0)) {
+		tty_restore();
+		goto fail;
+	}
+	tty_restore();
+	if (confirm && strcmp(b, again)) {
+		err_set(EX_USAGE, "the two passwords do not match");
+		err_hint("run the command again");
+		goto fail;
+	}
+	pw_free(again);
+	return b;
+fail:
+	pw_free(again);
+	pw_free(b);
+	return NULL;
 }
 
 static char *random_password(void)
@@ -116,7 +216,7 @@ static char *random_password(void)
 
 char *pw_read(enum pw_source src, const char *file, int confirm, const char *prompt)
 {
-	char *b, *again;
+	char *b;
 	int fd;
 	switch (src) {
 	case PW_RANDOM:
@@ -149,26 +249,7 @@ char *pw_read(enum pw_source src, const char *file, int confirm, const char *pro
 		close(fd);
 		return b;
 	case PW_PROMPT:
-		if (!(b = secure_buf()))
-			return NULL;
-		if (prompt_tty(prompt ? prompt : "Password: ", b) < 0)
-			goto fail;
-		if (!confirm)
-			return b;
-		if (!(again = secure_buf()))
-			goto fail;
-		if (prompt_tty("Again: ", again) < 0) {
-			pw_free(again);
-			goto fail;
-		}
-		if (strcmp(b, again)) {
-			pw_free(again);
-			err_set(EX_USAGE, "the two passwords do not match");
-			err_hint("run the command again");
-			goto fail;
-		}
-		pw_free(again);
-		return b;
+		return prompt_password(prompt ? prompt : "Password: ", confirm);
 	case PW_NONE:
 	case PW_HASH:
 		break;
