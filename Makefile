@@ -22,7 +22,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: pytest-env deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
+.PHONY: test-steps pytest-env deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
 all: mxdba
 
 help:
@@ -89,7 +89,11 @@ test-e2e: mxdba pytest-env
 	scripts/synapse synadm >/dev/null
 	MXDBA_BIN=$(CURDIR)/mxdba timeout 1500 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
 
+# every step under one temp folder of its own, checked empty at the end (scripts/tmp-root)
 test: deps
+	scripts/tmp-root $(MAKE) test-steps
+
+test-steps:
 	$(MAKE) mxdba build/mxdba-san
 	$(MAKE) test-unit
 	$(MAKE) test-integration

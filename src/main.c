@@ -24,113 +24,113 @@
 const struct command commands[] = {
 	{ "check", NULL, cmd_check, "",
 	  "connect read-only, detect the schema and homeserver version, count accounts, probe for a running server", "",
-	  "mxdba check" },
+	  "mxdba check", 0 },
 	{ "user", "list", cmd_user_list, "[--admins] [--deactivated] [--ids]", "list accounts (streamed)",
 	  "--admins\tonly admins\n--deactivated\tonly deactivated accounts\n"
 	  "--ids\tonly the user IDs, one per line (scripts, shell completion)\n",
-	  "mxdba user list --admins" },
+	  "mxdba user list --admins", 0 },
 	{ "user", "show", cmd_user_show, "USER",
 	  "account type, state, hash scheme, created time, profile and devices (whois, offline)", "",
-	  "mxdba user show @alice:example.org" },
+	  "mxdba user show @alice:example.org", 0 },
 	{ "user", "create", cmd_user_create,
 	  "USER [--admin] [--display-name N] [--password-stdin|--password-file F|--random-password|--password-hash H|--no-password]",
 	  "create an account with its profile (asks for the password twice by default)",
 	  "--admin\tmake it an admin\n--display-name N\tdisplay name (default: the localpart)\n" PW_OPTS
 	  "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
 	  "--no-password\tno password: password login disabled\n",
-	  "mxdba user create @root:example.org --admin --random-password" },
+	  "mxdba user create @root:example.org --admin --random-password", 0 },
 	{ "user", "import", cmd_user_import, "FILE [--on-conflict skip|update|fail]",
 	  "create or update accounts from a CSV file (header: user, password_hash or password, admin, display_name, "
 	  "deactivated) in one transaction",
 	  "--on-conflict MODE\tan existing account: fail (default), skip, or update\n",
-	  "mxdba --dry-run user import synapse-export.csv --on-conflict skip" },
+	  "mxdba --dry-run user import synapse-export.csv --on-conflict skip", 0 },
 	{ "user", "promote", cmd_user_promote, "USER…", "make accounts admins; idempotent", "",
-	  "mxdba user promote @alice:example.org bob" },
+	  "mxdba user promote @alice:example.org bob", 0 },
 	{ "user", "demote", cmd_user_demote, "USER…",
 	  "make admins ordinary users; demoting the last admin asks first", "",
-	  "mxdba user demote @alice:example.org" },
+	  "mxdba user demote @alice:example.org", 0 },
 	{ "user", "passwd", cmd_user_passwd,
 	  "USER [--password-stdin|--password-file F|--random-password|--password-hash H] [--logout-devices] [--scheme S]",
 	  "set a new bcrypt password hash (asks twice by default)",
 	  PW_OPTS "--random-password\tgenerate a password and print it once\n" PW_HASH_OPT
 		  "--logout-devices\talso delete every device (access token) of the user; asks first\n"
 		  "--scheme S\tbcrypt (default); argon2id is refused (neither homeserver verifies it)\n",
-	  "printf '%s\\n' \"$NEWPW\" | mxdba user passwd @alice:example.org --password-stdin --logout-devices --yes" },
+	  "printf '%s\\n' \"$NEWPW\" | mxdba user passwd @alice:example.org --password-stdin --logout-devices --yes", 0 },
 	{ "user", "verify-password", cmd_user_verify_password, "USER [--password-stdin|--password-file F]",
 	  "check a password against the stored hash: exit 0 on match, 8 on mismatch", PW_OPTS,
-	  "mxdba user verify-password @alice:example.org" },
+	  "mxdba user verify-password @alice:example.org", 0 },
 	{ "user", "deactivate", cmd_user_deactivate, "USER",
 	  "refuse the account's logins and revoke every token (device) now; audited, `audit undo` or reactivate", "",
-	  "mxdba user deactivate @mallory:example.org" },
+	  "mxdba user deactivate @mallory:example.org", 0 },
 	{ "user", "reactivate", cmd_user_reactivate, "USER", "let a deactivated account log in again (with its password)",
-	  "", "mxdba user reactivate @alice:example.org" },
+	  "", "mxdba user reactivate @alice:example.org", 0 },
 	{ "user", "lock", cmd_user_lock, "USER",
 	  "Synapse: lock the account (every request refused, even leaving a room); Dendrite has no lock", "",
-	  "mxdba user lock @mallory:example.org" },
+	  "mxdba user lock @mallory:example.org", HS_NEED_LOCK },
 	{ "user", "unlock", cmd_user_unlock, "USER", "Synapse: unlock a locked account", "",
-	  "mxdba user unlock @mallory:example.org" },
+	  "mxdba user unlock @mallory:example.org", HS_NEED_LOCK },
 	{ "hash", NULL, cmd_hash, "[--scheme bcrypt|argon2id] [--cost N] [--password-stdin|--password-file F]",
 	  "print a password hash (asks twice by default); needs no database",
 	  "--scheme S\tbcrypt (default: as the configured homeserver writes it) or argon2id\n--cost N\tbcrypt cost 4-31 "
 	  "(default: [passwords] bcrypt_cost, the homeserver's, or 10)\n" PW_OPTS,
-	  "mxdba hash --password-stdin < pw.txt" },
+	  "mxdba hash --password-stdin < pw.txt", 0 },
 	{ "rooms", NULL, cmd_rooms, "USER [--membership join,invite,leave,ban,knock|all] [--include-forgotten]",
 	  "a user's memberships, read-only (Dendrite: the roomserver database; Synapse: local_current_membership)",
 	  "--membership LIST\tstates to list (default join,invite)\n--include-forgotten\talso rooms the user forgot\n",
-	  "mxdba rooms @alice:example.org --membership all" },
+	  "mxdba rooms @alice:example.org --membership all", 0 },
 	{ "members", NULL, cmd_members, "ROOM [--local] [--membership LIST] [--include-forgotten]",
 	  "a room's members, read-only",
 	  "--local\tonly users of this homeserver\n--membership LIST\tstates to list (default join,invite)\n"
 	  "--include-forgotten\talso memberships the user forgot\n",
-	  "mxdba members '!abc:example.org' --local" },
+	  "mxdba members '!abc:example.org' --local", 0 },
 	{ "evacuate", NULL, cmd_evacuate, "user USER [--include-invites] [--lock] | room ROOM [--include-invites]",
 	  "queue leaves: every room of a user, or every local member of a room (carried out by `queue apply`)",
 	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
 	  "revoke every token (device), in the same transaction\n",
-	  "mxdba evacuate user @mallory:example.org --include-invites --lock" },
+	  "mxdba evacuate user @mallory:example.org --include-invites --lock", 0 },
 	{ "notice", NULL, cmd_notice, "USER TEXT [--as ADMIN]",
 	  "queue a server notice to USER, sent by `queue apply` as ADMIN, [server] admin_user, or the only active admin",
 	  "--as ADMIN\tthe local admin account that sends it (default: [server] admin_user, else the only active "
 	  "admin)\n",
-	  "mxdba notice @alice:example.org 'Your password was reset; see your email.'" },
+	  "mxdba notice @alice:example.org 'Your password was reset; see your email.'", 0 },
 	{ "queue", "list", cmd_queue_list, "[--state pending,done,skipped,failed,cancelled]",
 	  "queued operations with their state and last result (streamed)", "--state LIST\tonly these states\n",
-	  "mxdba queue list --state failed" },
+	  "mxdba queue list --state failed", 0 },
 	{ "queue", "cancel", cmd_queue_cancel, "ID… | --all-pending", "cancel pending queued operations",
-	  "--all-pending\tcancel every pending operation\n", "mxdba queue cancel 12 13" },
+	  "--all-pending\tcancel every pending operation\n", "mxdba queue cancel 12 13", 0 },
 	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS] [--timeout SECONDS]",
 	  "carry out pending operations through the homeserver's HTTP API; safe to rerun",
 	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
 	  "--wait SECONDS\twait this long for the homeserver to answer (default 30)\n"
 	  "--timeout SECONDS\tgive up on one request after this long (default 60); the row stays pending\n",
-	  "mxdba queue apply --wait 120" },
+	  "mxdba queue apply --wait 120", 0 },
 	{ "audit", "list", cmd_audit_list, "[--user USER] [--since DATE|AGE]",
 	  "every change mxdba made: when, who (OS user), the command, old and new value (hashes described)",
 	  "--user USER\tonly rows about this user\n--since T\t2026-11-26, 2026-11-26T10:00 (UTC), or an age: 30m, 12h, 7d\n",
-	  "mxdba audit list --user @alice:example.org --since 7d" },
+	  "mxdba audit list --user @alice:example.org --since 7d", 0 },
 	{ "audit", "undo", cmd_audit_undo, "ID",
 	  "restore the old value of one audit row (admin, deactivated, password_hash); refused if it changed since",
-	  "", "mxdba audit undo 42" },
+	  "", "mxdba audit undo 42", 0 },
 	{ "doctor", NULL, cmd_doctor, "[--fix] [--check NAME,…] [--list]",
 	  "find what crashes, hand edits and half-finished work left in the database; --fix repairs what has one "
 	  "right answer (audited, one transaction)",
 	  "--fix\trepair the findings marked --fix (a SQLite backup first; --dry-run shows what it would do)\n"
 	  "--check NAMES\tonly these checks (comma-separated)\n"
 	  "--list\tthe checks of this homeserver: name, severity, whether --fix repairs it, what it finds\n",
-	  "mxdba doctor --fix --check synapse-deactivated-tokens" },
+	  "mxdba doctor --fix --check synapse-deactivated-tokens", 0 },
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the homeserver's database; also done on first need",
-	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status" },
+	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status", 0 },
 	{ "batch", NULL, cmd_batch, "[FILE|-] [--passwords-out FILE]",
 	  "run many commands (one per line) in one transaction: all or nothing",
 	  "--passwords-out FILE\twhere --random-password lines write their new passwords (created 0600)\n",
-	  "mxdba --dry-run batch promote-admins.txt" },
+	  "mxdba --dry-run batch promote-admins.txt", 0 },
 	{ "config", "init", cmd_config_init, "[--from-dendrite PATH | --from-synapse PATH]",
 	  "write a commented mxdba.ini (mode 0600) at -c FILE or ./mxdba.ini; never overwrites",
 	  "--from-dendrite PATH\tread server_name and databases from Dendrite's dendrite.yaml\n"
 	  "--from-synapse PATH\tread them from Synapse's homeserver.yaml (a file, a folder of *.yaml, or a comma list)\n",
-	  "mxdba config init --from-dendrite /etc/dendrite/dendrite.yaml" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	  "mxdba config init --from-dendrite /etc/dendrite/dendrite.yaml", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
 /* The global options: main parses them anywhere on the line, and a batch
@@ -243,7 +243,11 @@ static void help_cmd(const struct command *c)
 			p = nl + 1;
 		}
 	}
-	printf("\nExample:\n  %s\n\n%s", c->example, global_help);
+	printf("\nHomeservers: ");
+	for (int i = 0, n = 0; hs_profile_at(i); i++)
+		if (hs_profile_supports(hs_profile_at(i), c->needs))
+			printf("%s%s", n++ ? ", " : "", hs_profile_at(i)->display);
+	printf("\n\nExample:\n  %s\n\n%s", c->example, global_help);
 }
 
 /* Find the command named by ARGV; *used gets how many words it took. */

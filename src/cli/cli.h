@@ -32,6 +32,7 @@ struct command {
 	const char *summary;
 	const char *options; /* one option per line: "--flag ARG\tmeaning" */
 	const char *example;
+	unsigned needs;      /* enum hs_need: what a profile must have (0: every profile runs it) */
 };
 extern const struct command commands[];
 /* 1 if ARG is one of main's global options (-c, --config=F, --dry-run, --csv, …). */

@@ -21,6 +21,83 @@ const struct hs_profile *hs_profile_find(const char *name)
 	return NULL;
 }
 
+/* The single text value of statement NAME on D, "" when none or on error. */
+static void identify_text(db *d, const char *name, char *out, size_t n)
+{
+	char *v = NULL;
+	out[0] = 0;
+	if (db_scalar(d, name, NULL, 0, &v) == 1 && v)
+		str_copy(out, n, v);
+	free(v);
+	err_clear();
+}
+
+const char *hs_identify(db *d, char *what, size_t n)
+{
+	static const char *const dendrite_parts[] = { "userapi", "roomserver", "syncapi", "mediaapi" };
+	int has[6] = { 0 }, rc;
+	char ver[64];
+	db_rows *r = db_query(d, "identify_tables", NULL, 0);
+	if (!r) {
+		err_clear();
+		return NULL;
+	}
+	if ((rc = db_step(r)) == 1)
+		for (int i = 0; i < 6; i++)
+			has[i] = db_int(r, i, NULL) > 0;
+	db_rows_free(r);
+	err_clear();
+	if (rc != 1)
+		return NULL;
+	if (has[0]) {
+		identify_text(d, "identify_synapse_version", ver, sizeof(ver));
+		snprintf(what, n, "a Synapse database (schema_version %s)", *ver ? ver : "unknown");
+		return "synapse";
+	}
+	for (int i = 0; i < 4; i++)
+		if (has[1 + i]) {
+			ver[0] = 0;
+			if (has[5])
+				identify_text(d, "identify_dendrite_version", ver, sizeof(ver));
+			snprintf(what, n, "Dendrite's %s database%s%s%s", dendrite_parts[i], *ver ? " (Dendrite " : "",
+				 *ver && ver[0] != 'v' ? "v" : "", *ver ? ver : "");
+			if (*ver)
+				str_copy(what + strlen(what), n - strlen(what), ")");
+			return "dendrite";
+		}
+	return NULL;
+}
+
+int hs_refuse_other_type(struct hs *h)
+{
+	char what[128];
+	const char *type = h->db ? hs_identify(h->db, what, sizeof(what)) : NULL;
+	if (!type)
+		return 0;
+	if (strcmp(type, h->p->name)) {
+		err_set(EX_REFUSED, "this is %s; set [homeserver] type = %s", what, type);
+		err_detail("[homeserver] type is %s, and %s is not a %s database", h->p->name, h->conf.label,
+			   h->p->display);
+		return err_hint("with type = %s, mxdba reads the databases from %s's own config "
+				"(`mxdba config init --from-%s PATH` writes one); or point [database] at %s's database",
+				type, hs_profile_find(type)->display, type, h->p->display);
+	}
+	err_set(EX_REFUSED, "this is %s, not the one mxdba writes", what);
+	err_detail("[homeserver] type is %s; mxdba writes %s's %s", h->p->name, h->p->display, h->p->accounts_table);
+	return err_hint("point [database] at the database holding %s (for Dendrite: userapi, "
+			"user_api.account_database in dendrite.yaml)", h->p->accounts_table);
+}
+
+const struct hs_profile *hs_profile_at(int i)
+{
+	return i >= 0 && (size_t)i < ARRAY_LEN(profiles) ? profiles[i] : NULL;
+}
+
+int hs_profile_supports(const struct hs_profile *p, unsigned needs)
+{
+	return !((needs & HS_NEED_LOCK) && !p->set_locked);
+}
+
 const char *hs_profile_names(void)
 {
 	static char names[128];

@@ -300,6 +300,22 @@ struct hs_profile {
 
 /* The profile of [homeserver] type NAME, or NULL. */
 const struct hs_profile *hs_profile_find(const char *name);
+/* Which homeserver made database D, for the refusal when [homeserver] type
+ * names another: the type to set ("synapse"), with WHAT saying what was
+ * found ("a Synapse database (schema_version 94)", "Dendrite's roomserver
+ * database"); NULL when it is none mxdba knows (or could not tell). Leaves
+ * no error behind. */
+const char *hs_identify(db *d, char *what, size_t n);
+/* The Ith profile (0, 1, …), NULL past the last: for listings. */
+const struct hs_profile *hs_profile_at(int i);
+
+/* What a command needs of a profile beyond the operations every profile has
+ * (struct command.needs): the optional operations, by name. */
+enum hs_need {
+	HS_NEED_LOCK = 1 << 0, /* set_locked: the homeserver's own lock flag */
+};
+/* 1 if profile P has everything NEEDS names. */
+int hs_profile_supports(const struct hs_profile *p, unsigned needs);
 /* "dendrite" (, …): the known types, for messages. */
 const char *hs_profile_names(void);
 /* The hooks core/config.c calls for homeserver-specific keys. */

@@ -27,6 +27,11 @@ int hs_rules_describe_bcrypt(const char *hash, const char *server, const char *n
 /* --scheme for a homeserver that verifies bcrypt only (SERVER_VERSION names it in the refusal). */
 int hs_rules_check_bcrypt_only(const char *scheme, const char *server, const char *server_version);
 
+/* The database H opened is not the configured homeserver's: when it is
+ * another's (hs_identify), refuse naming it and the type to set (-1 +
+ * EX_REFUSED); 0 when it is no other homeserver's mxdba knows. */
+int hs_refuse_other_type(struct hs *h);
+
 /* Batch fast paths (bulk.c). May ID's guarded UPDATE stand for the check
  * of `user promote`/`demote`: a lowercase, unreserved localpart? */
 int hs_bulk_guarded_ok(struct hs *h, const struct mxid *id);

@@ -15,3 +15,12 @@ def pg():
     yield cluster
     cluster.stop()
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """A real-server test may start a server (Synapse: up to a minute on a busy
+    machine) and drive it for a while: 15 minutes unless it says otherwise.
+    Still a limit: a hang fails that test, not the suite."""
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(900))

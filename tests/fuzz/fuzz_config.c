@@ -11,11 +11,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	static char path[4096];
 	struct config *c;
 	FILE *f;
 	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/mxdba-fuzz-%d.ini", (int)getpid());
+		snprintf(path, sizeof(path), "%s/mxdba-fuzz-%d.ini", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
 	if (!(f = fopen(path, "w")))
 		return 0;
 	fwrite(data, 1, size, f);

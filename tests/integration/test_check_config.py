@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from mxtest import run
+import scratch  # noqa: E402
 
 EX_USAGE, EX_CONFIG, EX_REFUSED, EX_DB = 2, 3, 6, 7
 
@@ -32,7 +33,7 @@ def test_check_reports_layout_versions_counts(home):
 
 def test_check_sees_a_process_holding_the_sqlite_file(make_home):
     home = make_home("sqlite")
-    holder = subprocess.Popen([sys.executable, "-c",
+    holder = scratch.spawn([sys.executable, "-c",
                                "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1]);"
                                "c.execute('select count(*) from sqlite_master').fetchall(); print('ok', flush=True);"
                                "time.sleep(60)", str(home.path)], stdout=subprocess.PIPE, text=True)
@@ -49,7 +50,7 @@ def test_check_sees_a_process_holding_the_sqlite_file(make_home):
 
 def test_check_sees_other_postgres_sessions(make_home, pg):
     home = make_home("postgres")
-    holder = subprocess.Popen(["psql", "-X", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", home.db,
+    holder = scratch.spawn(["psql", "-X", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", home.db,
                                "-c", "select pg_sleep(30)"], stdout=subprocess.DEVNULL)
     try:
         import time
@@ -191,3 +192,41 @@ def test_global_options_help_version_and_usage():
     assert run(["user"]).rc == EX_USAGE
     assert run(["user", "list", "--bogus"]).rc == EX_USAGE
     assert run([]).rc == EX_USAGE
+
+
+def as_other_type(home):
+    """HOME's config with [homeserver] type set to the other homeserver (its database key to match)."""
+    lines = home.config.read_text().splitlines()
+    if "type = synapse" in lines:
+        lines = [l.replace("type = synapse", "type = dendrite").replace("default = ", "userapi = ") for l in lines]
+    else:
+        lines = [l.replace("type = dendrite", "type = synapse").replace("userapi = ", "default = ") for l in lines
+                 if not l.startswith(("roomserver", "syncapi"))]
+    home.write_config("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["user", "list"], ["user", "promote", "alice"], ["doctor"]])
+def test_the_wrong_homeserver_type_is_named(home, cmd):
+    """A Synapse database under type = dendrite, a Dendrite one under type =
+    synapse: the refusal names what the database is and what to set."""
+    home.add_account("alice")
+    as_other_type(home)
+    before = home.snapshot()
+    r = home.run(*cmd)
+    found = {"synapse": "a Synapse database (schema_version 94)",
+             "dendrite": "Dendrite's userapi database (Dendrite v0.13.8)"}[home.kind]
+    assert r.rc == 6, r
+    assert f"mxdba: error: this is {found}; set [homeserver] type = {home.kind}\n" in r.err, r
+    assert "HINT: " in r.err, r
+    assert home.snapshot() == before
+
+
+def test_a_dendrite_component_that_is_not_the_userapi_is_named(make_home):
+    home = make_home("sqlite")
+    home.write_config(home.config.read_text().replace("userapi = file:dendrite_userapi.db",
+                                                       "userapi = file:dendrite_roomserver.db"))
+    before = home.snapshot()
+    r = home.run("user", "list")
+    assert r.rc == 6 and "this is Dendrite's roomserver database, not the one mxdba writes" in r.err, r
+    assert "user_api.account_database" in r.err, r
+    assert home.snapshot() == before

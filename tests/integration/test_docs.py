@@ -316,3 +316,49 @@ def test_every_source_file_carries_the_licence():
                if f not in exempt and not f.startswith("tests/fuzz/corpus/")
                and "SPDX-License-Identifier: Apache-2.0" not in "".join((ROOT / f).read_text().splitlines(True)[:3])]
     assert not missing, missing
+
+
+def readme_support_table():
+    """{command: {"Dendrite": bool, "Synapse": bool}} from the README's "What works where"."""
+    text = README.read_text().split("### What works where", 1)[1].split("\n\n", 2)[1]
+    rows = [r for r in text.splitlines() if r.startswith("| `")]
+    head = [c.strip() for c in text.splitlines()[0].strip("|").split("|")]
+    table = {}
+    for r in rows:
+        cells = [c.strip() for c in r.strip().strip("|").split("|")]
+        for cmd in re.findall(r"`([a-z][a-z -]*)`", cells[0]):
+            assert cmd not in table, f"{cmd} is in the table twice"
+            table[cmd] = {head[i]: cells[i].startswith("yes") for i in range(1, len(head))}
+    return table
+
+
+def help_homeservers(cmd):
+    r = run(["help"] + cmd.split())
+    m = re.search(r"^Homeservers: (.*)$", r.out, re.M)
+    assert r.rc == 0 and m, r
+    return {name.strip() for name in m.group(1).split(",")}
+
+
+def test_the_readme_says_what_works_on_which_homeserver():
+    """The README's table names every command once, and says for each
+    homeserver what `--help` (the profile's operations) says."""
+    table = readme_support_table()
+    assert sorted(table) == sorted(help_commands())
+    for cmd, where in table.items():
+        assert set(where) == {"Dendrite", "Synapse"}
+        assert {hs for hs, yes in where.items() if yes} == help_homeservers(cmd), cmd
+
+
+def test_a_command_the_homeserver_lacks_is_refused_as_documented():
+    """Where the table says no, the command really is refused (exit 6) and the
+    database is unchanged; where it says yes it is not refused for that reason."""
+    from mxtest import make_home
+    lacking = [(cmd, hs) for cmd, where in readme_support_table().items() for hs, yes in where.items() if not yes]
+    assert lacking, "the table has no 'no' left: drop this test's premise with care"
+    for cmd, hs in lacking:
+        home = make_home(hs.lower(), "sqlite")
+        home.add_account("alice")
+        before = home.snapshot()
+        r = home.run(*cmd.split(), "alice")
+        assert r.rc == 6 and hs in r.err, (cmd, hs, r)
+        assert home.snapshot() == before

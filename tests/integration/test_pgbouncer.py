@@ -7,11 +7,11 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 from mxtest import make_home as new_home
+import scratch  # noqa: E402
 
 G = "$2a$04$uuPybQ5n8a659jO0/QaM8OdKQfZ7aej/JTrHTEuxP5rUeo3xt9Hyy"
 
@@ -28,7 +28,7 @@ def free_port():
 def bouncer(pg):
     if not shutil.which("pgbouncer"):
         pytest.fail("pgbouncer is not installed (scripts/install-deps installs it)")
-    d = tempfile.mkdtemp(prefix="mxdba-pgbouncer-")
+    d = scratch.mkdtemp("mxdba-pgbouncer-")
     os.chmod(d, 0o777)
     port = free_port()
     ini = os.path.join(d, "pgbouncer.ini")
@@ -43,15 +43,19 @@ def bouncer(pg):
     cmd = ["pgbouncer", "-d", ini]
     if os.getuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    subprocess.run(cmd, check=True)
+    def stop():
+        pidf = os.path.join(d, "pgbouncer.pid")
+        if os.path.exists(pidf):
+            subprocess.run(["kill", open(pidf).read().strip()], check=False)
+    scratch.on_end(stop)  # a daemon: stopped whatever ends the module
+    subprocess.run(cmd, check=True, timeout=60)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
         except OSError:
             time.sleep(0.05)
-    yield port
-    subprocess.run(["kill", open(os.path.join(d, "pgbouncer.pid")).read().strip()])
+    return port
 
 
 def test_every_command_through_pgbouncer_transaction_mode(pg, bouncer, tmp_path):
@@ -64,7 +68,7 @@ def test_every_command_through_pgbouncer_transaction_mode(pg, bouncer, tmp_path)
     home.add_room("!r:example.org")
     home.add_member("!r:example.org", "@alice:example.org", "join")
     # parallel load, so the pooler really moves mxdba between server connections
-    load = subprocess.Popen(["bash", "-c", f"for i in $(seq 1 400); do psql -X -q -h 127.0.0.1 -p {bouncer} -U postgres"
+    load = scratch.spawn(["bash", "-c", f"for i in $(seq 1 400); do psql -X -q -h 127.0.0.1 -p {bouncer} -U postgres"
                              f" -d {home.db} -c 'select pg_sleep(0.01)' >/dev/null 2>&1; done"])
     try:
         steps = [

@@ -10,6 +10,7 @@ import time
 import pytest
 from mxtest import BIN, make_home as new_home
 from ptyrun import PtyProcess
+import scratch  # noqa: E402
 
 SECRET = "Correct-Horse-77"
 
@@ -30,7 +31,7 @@ def on_pty(home, *args):
 def busy():
     """Two CPU-bound loops beside the test (the machine has 2 cores): a prompt
     must hold up when mxdba is slow to get to it."""
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(2)]
+    loops = [scratch.spawn([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     yield
     for p in loops:
         p.kill()

@@ -12,6 +12,7 @@ import threading
 import time
 
 from dendrite_db import DendriteHome
+import scratch  # noqa: E402
 
 
 def reader_then_writer(path, hold_s, results):
@@ -81,7 +82,7 @@ def test_running_server_note_only_where_it_matters(tmp_path):
     import subprocess
     import sys
     # "the homeserver": another process with the file open
-    server = subprocess.Popen([sys.executable, "-c", f"import sqlite3, time; c = sqlite3.connect({str(home.path)!r}); "
+    server = scratch.spawn([sys.executable, "-c", f"import sqlite3, time; c = sqlite3.connect({str(home.path)!r}); "
                                    "c.execute('SELECT 1').fetchall(); print('up', flush=True); time.sleep(60)"],
                                   stdout=subprocess.PIPE, text=True)
     try:

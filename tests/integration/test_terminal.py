@@ -6,12 +6,15 @@ import fcntl
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import termios
+import time
 
 import pytest
 
+import scratch  # noqa: E402
 from mxtest import BIN, make_home as new_home
 
 ESC = "\x1b["
@@ -23,19 +26,24 @@ def on_pty(args, cols=80, env_extra=None, drop=()):
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS") + tuple(drop)}
     env.setdefault("TERM", "xterm")
     env.update(env_extra or {})
-    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-                         env=env, close_fds=True)
+    p = scratch.spawn([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                      env=env, close_fds=True)
     os.close(slave)
     chunks = []
-    while True:
-        try:
-            b = os.read(master, 65536)
-        except OSError:
-            break
-        if not b:
-            break
-        chunks.append(b)
-    os.close(master)
+    end = time.monotonic() + 60
+    try:
+        while True:
+            r, _, _ = select.select([master], [], [], max(0.0, end - time.monotonic()))
+            assert r, f"mxdba {args} wrote nothing more for 60 s: {b''.join(chunks)!r}"
+            try:
+                b = os.read(master, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(master)
     rc = p.wait(timeout=60)
     return rc, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 

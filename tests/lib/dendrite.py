@@ -4,9 +4,9 @@
 PostgreSQL cluster), start and stop it through scripts/dendrite, and talk to
 its client/admin API over loopback."""
 import subprocess
-import tempfile
 from pathlib import Path
 
+import scratch
 from mxtest import ROOT
 from realserver import RealServer, q  # noqa: F401 (q: for the tests)
 
@@ -19,13 +19,14 @@ class Dendrite(RealServer):
 
     def __init__(self, backend, pg=None):
         self.backend = backend
-        self.dir = Path(tempfile.mkdtemp(prefix=f"mxdba-dendrite-{backend}-"))
+        self.dir = Path(scratch.mkdtemp(f"mxdba-dendrite-{backend}-"))
+        scratch.on_end(self.kill_if_running)  # a daemon: killed whatever ends its owner
         self.pg = pg
         args = [SCRIPT, "config", str(self.dir)]
         if backend == "postgres":
             self.db = pg.create_db()
             args.append(pg.dsn(self.db))
-        subprocess.run(args, check=True)
+        subprocess.run(args, check=True, timeout=180)
         self.yaml = self.dir / "dendrite.yaml"
         # mxdba reads everything from Dendrite's own config: nothing copied by hand
         self.config = self.dir / "mxdba.ini"

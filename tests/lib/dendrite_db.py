@@ -5,9 +5,9 @@ throwaway PostgreSQL cluster), with the neutral helpers every kind of Home
 implements: the only place the tests know Dendrite's tables."""
 import base64
 import sqlite3
-import tempfile
 from pathlib import Path
 
+import scratch
 from mxtest import FIXTURES, SERVER, Home, json_str, snapshot_pg, snapshot_sqlite, sql_literal
 
 ACCT_USER, ACCT_GUEST, ACCT_ADMIN, ACCT_APPSERVICE = 1, 2, 3, 4
@@ -34,7 +34,7 @@ class DendriteHome(Home):
     def __init__(self, backend, pg=None, schema=None, extra_sql=None):
         self.backend = backend
         self.pg = pg
-        self.dir = Path(tempfile.mkdtemp(prefix="mxdba-home-"))
+        self.dir = Path(scratch.mkdtemp("mxdba-home-"))
         schema = schema or FIXTURES / f"userapi-{backend}.sql"
         if backend == "sqlite":
             self.path = self.dir / "dendrite_userapi.db"

@@ -12,6 +12,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import scratch
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("MXDBA_BIN", str(ROOT / "mxdba"))
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -46,22 +48,24 @@ def run(args, input=None, env=None, cwd=None, timeout=120):
 
 class PGCluster:
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="mxdba-pg-")
+        self.dir = scratch.mkdtemp("mxdba-pg-")
+        scratch.on_end(self.stop)  # the server is a daemon, not a child: stopped whatever ends the run
         os.chmod(self.dir, 0o755)
-        out = subprocess.check_output([str(ROOT / "scripts" / "pg-throwaway"), "start", self.dir + "/pg"], text=True)
+        out = subprocess.check_output([str(ROOT / "scripts" / "pg-throwaway"), "start", self.dir + "/pg"], text=True,
+                                      timeout=180)
         self.port = int(out.strip())
 
     def psql(self, db, sql, check=True):
         cp = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\x1f", "-h", "127.0.0.1",
                              "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=300)
         if check and cp.returncode != 0:
             raise RuntimeError(cp.stderr)
         return [line.split("\x1f") for line in cp.stdout.splitlines()]
 
     def psql_file(self, db, path):
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
-                        "-U", "postgres", "-d", db, "-f", str(path)], check=True, capture_output=True)
+                        "-U", "postgres", "-d", db, "-f", str(path)], check=True, capture_output=True, timeout=300)
 
     def create_db(self):
         name = "t_" + uuid.uuid4().hex[:12]
@@ -72,7 +76,9 @@ class PGCluster:
         return f"postgres://postgres@127.0.0.1:{self.port}/{db}?sslmode=disable"
 
     def stop(self):
-        subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", self.dir + "/pg"], check=False)
+        if not os.path.isdir(self.dir):
+            return
+        subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), "stop", self.dir + "/pg"], check=False, timeout=120)
         shutil.rmtree(self.dir, ignore_errors=True)  # ~1 GiB per run otherwise left in the temp folder
 
 

@@ -11,6 +11,8 @@ import signal
 import termios
 import time
 
+import scratch
+
 
 class PtyProcess:
     def __init__(self, argv, env=None):
@@ -20,6 +22,7 @@ class PtyProcess:
                 os.execve(argv[0], argv, env if env is not None else os.environ)
             finally:
                 os._exit(127)
+        scratch.on_end(self.close)  # killed when its test (or fixture) ends, however it ends
         self.out = b""
         self.pos = 0  # read_until looks past the last needle it found
         self.status = None

@@ -62,6 +62,11 @@ class RealServer:
         if self.running():
             self.stop()
 
+    def kill_if_running(self):
+        """SIGKILL if still up (the owner's end: a failed start, a failed test, Ctrl-C)."""
+        if self.running():
+            subprocess.run([self.SCRIPT, "kill", str(self.dir)], check=False, timeout=120)
+
     def assert_doctor_clean(self):
         """At the end of every e2e scenario: whatever the test did through the server and mxdba, doctor
         finds nothing on the real server's database (no false alarms on a long-used install). One note is

@@ -6,9 +6,9 @@ API over loopback. One Synapse per backend serves a whole suite."""
 import json
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
+import scratch
 from mxtest import ROOT, snapshot_pg, snapshot_sqlite
 from realserver import RealServer, q  # noqa: F401 (q: for the tests)
 
@@ -22,13 +22,14 @@ class Synapse(RealServer):
     def __init__(self, backend, pg=None):
         self.backend = backend
         self.pg = pg
-        self.dir = Path(tempfile.mkdtemp(prefix=f"mxdba-synapse-{backend}-"))
+        self.dir = Path(scratch.mkdtemp(f"mxdba-synapse-{backend}-"))
+        scratch.on_end(self.kill_if_running)  # a daemon: killed whatever ends its owner
         args = [SCRIPT, "config", str(self.dir)]
         if backend == "postgres":
             self.db = "s_" + os.urandom(5).hex()
             pg.psql("postgres", f"CREATE DATABASE {self.db} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
             args.append(pg.dsn(self.db))
-        subprocess.run(args, check=True)
+        subprocess.run(args, check=True, timeout=180)
         self.yaml = self.dir / "homeserver.yaml"
         self.extra = self.dir / "conf.d"
         self.extra.mkdir()
@@ -52,7 +53,7 @@ class Synapse(RealServer):
 
     def synadm(self, token, *args):
         """synadm (the admin CLI from PyPI, scripts/synapse synadm) run as the holder of TOKEN: its JSON."""
-        exe = subprocess.run([SCRIPT, "synadm"], check=True, capture_output=True, text=True).stdout.strip()
+        exe = subprocess.run([SCRIPT, "synadm"], check=True, capture_output=True, text=True, timeout=600).stdout.strip()
         cfg = self.dir / "synadm.yaml"
         cfg.write_text(f"user: e2e\ntoken: {token}\nbase_url: {self.url}\nadmin_path: /_synapse/admin\n"
                        "matrix_path: /_matrix\ntimeout: 30\ndebug: false\nformat: json\nssl_verify: false\n")

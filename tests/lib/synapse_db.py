@@ -13,6 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import scratch
 from mxtest import ROOT, SERVER, Home, snapshot_pg, snapshot_sqlite, sql_literal
 
 SCRIPT = str(ROOT / "scripts" / "synapse")
@@ -27,7 +28,7 @@ def pristine_sqlite():
     with _lock:
         if not path.exists():
             work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
-            subprocess.run([SCRIPT, "schema", str(work)], check=True)
+            subprocess.run([SCRIPT, "schema", str(work)], check=True, timeout=600)
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(work / "homeserver.db", str(path) + ".part")
             os.replace(str(path) + ".part", path)
@@ -46,10 +47,10 @@ def pristine_postgres(pg):
         pg.psql("postgres", f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
         if not dump.exists():
             work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
-            subprocess.run([SCRIPT, "schema", str(work), pg.dsn(name)], check=True)
+            subprocess.run([SCRIPT, "schema", str(work), pg.dsn(name)], check=True, timeout=600)
             dump.parent.mkdir(parents=True, exist_ok=True)
             out = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "--no-owner",
-                                  "--no-privileges", name], capture_output=True, text=True, check=True).stdout
+                                  "--no-privileges", name], capture_output=True, text=True, check=True, timeout=300).stdout
             Path(str(dump) + ".part").write_text(out)
             os.replace(str(dump) + ".part", dump)
             shutil.rmtree(work, ignore_errors=True)
@@ -78,7 +79,7 @@ class SynapseHome(Home):
     def __init__(self, backend, pg=None, schema=None, extra_sql=None):
         self.backend = backend
         self.pg = pg
-        self.dir = Path(tempfile.mkdtemp(prefix="mxdba-home-"))
+        self.dir = Path(scratch.mkdtemp("mxdba-home-"))
         if backend == "sqlite":
             self.path = self.dir / "homeserver.db"
             shutil.copy(schema or pristine_sqlite(), self.path)

@@ -12,7 +12,7 @@
 #include "hs/hs.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/mxdba-unit-XXXXXX";
+static char *dir;
 
 static char *write_ini(const char *name, const char *text)
 {
@@ -56,7 +56,7 @@ int main(void)
 	struct config *c;
 	char *p, *m;
 
-	if (!mkdtemp(dir))
+	if (!(dir = unit_mkdtemp("mxdba-unit")))
 		return 1;
 	CHECK(parse(HS "[database]\ndefault = file:userapi.db\n", msg, sizeof(msg)) == 0);
 	CHECK(parse(HS "[database]\nbogus = 1\n", msg, sizeof(msg)) == EX_CONFIG);

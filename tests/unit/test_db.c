@@ -13,7 +13,7 @@
 #include "store/store.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/mxdba-unit-db-XXXXXX";
+static char *dir;
 
 static db *fresh(const char *name, const char *schema)
 {
@@ -114,7 +114,7 @@ static void test_batch(db *d)
 int main(void)
 {
 	db *d;
-	if (!mkdtemp(dir))
+	if (!(dir = unit_mkdtemp("mxdba-unit-db")))
 		return 1;
 	d = fresh("t.db", "CREATE TABLE x (a);");
 	CHECK(d != NULL);

@@ -16,7 +16,7 @@
 #include "store/store.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/mxdba-unit-dendrite-XXXXXX";
+static char *dir;
 
 /* Run the SQL of FILE (or TEXT) on the SQLite database PATH. */
 static int sql_file(const char *path, const char *file, const char *text)
@@ -305,7 +305,7 @@ int main(void)
 {
 	struct config *c;
 	struct hs *h;
-	if (!mkdtemp(dir) || pw_init() < 0)
+	if (!(dir = unit_mkdtemp("mxdba-unit-dendrite")) || pw_init() < 0)
 		return 1;
 	c = setup();
 	if (!c)

@@ -4,6 +4,7 @@
 #ifndef MXDBA_UNIT_H
 #define MXDBA_UNIT_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int unit_pass, unit_fail;
@@ -18,6 +19,16 @@ static int unit_pass, unit_fail;
 		}                                                                        \
 	} while (0)
 #define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0)
+
+/* A scratch folder under $TMPDIR (tests/unit/run gives each binary its own
+ * and removes it afterwards, whatever the binary did). */
+static inline char *unit_mkdtemp(const char *prefix)
+{
+	static char buf[4096];
+	const char *t = getenv("TMPDIR");
+	snprintf(buf, sizeof(buf), "%s/%s-XXXXXX", t && *t ? t : "/tmp", prefix);
+	return mkdtemp(buf);
+}
 
 #define UNIT_END()                                                                       \
 	do {                                                                             \

@@ -74,6 +74,8 @@ static int check_readable(struct hs *h)
 	const struct schema *s = &DEN(h)->s;
 	if (s->has_accounts && s->has_server_name && s->has_account_type)
 		return 0;
+	if (!s->has_accounts && !s->has_old_accounts && !s->has_goose && hs_refuse_other_type(h) < 0)
+		return -1;
 	err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
 	err_detail("found: %s; needed: userapi_accounts with server_name and account_type (Dendrite v0.10.8+)",
 		   layout(s));

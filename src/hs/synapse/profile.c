@@ -118,6 +118,8 @@ static int check_readable(struct hs *h)
 	const struct synapse_schema *s = &SYN(h)->s;
 	char buf[160];
 	if (!s->has_users || !s->has_version) {
+		if (hs_refuse_other_type(h) < 0)
+			return -1;
 		err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
 		err_detail("found: %s; needed: a database Synapse 1.163 created", layout(s, buf, sizeof(buf)));
 		return err_hint("check [database] (or synapse_config) points at Synapse's database");

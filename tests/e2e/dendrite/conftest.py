@@ -12,6 +12,8 @@ from dendrite import Dendrite  # noqa: E402
 def dendrite(request):
     pgc = request.getfixturevalue("pg") if request.param == "postgres" else None
     d = Dendrite(request.param, pg=pgc)
-    yield d
-    d.assert_doctor_clean()
-    d.close()
+    try:
+        yield d
+        d.assert_doctor_clean()
+    finally:
+        d.close()

@@ -16,6 +16,7 @@ from dendrite import Dendrite, q
 from hangserver import HangServer
 from mxtest import BIN, doctor_findings, ok
 from realserver import uid
+import scratch  # noqa: E402
 
 PW = "password-123"
 
@@ -302,7 +303,7 @@ def test_a_token_left_by_a_killed_queue_apply(d):
     ok(d.mxdba("evacuate", "user", "ivy"))
     hang = HangServer()
     try:
-        p = subprocess.Popen([BIN, "-c", str(d.config), "queue", "apply", "--url", hang.url],
+        p = scratch.spawn([BIN, "-c", str(d.config), "queue", "apply", "--url", hang.url],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hang.held.wait(30), "queue apply never sent the leave"
         os.kill(p.pid, signal.SIGKILL)

@@ -9,6 +9,7 @@ import time
 
 from dendrite import q
 from mxtest import BIN
+import scratch  # noqa: E402
 
 PW = "password-123"
 
@@ -129,7 +130,7 @@ def test_apply_survives_dendrite_killed_midway(dendrite):
     d.start()
     pid = int((d.dir / "dendrite.pid").read_text())
     env = dict(os.environ)
-    proc = subprocess.Popen([BIN, "-c", str(d.config), "--json", "queue", "apply", "--url", d.url], stdout=subprocess.PIPE,
+    proc = scratch.spawn([BIN, "-c", str(d.config), "--json", "queue", "apply", "--url", d.url], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     done = 0
     for line in proc.stdout:

@@ -13,8 +13,10 @@ def synapse(request):
     """One real Synapse per backend for a whole test file (each test uses users of its own)."""
     pgc = request.getfixturevalue("pg") if request.param == "postgres" else None
     s = Synapse(request.param, pg=pgc)
-    yield s
-    s.close()
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from hangserver import HangServer
 from mxtest import BIN, doctor_findings, ok
 from realserver import uid
 from synapse import q
+import scratch  # noqa: E402
 
 PW = "password-123"
 
@@ -170,7 +171,7 @@ def test_a_token_left_by_a_killed_queue_apply(s):
     ok(s.mxdba("evacuate", "user", "erin"))
     hang = HangServer()
     try:
-        p = subprocess.Popen([BIN, "-c", str(s.config), "queue", "apply", "--url", hang.url],
+        p = scratch.spawn([BIN, "-c", str(s.config), "queue", "apply", "--url", hang.url],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hang.held.wait(30), "queue apply never sent the leave"
         os.kill(p.pid, signal.SIGKILL)  # killed while the leave was in flight

@@ -12,6 +12,7 @@ import time
 from mxtest import BIN, ok
 from realserver import uid
 from synapse import q
+import scratch  # noqa: E402
 
 PW = "password-123"
 NOTICES = "server_notices:\n  system_mxid_localpart: notices\n  system_mxid_display_name: Server Notices\n"
@@ -141,7 +142,7 @@ def test_apply_survives_synapse_killed_midway(s):
     ok(s.mxdba("evacuate", "user", "victim"))
     s.start()
     pid = int((s.dir / "synapse.pid").read_text())
-    proc = subprocess.Popen([BIN, "-c", str(s.config), "--json", "queue", "apply"], stdout=subprocess.PIPE,
+    proc = scratch.spawn([BIN, "-c", str(s.config), "--json", "queue", "apply"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     done = 0
     for line in proc.stdout:
