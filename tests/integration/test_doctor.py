@@ -39,8 +39,10 @@ BREAK = {
          " VALUES ('nobody', 'example.org', 'Nobody', '')", False),
         ("dendrite-orphan-account-data", "INSERT INTO userapi_account_datas (localpart, server_name, room_id, type,"
          " content) VALUES ('nobody', 'example.org', '', 'm.direct', '{}')", False),
-        ("dendrite-foreign-server-name", "INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash,"
-         " account_type) VALUES ('renamed', 'old.example', 1, '', 1)", False),
+        ("dendrite-foreign-server-name", ["INSERT INTO userapi_accounts (localpart, server_name, created_ts, password_hash,"
+         " account_type) VALUES ('renamed', 'old.example', 1, '', 1)", "INSERT INTO userapi_profiles (localpart,"
+         " server_name, display_name, avatar_url) VALUES ('renamed', 'old.example', 'renamed', '')"], False),
+        ("dendrite-accounts-without-profile", "DELETE FROM userapi_profiles WHERE localpart = 'gone'", True),
         ("dendrite-missing-migrations", "DELETE FROM db_migrations WHERE version = 'userapi: add is active'", False),
     ],
     "synapse": [

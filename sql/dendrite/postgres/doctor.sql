@@ -71,6 +71,19 @@ UPDATE userapi_profiles SET display_name = coalesce(display_name, ''), avatar_ur
  WHERE display_name IS NULL OR avatar_url IS NULL
 RETURNING '@' || localpart || ':' || server_name, 'NULL display name or avatar', '''''';
 
+-- ---- dendrite-accounts-without-profile ----
+-- name: doctor_den_no_profile
+SELECT COUNT(*) OVER (), '@' || a.localpart || ':' || a.server_name FROM userapi_accounts a
+ WHERE NOT EXISTS (SELECT 1 FROM userapi_profiles p WHERE p.localpart = a.localpart AND p.server_name = a.server_name)
+ ORDER BY a.localpart LIMIT 5;
+
+-- name: doctor_den_no_profile_fix
+-- the row Dendrite's account creation leaves: display name the localpart, avatar ''
+INSERT INTO userapi_profiles (localpart, server_name, display_name, avatar_url)
+SELECT a.localpart, a.server_name, a.localpart, '' FROM userapi_accounts a
+ WHERE NOT EXISTS (SELECT 1 FROM userapi_profiles p WHERE p.localpart = a.localpart AND p.server_name = a.server_name)
+RETURNING '@' || localpart || ':' || server_name, 'no profile row', display_name;
+
 -- ---- dendrite-foreign-server-name ----
 -- name: doctor_den_foreign_server
 SELECT COUNT(*) OVER (), w || ' @' || localpart || ':' || server_name

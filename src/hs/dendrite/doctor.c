@@ -43,6 +43,12 @@ const struct hs_check dendrite_checks[] = {
 	  "not have a profile\"",
 	  "--fix sets the NULL ones to '' (what Dendrite writes for none)", NULL, HS_ARG_NONE,
 	  "doctor_den_null_profile", { "doctor_den_null_profile_fix" }, "profile", NULL, 0 },
+	{ "dendrite-accounts-without-profile", HS_ERROR, "account(s) without a userapi_profiles row",
+	  "Dendrite needs the row: seen on the real v0.13.8, joining a room answers 500 (\"Unable to query user "
+	  "profile, no profile found.\"), so do creating a room and setting a display name, and the profile "
+	  "look-up answers 404; an account inserted by hand, or a profile row deleted, leaves it so",
+	  "--fix creates the row as Dendrite's account creation leaves it: display name the localpart, no avatar",
+	  NULL, HS_ARG_NONE, "doctor_den_no_profile", { "doctor_den_no_profile_fix" }, "profile", NULL, 1 },
 	{ "dendrite-foreign-server-name", HS_WARNING, "account(s) or device(s) under another server_name",
 	  "Dendrite looks accounts up under its configured server_name: these users cannot log in (403) and their "
 	  "tokens answer 401; usually the server_name was changed after they registered, and on SQLite with server "
