@@ -172,6 +172,33 @@ static int act_as(struct applier *ap, const char *full)
 
 /* ---- rows ---- */
 
+/* One line for a row carried out: what it was for people (a notice's first
+ * words, a leave's room with its alias or name), and how it ended. */
+static void report_row(struct applier *ap, const struct queue_row *q, const char *state, long status,
+		       const char *errcode, const char *error)
+{
+	int notice = !strcmp(q->kind, "notice");
+	char *name = NULL, *alias = NULL, what[1024], head[96];
+	if (!notice)
+		hs_room_names(ap->h, q->room_id, &name, &alias);
+	if (g_json)
+		out_json(json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:s?, s:s?, s:b}", "id",
+				   (json_int_t)q->id, "kind", q->kind, "user_id", q->user_id, "room_id", q->room_id,
+				   "room_name", name, "canonical_alias", alias, "text", notice ? q->body : NULL, "state",
+				   state, "http_status", status ? json_integer(status) : json_null(), "errcode", errcode,
+				   "error", error, "dry_run", ap->c->dry_run));
+	else {
+		if (notice)
+			snprintf(what, sizeof(what), "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
+		else
+			room_label(what, sizeof(what), q->room_id, name, alias);
+		out_line("%-7s #%lld %s %s %s%s%s%s", state, q->id, q->kind, q->user_id, what,
+			 error || errcode ? ": " : "", errcode ? errcode : "", error ? error : "");
+	}
+	free(name);
+	free(alias);
+}
+
 static int finish(struct applier *ap, const struct queue_row *q, const char *state, long status, const char *errcode,
 		  const char *error)
 {
@@ -191,15 +218,7 @@ static int finish(struct applier *ap, const struct queue_row *q, const char *sta
 		ap->skipped++;
 	else
 		ap->failed++;
-	if (g_json)
-		out_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s?, s:s?, s:b}", "id", (json_int_t)q->id, "kind",
-				   q->kind, "user_id", q->user_id, "room_id", q->room_id, "state", state, "http_status",
-				   status ? json_integer(status) : json_null(), "errcode", errcode, "error", error,
-				   "dry_run", ap->c->dry_run));
-	else
-		out_line("%-7s #%lld %s %s %s%s%s%s", state, q->id, q->kind, q->user_id,
-			 strcmp(q->kind, "leave") ? "" : q->room_id, error || errcode ? ": " : "",
-			 errcode ? errcode : "", error ? error : "");
+	report_row(ap, q, state, status, errcode, error);
 	return 0;
 }
 

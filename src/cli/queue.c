@@ -391,18 +391,42 @@ int queue_tables_ready(struct hs *h)
 }
 
 struct qlist {
+	struct hs *h;
 	struct table *t;
 	struct jw jw; /* --json: one line per row, streamed */
 	long long n;
+	/* the last room's names: an evacuated room's rows come one after another */
+	char *room_id, *name, *alias;
 };
 
-static void qlist_json(struct jw *w, const struct queue_row *q)
+/* The room of Q's names into L (looked up once per run of rows of one room). */
+static void qlist_names(struct qlist *l, const struct queue_row *q)
+{
+	if (l->room_id && !strcmp(l->room_id, q->room_id))
+		return;
+	free(l->room_id);
+	free(l->name);
+	free(l->alias);
+	l->room_id = xstrdup(q->room_id);
+	hs_room_names(l->h, q->room_id, &l->name, &l->alias);
+}
+
+static void qlist_free(struct qlist *l)
+{
+	free(l->room_id);
+	free(l->name);
+	free(l->alias);
+}
+
+static void qlist_json(struct jw *w, const struct queue_row *q, const struct qlist *l)
 {
 	jw_begin(w);
 	jw_int(w, "id", q->id);
 	jw_str(w, "kind", q->kind);
 	jw_str(w, "user_id", q->user_id);
 	jw_str(w, "room_id", q->room_id);
+	jw_str(w, "room_name", l->room_id ? l->name : NULL);
+	jw_str(w, "canonical_alias", l->room_id ? l->alias : NULL);
 	jw_str(w, "text", q->body);
 	jw_str(w, "state", q->state);
 	jw_int(w, "attempts", q->attempts);
@@ -421,11 +445,14 @@ static void qlist_json(struct jw *w, const struct queue_row *q)
 static int qlist_row(const struct queue_row *q, void *user)
 {
 	struct qlist *l = user;
-	char id[24], tries[16], result[600], what[96];
+	char id[24], tries[16], result[600], what[1024], head[96];
 	const char *cells[7];
+	int leave = strcmp(q->kind, "notice") != 0;
 	l->n++;
+	if (leave)
+		qlist_names(l, q);
 	if (g_json) {
-		qlist_json(&l->jw, q);
+		qlist_json(&l->jw, q, leave ? l : &(struct qlist){ 0 });
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%lld", q->id);
@@ -438,10 +465,10 @@ static int qlist_row(const struct queue_row *q, void *user)
 	else
 		snprintf(result, sizeof(result), "%s%s%.400s", q->errcode ? q->errcode : "", q->errcode ? " " : "",
 			 q->error);
-	if (!strcmp(q->kind, "notice"))
-		snprintf(what, sizeof(what), "\"%.60s%s\"", q->body, strlen(q->body) > 60 ? "…" : "");
+	if (!leave)
+		snprintf(what, sizeof(what), "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
 	else
-		snprintf(what, sizeof(what), "%s", q->room_id);
+		room_label(what, sizeof(what), q->room_id, l->name, l->alias);
 	cells[0] = id;
 	cells[1] = q->kind;
 	cells[2] = q->user_id;
@@ -488,11 +515,13 @@ int cmd_queue_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!g_json)
 		l.t = table_begin(7, head);
+	l.h = h;
 	if (queue_list(hs_db(h), states ? states : "", qlist_row, &l) == 0)
 		ret = EX_OK;
 out:
 	table_end_count(l.t, ret == EX_OK, l.n, "queued operation(s)");
 	jw_free(&l.jw);
+	qlist_free(&l);
 	return cmd_finish(c, h, &o, ret);
 }
 

@@ -115,6 +115,24 @@ size_t str_copy(char *dst, size_t n, const char *src)
 	return len;
 }
 
+char *text_excerpt(char *buf, size_t n, const char *s, size_t max)
+{
+	size_t len = s ? strlen(s) : 0, k = len, room = n > 4 ? n - 4 : 0; /* room for "…" and NUL */
+	if (k > max)
+		k = max;
+	if (k > room)
+		k = room;
+	while (k < len && k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+		k--; /* back to the start of the sequence S[k] is in */
+	for (size_t i = 0; i < k; i++)
+		buf[i] = s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i];
+	buf[k] = '\0';
+	text_sanitize(buf); /* escape sequences and broken UTF-8 never reach the terminal */
+	if (k < len)
+		memcpy(buf + k, "\xe2\x80\xa6", 4); /* … */
+	return buf;
+}
+
 int text_is_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -23,6 +23,11 @@ int text_is_clean(const char *s);
 /* Make S safe to print: every invalid UTF-8 byte and control character
  * becomes '?', in place. Returns S. */
 char *text_sanitize(char *s);
+/* The start of S for one line of output, in BUF (N bytes): at most MAX bytes
+ * of it, never a UTF-8 sequence cut, line breaks and tabs as spaces, other
+ * control characters and invalid bytes as '?' (text_sanitize), and "…" when
+ * it was cut. Returns BUF. */
+char *text_excerpt(char *buf, size_t n, const char *s, size_t max);
 /* Parse a whole decimal integer in [lo, hi]; 0 on success, -1 otherwise. */
 int parse_int(const char *s, long lo, long hi, long *out);
 

@@ -168,6 +168,22 @@ const char *hs_db_label(const struct hs *h) { return h->conf.label; }
 const char *hs_ready_path(const struct hs *h) { return h->p->ready_path; }
 
 int hs_report(struct hs *h, struct hs_report *r) { return h->p->report(h, r); }
+void hs_room_names(struct hs *h, const char *room_id, char **name, char **alias)
+{
+	static int warned;
+	*name = *alias = NULL;
+	if (!h->p->room_names || !room_id || !*room_id)
+		return;
+	if (h->p->room_names(h, room_id, name, alias) < 0) {
+		if (!warned++)
+			warnx_("room names unavailable; showing room IDs only");
+		err_clear();
+		free(*name);
+		free(*alias);
+		*name = *alias = NULL;
+	}
+}
+
 int hs_probe_running(struct hs *h, db *d, char *who, size_t n) { return h->p->probe_running(h, d, who, n); }
 
 /* ---- accounts ---- */

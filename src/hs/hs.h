@@ -283,6 +283,9 @@ struct hs_profile {
 			       int include_forgotten, hs_membership_fn fn, void *user);
 	/* the MS_* state of USER_ID in ROOM_ID now (0: none) */
 	int (*membership_now)(struct hs *h, const char *room_id, const char *user_id);
+	/* ROOM_ID's name and canonical alias (malloc'd, NULL when none), read on
+	 * a connection of its own (a listing may be streaming on the main one) */
+	int (*room_names)(struct hs *h, const char *room_id, char **name, char **alias);
 
 	/* a token for queue apply: minted (in the caller's transaction) and dropped */
 	int (*token_mint)(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
@@ -334,6 +337,12 @@ db *hs_db(struct hs *h);
 const char *hs_db_label(const struct hs *h);
 
 /* ---- operations (the profile's, with the generic parts) ---- */
+
+/* ROOM_ID's name and canonical alias for people (malloc'd, NULL when the
+ * database does not know them or cannot tell); never an error: names are a
+ * courtesy, and a failure to read them is warned about once. */
+void hs_room_names(struct hs *h, const char *room_id, char **name, char **alias);
+
 
 int hs_report(struct hs *h, struct hs_report *r);
 int hs_probe_running(struct hs *h, db *d, char *who, size_t n);

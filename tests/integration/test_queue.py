@@ -35,7 +35,7 @@ def world(home):
     home.add_account("bob")
     home.add_device("alice", "PHONE", "alice-token")
     home.add_room("!joined:example.org", name="Ops")
-    home.add_room("!invited:example.org")
+    home.add_room("!invited:example.org", name="Bad\x1b[31m name\n" + "é" * 40, alias="#invited:example.org")
     home.add_room("!left:example.org")
     home.add_room("!banned:example.org")
     home.add_room("!noevent:example.org")
@@ -217,6 +217,36 @@ def test_notice_sender_as_or_the_only_admin(world):
     assert r.rc == 0 and json.loads(r.out)["sender"] == "@root2:example.org", r
     assert [x["sender"] for x in jl(world.run("--json", "queue", "list").out)] == ["@root:example.org",
                                                                                   "@root2:example.org"]
+
+
+def test_queue_list_and_apply_name_the_room_and_the_notice(world):
+    """A room for people: its canonical alias, else its name (cut at a character, never a byte; no escape
+    sequence or line break reaches the terminal); a notice by its first words. Text, JSON and CSV."""
+    assert world.run("evacuate", "user", "alice", "--include-invites").rc == 0
+    assert world.run("user", "promote", "bob").rc == 0
+    world.configure_notices()
+    text = "Your password was reset by the admins tonight; please log in again and check your devices."
+    assert world.run("notice", "alice", text).rc == 0
+    r = world.run("queue", "list")
+    assert r.rc == 0, r
+    assert '!joined:example.org ("Ops")' in r.out, r.out
+    assert "!invited:example.org (#invited:example.org)" in r.out, r.out
+    assert '"Your password was reset by the admins tonight; please log in…"' in r.out, r.out
+    rows = {x["room_id"]: x for x in jl(world.run("--json", "queue", "list").out)}
+    assert rows["!joined:example.org"]["room_name"] == "Ops" and rows["!joined:example.org"]["canonical_alias"] is None
+    assert rows["!invited:example.org"]["canonical_alias"] == "#invited:example.org"
+    csv_out = world.run("--csv", "queue", "list").out
+    assert '!joined:example.org (""Ops"")' in csv_out, csv_out
+    # queue apply says the same of each row it carries out (here: every leave is skipped, alice left)
+    world.set_membership(A, "leave")
+    r = world.run("--dry-run", "queue", "apply")
+    assert r.rc == 0, r
+    assert '!joined:example.org ("Ops")' in r.out and "!invited:example.org (#invited:example.org)" in r.out, r.out
+    assert "\x1b" not in r.out + world.run("queue", "list").out
+    js = jl(world.run("--dry-run", "--json", "queue", "apply").out)
+    byroom = {x["room_id"]: x for x in js if "room_id" in x}
+    assert byroom["!joined:example.org"]["room_name"] == "Ops", js
+    assert [x["text"] for x in js if x.get("kind") == "notice"] in ([], [text]), js
 
 
 def test_queue_list_and_cancel(world):

@@ -201,7 +201,7 @@ class DendriteHome(Home):
         self.rsql(f"INSERT INTO roomserver_event_state_keys (event_state_key_nid, event_state_key) VALUES ({nid}, {sql_literal(key)})")
         return nid
 
-    def add_room(self, room_id, name=None):
+    def add_room(self, room_id, name=None, alias=None):
         nid = self._nid("roomserver_rooms", "room_nid")
         self.rsql(f"INSERT INTO roomserver_rooms (room_nid, room_id, room_version, state_snapshot_nid)"
                   f" VALUES ({nid}, {sql_literal(room_id)}, '10', 7)")
@@ -209,6 +209,11 @@ class DendriteHome(Home):
             ev = '{"type":"m.room.name","content":{"name":' + json_str(name) + '}}'
             self.rsql("INSERT INTO syncapi_current_room_state (room_id, event_id, type, sender, state_key,"
                       f" headered_event_json) VALUES ({sql_literal(room_id)}, '$name{nid}', 'm.room.name',"
+                      f" '@x:example.org', '', {sql_literal(ev)})")
+        if alias:
+            ev = '{"type":"m.room.canonical_alias","content":{"alias":' + json_str(alias) + '}}'
+            self.rsql("INSERT INTO syncapi_current_room_state (room_id, event_id, type, sender, state_key,"
+                      f" headered_event_json) VALUES ({sql_literal(room_id)}, '$alias{nid}', 'm.room.canonical_alias',"
                       f" '@x:example.org', '', {sql_literal(ev)})")
         return nid
 

@@ -172,7 +172,8 @@ def snapshot_pg(pg, db, prefix=""):
     seqs = [q for (q,) in pg.psql(db, "SELECT sequence_name FROM information_schema.sequences"
                                       f" WHERE sequence_schema = 'public' AND sequence_name LIKE '{prefix}%'"
                                       " AND sequence_name NOT LIKE 'mxdba%' ORDER BY 1")]
-    parts = [f"SELECT '{t}', r::text FROM \"{t}\" r" for t in tables]
+    # a line break inside a value would split psql's output line: written as \n
+    parts = [f"SELECT '{t}', replace(r::text, chr(10), '\\n') FROM \"{t}\" r" for t in tables]
     parts += [f"SELECT 'seq:{q}', last_value::text || '/' || is_called::text FROM \"{q}\"" for q in seqs]
     if not parts:
         return {}

@@ -214,11 +214,12 @@ class SynapseHome(Home):
     # --- rooms and memberships (as Synapse records them: an event, its
     # room_memberships row, the current state, and for a local user
     # local_current_membership) ---
-    def add_room(self, room_id, name=None):
+    def add_room(self, room_id, name=None, alias=None):
         self.sql("INSERT INTO rooms (room_id, is_public, creator, room_version, has_auth_chain_index) VALUES"
                  f" ({sql_literal(room_id)}, FALSE, '@creator:example.org', '10', TRUE)")
-        if name:
-            self.sql(f"INSERT INTO room_stats_state (room_id, name) VALUES ({sql_literal(room_id)}, {sql_literal(name)})")
+        if name or alias:
+            self.sql(f"INSERT INTO room_stats_state (room_id, name, canonical_alias) VALUES ({sql_literal(room_id)},"
+                     f" {sql_literal(name)}, {sql_literal(alias)})")
 
     def _next_stream_ordering(self):
         return int(self.sql("SELECT coalesce(max(stream_ordering), 0) + 1 FROM events")[0][0])

@@ -40,3 +40,7 @@ SELECT l.user_id, l.membership, 1, coalesce(rm.forgotten, 0)
 
 -- name: membership_now
 SELECT membership FROM local_current_membership WHERE room_id = $1 AND user_id = $2;
+
+-- name: room_name_alias
+-- a room for people (queue list, queue apply): its name and canonical alias
+SELECT name, canonical_alias FROM room_stats_state WHERE room_id = $1;

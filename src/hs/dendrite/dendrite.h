@@ -38,6 +38,7 @@ struct dendrite {
 	db *sync;         /* syncapi, when its names cannot be joined on rs */
 	int names_tried;  /* rooms_join_names ran */
 	int names_joined; /* room names come with rs's membership rows */
+	int sync_tried;   /* room_names tried to open sync */
 };
 #define DEN(h) ((struct dendrite *)(h)->priv)
 
@@ -94,6 +95,7 @@ int dendrite_room_known(struct hs *h, const char *room_id);
 int dendrite_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only,
 			     int include_forgotten, hs_membership_fn fn, void *user);
 int dendrite_membership_now(struct hs *h, const char *room_id, const char *user_id);
+int dendrite_room_names(struct hs *h, const char *room_id, char **name, char **alias);
 int dendrite_rooms_open(struct hs *h);
 void dendrite_rooms_close(struct hs *h);
 

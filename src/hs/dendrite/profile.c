@@ -357,6 +357,7 @@ const struct hs_profile hs_dendrite = {
 	.room_known = dendrite_room_known,
 	.members_of_room = dendrite_members_of_room,
 	.membership_now = dendrite_membership_now,
+	.room_names = dendrite_room_names,
 	.token_mint = dendrite_token_mint,
 	.token_drop = dendrite_token_drop,
 	.bulk_set_admin = dendrite_bulk_set_admin,

@@ -202,7 +202,8 @@ static void join_names(struct hs *h, db *rs)
 	dbconf_free(&rdc);
 	dbconf_free(&sdc);
 	d->names_joined = ok;
-	if (!ok && !(d->sync = open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")) && err_pending()) {
+	if (!ok && !d->sync &&
+	    !(d->sync = open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")) && err_pending()) {
 		warnx_("room names unavailable: the syncapi database could not be opened");
 		err_clear();
 	}
@@ -223,6 +224,20 @@ static int room_name_alias(db *sync, const char *room_id, char **name, char **al
 	}
 	db_rows_free(r);
 	return rc < 0 ? -1 : 0;
+}
+
+int dendrite_room_names(struct hs *h, const char *room_id, char **name, char **alias)
+{
+	struct dendrite *d = DEN(h);
+	*name = *alias = NULL;
+	if (!d->sync) {
+		if (d->sync_tried || !syncapi_configured(h->cfg))
+			return 0;
+		d->sync_tried = 1;
+		if (!(d->sync = open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")))
+			return -1;
+	}
+	return room_name_alias(d->sync, room_id, name, alias);
 }
 
 /* FN for M, with its name looked up in the sync API first if needed. */

@@ -216,6 +216,8 @@ static void close_db(struct hs *h)
 	struct synapse *sy = SYN(h);
 	if (sy && sy->rooms && sy->rooms != h->db)
 		db_close(sy->rooms);
+	if (sy)
+		db_close(sy->names);
 	free(h->priv);
 	h->priv = NULL;
 }
@@ -323,6 +325,7 @@ const struct hs_profile hs_synapse = {
 	.room_known = synapse_room_known,
 	.members_of_room = synapse_members_of_room,
 	.membership_now = synapse_membership_now,
+	.room_names = synapse_room_names,
 	.token_mint = synapse_token_mint,
 	.token_drop = synapse_token_drop,
 	.bulk_set_admin = synapse_bulk_set_admin,

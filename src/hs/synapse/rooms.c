@@ -108,3 +108,22 @@ int synapse_membership_now(struct hs *h, const char *room_id, const char *user_i
 	free(v);
 	return (int)flag;
 }
+
+int synapse_room_names(struct hs *h, const char *room_id, char **name, char **alias)
+{
+	struct synapse *sy = SYN(h);
+	db_arg a = DB_ARG_TEXT(room_id);
+	db_rows *r;
+	int rc;
+	*name = *alias = NULL;
+	if (!sy->names && !(sy->names = db_open(h->conf.kind, h->conf.target, h->conf.label, 1, "synapse")))
+		return -1;
+	if (!(r = db_query(sy->names, "room_name_alias", &a, 1)))
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		*name = db_text(r, 0) ? xstrdup(db_text(r, 0)) : NULL;
+		*alias = db_text(r, 1) ? xstrdup(db_text(r, 1)) : NULL;
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}

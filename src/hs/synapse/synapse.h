@@ -42,6 +42,7 @@ struct synapse {
 	int writable;    /* h->db was opened for writing */
 	db *rooms;       /* memberships are read here: h->db when it reads only, else a second,
 			  * read-only connection (a write may happen while a listing streams) */
+	db *names;       /* room names for people (hs_room_names): a connection of its own */
 	char who[256];
 };
 #define SYN(h) ((struct synapse *)(h)->priv)
@@ -76,6 +77,7 @@ int synapse_room_known(struct hs *h, const char *room_id);
 int synapse_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only,
 			    int include_forgotten, hs_membership_fn fn, void *user);
 int synapse_membership_now(struct hs *h, const char *room_id, const char *user_id);
+int synapse_room_names(struct hs *h, const char *room_id, char **name, char **alias);
 
 /* probe.c */
 /* SQLite: does another process hold SQLite's locks on PATH or its -shm? Run

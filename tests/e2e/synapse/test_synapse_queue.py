@@ -106,11 +106,16 @@ def test_evacuate_user_with_lock_then_apply(s):
     assert "queued 6 leave(s)" in r.out and "deactivated" in r.out, r
     assert json.loads(ok(s.mxdba("--json", "evacuate", "user", "ann", "--include-invites")).out.splitlines()[-1])[
         "queued"] == 0                                   # one pending row per room
+    # a room for people: the room-version-12 room (an opaque ID) by its name, bob's by its alias
+    listed = s.mxdba("queue", "list").out
+    assert f'{rooms["mine"][0]} ("ann 0")' in listed, listed
+    assert f"{rooms['bobs']} (#ann-bobs:example.org)" in listed, listed
     s.start()
     status, doc = s.login("ann", PW)
     assert status == 403 and doc["errcode"] == "M_USER_DEACTIVATED", doc   # locked out now
     assert s.whoami(a)[0] == 401                           # and every old token revoked
-    ok(s.mxdba("queue", "apply"))                          # the URL from Synapse's listeners
+    applied = ok(s.mxdba("queue", "apply")).out             # the URL from Synapse's listeners
+    assert f'done    #' in applied and f'{rooms["mine"][0]} ("ann 0")' in applied, applied
     states = [x["state"] for x in lines(s.mxdba("--json", "queue", "list"))]
     assert states == ["done"] * 6, states
     for room in rooms["mine"] + [rooms["bobs"]]:
@@ -234,7 +239,8 @@ def test_notices_need_server_notices_and_an_admin(s):
     r = ok(s.mxdba("--json", "notice", "dora", "Second notice", "--as", "boss2"))
     assert json.loads(r.out)["sender"] == uid("boss2")
     s.start()
-    ok(s.mxdba("queue", "apply"))
+    applied = ok(s.mxdba("queue", "apply")).out
+    assert f'notice {uid("dora")} "Maintenance tonight at 22:00 UTC"' in applied, applied   # what was sent
     assert [x["state"] for x in lines(s.mxdba("--json", "queue", "list")) if x["kind"] == "notice"] == ["done", "done"]
     assert _notice_body_arrives(s, t, "Maintenance tonight at 22:00 UTC")
     assert _notice_body_arrives(s, t, "Second notice")
