@@ -26,6 +26,7 @@ _mxdba_opts_for() {
 	"queue apply") echo "--url --limit --wait --timeout" ;;
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
+	"store copy") echo "--from" ;;
 	"doctor") echo "--fix --check --list" ;;
 	"batch") echo "--passwords-out" ;;
 	"config init") echo "--from-dendrite --from-synapse" ;;
@@ -38,12 +39,13 @@ _mxdba_subs_for() {
 	queue) echo "list cancel apply" ;;
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
+	store) echo "copy" ;;
 	evacuate) echo "user room" ;;
-	help) echo "check user hash rooms members evacuate notice queue audit doctor migrate batch config" ;;
+	help) echo "check user hash rooms members evacuate notice queue audit doctor migrate store batch config" ;;
 	esac
 }
 
-_mxdba_commands="check user hash rooms members evacuate notice queue audit doctor migrate batch config help"
+_mxdba_commands="check user hash rooms members evacuate notice queue audit doctor migrate store batch config help"
 
 # The check names of the configured homeserver (`mxdba doctor --list`, at most 2 seconds).
 _mxdba_checks() {
@@ -101,7 +103,7 @@ _mxdba_main() {
 	done
 
 	case "$prev" in
-	-c | --config | --password-file | --passwords-out | --from-dendrite)
+	-c | --config | --password-file | --passwords-out | --from-dendrite | --from)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--scheme) COMPREPLY=($(compgen -W "bcrypt argon2id" -- "$cur")); return ;;

@@ -121,6 +121,11 @@ const struct command commands[] = {
 	{ "migrate", NULL, cmd_migrate, "[--status]",
 	  "create or update mxdba's own tables (mxdba_*) in the homeserver's database; also done on first need",
 	  "--status\tlist the migrations and when they were applied\n", "mxdba migrate --status", 0 },
+	{ "store", "copy", cmd_store_copy, "--from FILE",
+	  "copy mxdba's own rows (audit log, queue, minted tokens) from the old SQLite database after a move "
+	  "(synapse_port_db), ids kept, in one transaction",
+	  "--from FILE\tthe SQLite file the homeserver used before the move (synapse_port_db's --sqlite-database)\n",
+	  "mxdba store copy --from /var/lib/matrix-synapse/homeserver.db", 0 },
 	{ "batch", NULL, cmd_batch, "[FILE|-] [--passwords-out FILE]",
 	  "run many commands (one per line) in one transaction: all or nothing",
 	  "--passwords-out FILE\twhere --random-password lines write their new passwords (created 0600)\n",

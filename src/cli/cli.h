@@ -112,6 +112,7 @@ int pw_source(struct ctx *c, const struct opts *o, const struct optspec *spec, i
 void dry_run_note(struct ctx *c);
 
 int cmd_check(struct ctx *, int, char **);
+int cmd_store_copy(struct ctx *, int, char **);
 int cmd_user_list(struct ctx *, int, char **);
 int cmd_user_show(struct ctx *, int, char **);
 int cmd_user_create(struct ctx *, int, char **);

@@ -81,4 +81,24 @@ int minted_delete(db *d, const char *token);
 /* Every recorded token, oldest first, copied (free with minted_free). The count, or -1. */
 int minted_list(db *d, struct minted **out);
 void minted_free(struct minted *m, int n);
+
+/* ---- a move to another database (`store copy`, copy.c) ---- */
+
+struct store_counts {
+	long long audit, queue, minted;
+};
+/* 1 if FROM holds mxdba's tables, 0 if not, -1 + error. */
+int store_present(db *from);
+/* The migrations FROM has applied that TO's mxdba does not know, comma-
+ * separated in BUF (N bytes; "" when none). 0 or -1 + error. */
+int store_unknown_migrations(db *from, db *to, char *buf, size_t n);
+/* The rows of TO's tables now. */
+int store_counts(db *to, struct store_counts *c);
+/* Copy every audit row, queued operation and minted token of FROM into TO
+ * (its tables migrated and empty, inside the caller's write transaction),
+ * ids kept, TO's id sequences moved past them; *COPIED gets the counts. */
+int store_copy_rows(db *from, db *to, struct store_counts *copied);
+/* When an earlier copy wrote the audit row whose new value is MARK: its time
+ * (1), else 0; -1 + error. */
+int store_copy_done(db *to, const char *mark, long long *ts);
 #endif

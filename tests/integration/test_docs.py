@@ -256,6 +256,12 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     b.write_text("user promote bob\n")
     check("batch", j("--no-backup", "batch", b))
     check("config init", objects(run(["--json", "-c", tmp_path / "new.ini", "config", "init"])))
+    from mxtest import make_home
+    src, dst = make_home(world.kind, "sqlite"), make_home(world.kind, "sqlite")
+    src.add_account("bob")
+    assert src.run("user", "promote", "bob").rc == 0
+    check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))
+    check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))  # already copied
     expected = set(doc) - (set() if world.kind in ROOM_KINDS else ROOM_COMMANDS)
     expected -= {"user lock", "user unlock"} if world.kind == "dendrite" else set()  # Dendrite has no lock
     assert sorted(seen) == sorted(expected), expected ^ set(seen)

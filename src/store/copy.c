@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mxdba's own rows moved to another database (`mxdba store copy`): after
+ * Synapse's synapse_port_db, which ports the homeserver's tables and leaves
+ * mxdba_* behind, the audit log, the queue and the minted tokens follow with
+ * their ids, so `audit undo ID` and `queue apply` go on where they were.
+ * Statements: sql/common/BACKEND/store_copy.sql. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/util.h"
+#include "store.h"
+
+int store_present(db *from)
+{
+	char *v = NULL;
+	int rc = db_scalar(from, "copy_src_has_store", NULL, 0, &v);
+	long n = rc == 1 && v ? atol(v) : 0;
+	free(v);
+	return rc < 0 ? -1 : n >= 4;
+}
+
+struct known {
+	const char *name;
+	int found;
+};
+
+static void find_migration(const char *name, long long ts, void *user)
+{
+	struct known *k = user;
+	(void)ts;
+	k->found |= !strcmp(name, k->name);
+}
+
+int store_unknown_migrations(db *from, db *to, char *buf, size_t n)
+{
+	db_rows *r = db_query(from, "copy_src_migrations", NULL, 0);
+	size_t used = 0;
+	int rc;
+	buf[0] = '\0';
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1) {
+		struct known k = { db_text(r, 0), 0 };
+		if (migrate_status(to, find_migration, &k) < 0) {
+			rc = -1;
+			break;
+		}
+		if (!k.found && used < n)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", k.name);
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int store_counts(db *to, struct store_counts *c)
+{
+	db_rows *r = db_query(to, "copy_dst_counts", NULL, 0);
+	int rc;
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1) {
+		c->audit = db_int(r, 0, NULL);
+		c->queue = db_int(r, 1, NULL);
+		c->minted = db_int(r, 2, NULL);
+	}
+	db_rows_free(r);
+	return rc == 1 ? 0 : rc < 0 ? -1 : err_set(EX_DB, "internal: copy_dst_counts returned no row");
+}
+
+/* Every row of READ on FROM through WRITE on TO, each column as it is
+ * (text, or NULL); *N the count. */
+static int copy_table(db *from, const char *read, db *to, const char *write, long long *n)
+{
+	db_rows *r = db_query(from, read, NULL, 0);
+	db_arg a[16];
+	int rc, cols;
+	if (!r)
+		return -1;
+	cols = db_ncols(r);
+	if (cols > (int)ARRAY_LEN(a)) {
+		db_rows_free(r);
+		return err_set(EX_DB, "internal: %s has %d columns", read, cols);
+	}
+	while ((rc = db_step(r)) == 1) {
+		for (int i = 0; i < cols; i++)
+			a[i] = db_text(r, i) ? DB_ARG_TEXT(db_text(r, i)) : DB_ARG_NULL;
+		if (db_exec(to, write, a, cols, NULL) < 0) {
+			rc = -1;
+			break;
+		}
+		(*n)++;
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Did FROM apply the migration that added mxdba_queue.sender? */
+static int has_sender(db *from)
+{
+	db_rows *r = db_query(from, "copy_src_migrations", NULL, 0);
+	int rc, found = 0;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1)
+		found |= !strcmp(db_text(r, 0), "0003_queue_sender");
+	db_rows_free(r);
+	return rc < 0 ? -1 : found;
+}
+
+int store_copy_rows(db *from, db *to, struct store_counts *copied)
+{
+	int sender = has_sender(from);
+	memset(copied, 0, sizeof(*copied));
+	if (sender < 0 || copy_table(from, "copy_src_audit", to, "copy_dst_audit", &copied->audit) < 0 ||
+	    copy_table(from, sender ? "copy_src_queue" : "copy_src_queue_nosender", to, "copy_dst_queue",
+		       &copied->queue) < 0 ||
+	    copy_table(from, "copy_src_minted", to, "copy_dst_minted", &copied->minted) < 0)
+		return -1;
+	{
+		db_rows *r = db_query(to, "copy_dst_sequences", NULL, 0);
+		int rc = r ? db_step(r) : -1;
+		db_rows_free(r);
+		return rc < 0 ? -1 : 0;
+	}
+}
+
+int store_copy_done(db *to, const char *mark, long long *ts)
+{
+	db_arg a = DB_ARG_TEXT(mark);
+	char *v = NULL;
+	int rc = db_scalar(to, "copy_dst_done", &a, 1, &v);
+	*ts = rc == 1 && v ? atoll(v) : 0;
+	free(v);
+	return rc;
+}
