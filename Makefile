@@ -87,7 +87,7 @@ test-e2e: mxdba pytest-env
 	scripts/dendrite build
 	scripts/synapse build >/dev/null
 	scripts/synapse synadm >/dev/null
-	MXDBA_BIN=$(CURDIR)/mxdba timeout 1500 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
+	MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
 
 # every step under one temp folder of its own, checked empty at the end (scripts/tmp-root)
 test: deps

@@ -30,7 +30,8 @@ class Dendrite(RealServer):
         self.yaml = self.dir / "dendrite.yaml"
         # mxdba reads everything from Dendrite's own config: nothing copied by hand
         self.config = self.dir / "mxdba.ini"
-        self.write_ini(f"[homeserver]\ntype = dendrite\ndendrite_config = {self.yaml}\n")
+        # relative to the ini's folder: the line stays short however deep the temp folder is
+        self.write_ini("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
         self.port = None
         self.start()   # creates the schema
         self.stop()

@@ -35,7 +35,8 @@ class Synapse(RealServer):
         self.extra.mkdir()
         # mxdba reads everything from Synapse's own config: nothing copied by hand
         self.config = self.dir / "mxdba.ini"
-        self.write_ini(f"[homeserver]\ntype = synapse\nsynapse_config = {self.yaml},{self.extra}\n")
+        # relative to the ini's folder: the line stays short however deep the temp folder is
+        self.write_ini("[homeserver]\ntype = synapse\nsynapse_config = homeserver.yaml,conf.d\n")
         (self.extra / "00-empty.yaml").write_text("{}\n")
         self.port = None
         self.start()   # creates the schema

@@ -126,33 +126,33 @@ def test_an_account_without_its_profile_row(d):
     """An account whose userapi_profiles row is gone (deleted by hand, or the account inserted by hand): the
     real Dendrite answers its room joins, room creation and display-name changes 500, its profile 404."""
     d.start()
-    owner = d.register("paula", PW)["access_token"]
-    tok = d.register("pia", PW)["access_token"]
+    owner = d.register("nadia", PW)["access_token"]
+    tok = d.register("noah", PW)["access_token"]
     room = d.create_room(owner, preset="public_chat")
     d.stop()
-    d.sql("DELETE FROM userapi_profiles WHERE localpart = 'pia'")
+    d.sql("DELETE FROM userapi_profiles WHERE localpart = 'noah'")
     d.start()
     join = d.req("POST", f"/_matrix/client/v3/rooms/{q(room)}/join", token=tok, body={}, allow_500=True)
     create = d.req("POST", "/_matrix/client/v3/createRoom", token=tok, body={}, allow_500=True)
-    name = d.req("PUT", f"/_matrix/client/v3/profile/{q(uid('pia'))}/displayname", token=tok,
+    name = d.req("PUT", f"/_matrix/client/v3/profile/{q(uid('noah'))}/displayname", token=tok,
                  body={"displayname": "Pia"}, allow_500=True)
-    profile = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('pia'))}", token=tok, allow_500=True)
+    profile = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('noah'))}", token=tok, allow_500=True)
     d.stop()
     assert join[0] == 500 and "no profile found" in join[1]["error"], join
     assert create[0] == 500 and name[0] == 500, (create, name)
     assert profile[0] == 404 and profile[1]["errcode"] == "M_NOT_FOUND", profile
     f = doctor_findings(doctor(d))["dendrite-accounts-without-profile"]
-    assert f["rows"] == [uid("pia")] and f["severity"] == "error" and f["fixable"], f
+    assert f["rows"] == [uid("noah")] and f["severity"] == "error" and f["fixable"], f
     ok(doctor(d, "--fix"))
-    assert d.sql("SELECT display_name, avatar_url FROM userapi_profiles WHERE localpart = 'pia'") == [("pia", "")]
-    audit = ok(d.mxdba("--json", "audit", "list", "--user", uid("pia"))).out
+    assert d.sql("SELECT display_name, avatar_url FROM userapi_profiles WHERE localpart = 'noah'") == [("noah", "")]
+    audit = ok(d.mxdba("--json", "audit", "list", "--user", uid("noah"))).out
     assert "doctor" in audit and "profile" in audit, audit
     d.start()
     d.join(tok, room)
     assert d.req("POST", "/_matrix/client/v3/createRoom", token=tok, body={})[0] == 200
-    assert d.req("PUT", f"/_matrix/client/v3/profile/{q(uid('pia'))}/displayname", token=tok,
+    assert d.req("PUT", f"/_matrix/client/v3/profile/{q(uid('noah'))}/displayname", token=tok,
                  body={"displayname": "Pia"})[0] == 200
-    status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('pia'))}", token=tok)
+    status, doc = d.req("GET", f"/_matrix/client/v3/profile/{q(uid('noah'))}", token=tok)
     assert status == 200 and doc["displayname"] == "Pia", (status, doc)
     d.stop()
 
