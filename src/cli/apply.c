@@ -178,7 +178,7 @@ static void report_row(struct applier *ap, const struct queue_row *q, const char
 		       const char *errcode, const char *error)
 {
 	int notice = !strcmp(q->kind, "notice");
-	char *name = NULL, *alias = NULL, what[1024], head[96];
+	char *name = NULL, *alias = NULL, what[1024];
 	if (!notice)
 		hs_room_names(ap->h, q->room_id, &name, &alias);
 	if (g_json)
@@ -188,10 +188,7 @@ static void report_row(struct applier *ap, const struct queue_row *q, const char
 				   state, "http_status", status ? json_integer(status) : json_null(), "errcode", errcode,
 				   "error", error, "dry_run", ap->c->dry_run));
 	else {
-		if (notice)
-			snprintf(what, sizeof(what), "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
-		else
-			room_label(what, sizeof(what), q->room_id, name, alias);
+		queue_row_label(what, sizeof(what), q, name, alias);
 		out_line("%-7s #%lld %s %s %s%s%s%s", state, q->id, q->kind, q->user_id, what,
 			 error || errcode ? ": " : "", errcode ? errcode : "", error ? error : "");
 	}

@@ -37,9 +37,6 @@ struct command {
 extern const struct command commands[];
 /* 1 if ARG is one of main's global options (-c, --config=F, --dry-run, --csv, …). */
 int is_global_option(const char *arg);
-/* A room for people in BUF (N bytes): "!id (#alias:server)", "!id ("Name…")"
- * or "!id" (NAME and ALIAS from hs_room_names, either may be NULL). */
-const char *room_label(char *buf, size_t n, const char *room_id, const char *name, const char *alias);
 /* The words naming command C ("user list", "check"), in BUF of N bytes. */
 const char *command_name(const struct command *c, char *buf, size_t n);
 

@@ -352,15 +352,3 @@ char *cmdline_join(int argc, char **argv)
 	}
 	return out;
 }
-
-const char *room_label(char *buf, size_t n, const char *room_id, const char *name, const char *alias)
-{
-	char head[96];
-	if (alias && *alias)
-		snprintf(buf, n, "%s (%s)", room_id, text_excerpt(head, sizeof(head), alias, 80));
-	else if (name && *name)
-		snprintf(buf, n, "%s (\"%s\")", room_id, text_excerpt(head, sizeof(head), name, 60));
-	else
-		snprintf(buf, n, "%s", room_id);
-	return buf;
-}

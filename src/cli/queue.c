@@ -366,6 +366,20 @@ out:
 	return cmd_finish(c, h, &o, ret);
 }
 
+const char *queue_row_label(char *buf, size_t n, const struct queue_row *q, const char *name, const char *alias)
+{
+	char head[96];
+	if (!strcmp(q->kind, "notice"))
+		snprintf(buf, n, "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
+	else if (alias && *alias)
+		snprintf(buf, n, "%s (%s)", q->room_id, text_excerpt(head, sizeof(head), alias, 80));
+	else if (name && *name)
+		snprintf(buf, n, "%s (\"%s\")", q->room_id, text_excerpt(head, sizeof(head), name, 60));
+	else
+		snprintf(buf, n, "%s", q->room_id);
+	return buf;
+}
+
 /* ---- queue list / cancel ---- */
 
 static const struct optspec qlist_opts[] = { { "--state", 1 }, { 0, 0 } };
@@ -418,15 +432,15 @@ static void qlist_free(struct qlist *l)
 	free(l->alias);
 }
 
-static void qlist_json(struct jw *w, const struct queue_row *q, const struct qlist *l)
+static void qlist_json(struct jw *w, const struct queue_row *q, const char *name, const char *alias)
 {
 	jw_begin(w);
 	jw_int(w, "id", q->id);
 	jw_str(w, "kind", q->kind);
 	jw_str(w, "user_id", q->user_id);
 	jw_str(w, "room_id", q->room_id);
-	jw_str(w, "room_name", l->room_id ? l->name : NULL);
-	jw_str(w, "canonical_alias", l->room_id ? l->alias : NULL);
+	jw_str(w, "room_name", name);
+	jw_str(w, "canonical_alias", alias);
 	jw_str(w, "text", q->body);
 	jw_str(w, "state", q->state);
 	jw_int(w, "attempts", q->attempts);
@@ -445,14 +459,16 @@ static void qlist_json(struct jw *w, const struct queue_row *q, const struct qli
 static int qlist_row(const struct queue_row *q, void *user)
 {
 	struct qlist *l = user;
-	char id[24], tries[16], result[600], what[1024], head[96];
-	const char *cells[7];
-	int leave = strcmp(q->kind, "notice") != 0;
+	char id[24], tries[16], result[600], what[1024];
+	const char *cells[7], *name = NULL, *alias = NULL;
 	l->n++;
-	if (leave)
+	if (strcmp(q->kind, "notice")) {
 		qlist_names(l, q);
+		name = l->name;
+		alias = l->alias;
+	}
 	if (g_json) {
-		qlist_json(&l->jw, q, leave ? l : &(struct qlist){ 0 });
+		qlist_json(&l->jw, q, name, alias);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%lld", q->id);
@@ -465,10 +481,7 @@ static int qlist_row(const struct queue_row *q, void *user)
 	else
 		snprintf(result, sizeof(result), "%s%s%.400s", q->errcode ? q->errcode : "", q->errcode ? " " : "",
 			 q->error);
-	if (!leave)
-		snprintf(what, sizeof(what), "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
-	else
-		room_label(what, sizeof(what), q->room_id, l->name, l->alias);
+	queue_row_label(what, sizeof(what), q, name, alias);
 	cells[0] = id;
 	cells[1] = q->kind;
 	cells[2] = q->user_id;

@@ -82,19 +82,20 @@ static int read_line(int fd, char *b, const char *what)
  * both). A signal that ends or stops the process puts the old modes back
  * first. Typeahead from before mxdba started was echoed by the terminal
  * itself, as for every program; it is kept as the first line. */
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+#define TTY_NSIG ((int)ARRAY_LEN(tty_signals))
 static struct {
 	int fd;
 	struct termios old, quiet;
-	struct sigaction saved[5];
+	struct sigaction saved[ARRAY_LEN(tty_signals)];
 } tty = { .fd = -1 };
-static const int tty_signals[5] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
 
 static void tty_on_signal(int sig)
 {
 	int saved_errno = errno, i;
 	sigset_t set;
 	tcsetattr(tty.fd, TCSANOW, &tty.old);
-	for (i = 0; i < 5 && tty_signals[i] != sig; i++)
+	for (i = 0; i < TTY_NSIG && tty_signals[i] != sig; i++)
 		;
 	if (sig != SIGTSTP) {
 		/* the old disposition, then the signal again: it is delivered
@@ -137,11 +138,11 @@ static int tty_quiet(void)
 	sa.sa_handler = tty_on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < TTY_NSIG; i++)
 		sigaction(tty_signals[i], &sa, &tty.saved[i]);
 	if (tcsetattr(fd, TCSANOW, &tty.quiet) < 0) {
 		int e = errno;
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < TTY_NSIG; i++)
 			sigaction(tty_signals[i], &tty.saved[i], NULL);
 		close(fd);
 		tty.fd = -1;
@@ -156,7 +157,7 @@ static void tty_restore(void)
 	if (tty.fd < 0)
 		return;
 	tcsetattr(tty.fd, TCSANOW, &tty.old);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < TTY_NSIG; i++)
 		sigaction(tty_signals[i], &tty.saved[i], NULL);
 	close(tty.fd);
 	tty.fd = -1;

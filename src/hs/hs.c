@@ -59,10 +59,11 @@ const char *hs_identify(db *d, char *what, size_t n)
 			ver[0] = 0;
 			if (has[5])
 				identify_text(d, "identify_dendrite_version", ver, sizeof(ver));
-			snprintf(what, n, "Dendrite's %s database%s%s%s", dendrite_parts[i], *ver ? " (Dendrite " : "",
-				 *ver && ver[0] != 'v' ? "v" : "", *ver ? ver : "");
 			if (*ver)
-				str_copy(what + strlen(what), n - strlen(what), ")");
+				snprintf(what, n, "Dendrite's %s database (Dendrite %s%s)", dendrite_parts[i],
+					 ver[0] == 'v' ? "" : "v", ver);
+			else
+				snprintf(what, n, "Dendrite's %s database", dendrite_parts[i]);
 			return "dendrite";
 		}
 	return NULL;

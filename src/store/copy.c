@@ -21,36 +21,44 @@ int store_present(db *from)
 	return rc < 0 ? -1 : n >= 4;
 }
 
+/* The migrations this mxdba knows (their names, malloc'd). */
 struct known {
-	const char *name;
-	int found;
+	char **name;
+	int n;
 };
 
-static void find_migration(const char *name, long long ts, void *user)
+static void add_known(const char *name, long long ts, void *user)
 {
 	struct known *k = user;
 	(void)ts;
-	k->found |= !strcmp(name, k->name);
+	k->name = xrealloc(k->name, (size_t)(k->n + 1) * sizeof(*k->name));
+	k->name[k->n++] = xstrdup(name);
+}
+
+static int is_known(const struct known *k, const char *name)
+{
+	for (int i = 0; i < k->n; i++)
+		if (!strcmp(k->name[i], name))
+			return 1;
+	return 0;
 }
 
 int store_unknown_migrations(db *from, db *to, char *buf, size_t n)
 {
-	db_rows *r = db_query(from, "copy_src_migrations", NULL, 0);
+	struct known k = { NULL, 0 };
+	db_rows *r;
 	size_t used = 0;
-	int rc;
+	int rc = -1;
 	buf[0] = '\0';
-	if (!r)
-		return -1;
-	while ((rc = db_step(r)) == 1) {
-		struct known k = { db_text(r, 0), 0 };
-		if (migrate_status(to, find_migration, &k) < 0) {
-			rc = -1;
-			break;
-		}
-		if (!k.found && used < n)
-			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", k.name);
+	if (migrate_status(to, add_known, &k) >= 0 && (r = db_query(from, "copy_src_migrations", NULL, 0))) {
+		while ((rc = db_step(r)) == 1)
+			if (!is_known(&k, db_text(r, 0)) && used < n)
+				used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", db_text(r, 0));
+		db_rows_free(r);
 	}
-	db_rows_free(r);
+	for (int i = 0; i < k.n; i++)
+		free(k.name[i]);
+	free(k.name);
 	return rc < 0 ? -1 : 0;
 }
 

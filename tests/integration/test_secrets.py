@@ -3,7 +3,6 @@
 environment, output or audit log; core dumps are off while it runs."""
 import os
 import signal
-import subprocess
 import sys
 import time
 

@@ -4,7 +4,6 @@
 tokens follow with their ids; audit undo and the queue go on. The real
 synapse_port_db run is in tests/e2e/synapse/test_synapse_port.py."""
 import json
-import sqlite3
 
 import pytest
 
@@ -100,17 +99,11 @@ def test_refusals_change_nothing(make_home, kind, tmp_path):
     assert r.rc == EX_USAGE and "nothing to copy" in r.err, r
     assert src.snapshot() == src_before
     # a newer mxdba wrote the source
-    con = sqlite3.connect(src.path)
-    con.execute("INSERT INTO mxdba_migrations VALUES ('9999_from_the_future', 1, '9.9.9')")
-    con.commit()
-    con.close()
+    src.sql("INSERT INTO mxdba_migrations VALUES ('9999_from_the_future', 1, '9.9.9')")
     r = dst.run("store", "copy", "--from", src.path)
     assert r.rc == EX_REFUSED and "9999_from_the_future" in r.err, r
     assert dst.snapshot() == before
-    con = sqlite3.connect(src.path)
-    con.execute("DELETE FROM mxdba_migrations WHERE version = '9999_from_the_future'")
-    con.commit()
-    con.close()
+    src.sql("DELETE FROM mxdba_migrations WHERE version = '9999_from_the_future'")
     # mxdba already wrote the new database: refused, not merged
     assert dst.run("user", "promote", "carl").rc == 0
     before = dst.snapshot()

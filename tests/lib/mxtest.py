@@ -8,7 +8,6 @@ import os
 import sqlite3
 import shutil
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
