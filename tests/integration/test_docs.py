@@ -368,3 +368,19 @@ def test_a_command_the_homeserver_lacks_is_refused_as_documented():
         r = home.run(*cmd.split(), "alice")
         assert r.rc == 6 and hs in r.err, (cmd, hs, r)
         assert home.snapshot() == before
+
+
+def test_the_readme_supported_versions_are_the_releases_the_tests_run():
+    """README.md's "Supported versions" table is tests/releases, row for row:
+    the releases each schema stands for, its numbers, the real release the
+    e2e matrix runs and the backends it runs on."""
+    from synapse_db import release_rows
+    text = README.read_text().split("### Supported versions", 1)[1].split("\n\n", 2)[1]
+    rows = [[c.strip() for c in r.strip().strip("|").split("|")] for r in text.splitlines()[2:] if r.startswith("|")]
+    names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    want = []
+    for home, display in (("synapse", "Synapse"), ("dendrite", "Dendrite")):
+        for r in release_rows(home):
+            numbers = f"{r['schema']} ({r['compat']})" if r["compat"] is not None else str(r["schema"])
+            want.append([display, r["stands_for"], numbers, r["release"], ", ".join(names[b] for b in r["backends"])])
+    assert rows == want

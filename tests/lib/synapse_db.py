@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A Synapse 1.163.2 homeserver database for the integration tests: the
-schema the real Synapse creates (scripts/synapse schema, once, cached in
-.cache/; nothing of Synapse is committed), copied fresh for each test on
-SQLite or on the throwaway PostgreSQL cluster, with the neutral helpers
-every kind of Home implements: the only place the tests know Synapse's
-tables."""
+"""A Synapse homeserver database for the integration tests: the schema the
+real Synapse creates (1.163.2, or another release of tests/releases;
+scripts/synapse schema, once, cached in .cache/; nothing of Synapse is
+committed), copied fresh for each test on SQLite or on the throwaway
+PostgreSQL cluster, with the neutral helpers every kind of Home implements:
+the only place the tests know Synapse's tables."""
 import os
 import shutil
 import sqlite3
@@ -22,13 +22,37 @@ _lock = threading.Lock()
 _templates = {}
 
 
-def pristine_sqlite():
-    """The SQLite file a first start of the real Synapse leaves (made once, cached)."""
-    path = CACHE / "synapse-1.163.2-schema" / "homeserver.db"
+NEWEST = "1.163.2"   # the release the whole suite runs on
+
+
+def release_rows(home="synapse"):
+    """tests/releases, the releases mxdba is proven on: a dict per row."""
+    rows = []
+    for line in (ROOT / "tests" / "releases").read_text().splitlines():
+        f = line.split()
+        if not f or f[0].startswith("#") or f[0] != home:
+            continue
+        rows.append({"release": f[1], "day": f[2], "schema": int(f[3]), "compat": int(f[4]) if f[4] != "-" else None,
+                     "backends": f[5].split(","), "stands_for": f[6], "pins": f[7:]})
+    return rows
+
+
+def _schema_dir(release):
+    return CACHE / f"synapse-{release}-schema"
+
+
+def _made_by(release, work, dsn=None):
+    env = dict(os.environ, SYNAPSE_VERSION=release)
+    subprocess.run([SCRIPT, "schema", str(work)] + ([dsn] if dsn else []), check=True, timeout=600, env=env)
+
+
+def pristine_sqlite(release=NEWEST):
+    """The SQLite file a first start of the real Synapse RELEASE leaves (made once, cached)."""
+    path = _schema_dir(release) / "homeserver.db"
     with _lock:
         if not path.exists():
             work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
-            subprocess.run([SCRIPT, "schema", str(work)], check=True, timeout=600)
+            _made_by(release, work)
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(work / "homeserver.db", str(path) + ".part")
             os.replace(str(path) + ".part", path)
@@ -36,18 +60,18 @@ def pristine_sqlite():
     return path
 
 
-def pristine_postgres(pg):
-    """A template database on PG's cluster holding the schema Synapse creates
-    (its pg_dump cached in .cache/, made once by the real Synapse)."""
-    dump = CACHE / "synapse-1.163.2-schema" / "postgres.sql"
+def pristine_postgres(pg, release=NEWEST):
+    """A template database on PG's cluster holding the schema Synapse RELEASE
+    creates (its pg_dump cached in .cache/, made once by the real Synapse)."""
+    dump = _schema_dir(release) / "postgres.sql"
     with _lock:
-        if pg.port in _templates:
-            return _templates[pg.port]
-        name = "synapse_template"
+        if (pg.port, release) in _templates:
+            return _templates[(pg.port, release)]
+        name = "synapse_template" + ("" if release == NEWEST else "_" + release.replace(".", "_"))
         pg.psql("postgres", f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
         if not dump.exists():
             work = Path(tempfile.mkdtemp(prefix="mxdba-synapse-schema-"))
-            subprocess.run([SCRIPT, "schema", str(work), pg.dsn(name)], check=True, timeout=600)
+            _made_by(release, work, pg.dsn(name))
             dump.parent.mkdir(parents=True, exist_ok=True)
             out = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "--no-owner",
                                   "--no-privileges", name], capture_output=True, text=True, check=True, timeout=300).stdout
@@ -56,7 +80,7 @@ def pristine_postgres(pg):
             shutil.rmtree(work, ignore_errors=True)
         else:
             pg.psql_file(name, dump)
-        _templates[pg.port] = name
+        _templates[(pg.port, release)] = name
         return name
 
 
@@ -76,13 +100,16 @@ class SynapseHome(Home):
         """Server notices on (homeserver.yaml's server_notices), sent as LOCALPART."""
         self.write_config(self.config.read_text().replace("[database]", f"server_notices_local_part = {localpart}\n\n[database]", 1))
 
-    def __init__(self, backend, pg=None, schema=None, extra_sql=None):
+    def __init__(self, backend, pg=None, schema=None, extra_sql=None, release=NEWEST):
         self.backend = backend
         self.pg = pg
+        self.release = release
+        # users.suspended came with schema 85 (1.107)
+        self.has_suspended = next(r["schema"] for r in release_rows() if r["release"] == release) >= 85
         self.dir = Path(scratch.mkdtemp("mxdba-home-"))
         if backend == "sqlite":
             self.path = self.dir / "homeserver.db"
-            shutil.copy(schema or pristine_sqlite(), self.path)
+            shutil.copy(schema or pristine_sqlite(release), self.path)
             if extra_sql:
                 con = sqlite3.connect(self.path)
                 con.executescript(extra_sql)
@@ -91,7 +118,7 @@ class SynapseHome(Home):
             db_line = "default = file:homeserver.db\n"
         else:
             self.db = "t_" + os.urandom(6).hex()
-            pg.psql("postgres", f"CREATE DATABASE {self.db} TEMPLATE {pristine_postgres(pg)}")
+            pg.psql("postgres", f"CREATE DATABASE {self.db} TEMPLATE {pristine_postgres(pg, release)}")
             if extra_sql:
                 pg.psql(self.db, extra_sql)
             db_line = f"default = {pg.dsn(self.db)}\n"
@@ -117,10 +144,11 @@ class SynapseHome(Home):
     def add_account(self, localpart, admin=False, password_hash="", deactivated=False, appservice=None,
                     guest=False, server=SERVER, profile=True):
         uid = self.uid(localpart, server)
+        susp = (", suspended", ", FALSE") if self.has_suspended else ("", "")
         self.sql("INSERT INTO users (name, password_hash, creation_ts, admin, is_guest, appservice_id, deactivated,"
-                 " shadow_banned, approved, locked, suspended) VALUES"
+                 f" shadow_banned, approved, locked{susp[0]}) VALUES"
                  f" ({sql_literal(uid)}, {sql_literal(password_hash or None)}, 1700000000, {int(admin)},"
-                 f" {int(guest)}, {sql_literal(appservice)}, {int(deactivated)}, FALSE, TRUE, FALSE, FALSE)")
+                 f" {int(guest)}, {sql_literal(appservice)}, {int(deactivated)}, FALSE, TRUE, FALSE{susp[1]})")
         if profile:
             self.add_profile(localpart, localpart, server=server)
 

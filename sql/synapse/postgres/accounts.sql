@@ -34,6 +34,12 @@ INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest
                    suspended)
 VALUES ($1, $2, $3, $4, NULL, 0, NULL, NULL, NULL, NULL, $5, FALSE, NULL, TRUE, FALSE, FALSE);
 
+-- name: account_insert_without_suspended
+-- account_insert for schema 83-84 (Synapse 1.98-1.106): users.suspended came in 85
+INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest, appservice_id, consent_version,
+                   consent_server_notice_sent, user_type, deactivated, shadow_banned, consent_ts, approved, locked)
+VALUES ($1, $2, $3, $4, NULL, 0, NULL, NULL, NULL, NULL, $5, FALSE, NULL, TRUE, FALSE);
+
 -- name: profile_insert
 INSERT INTO profiles (user_id, full_user_id, displayname) VALUES ($1, $2, $3);
 
@@ -104,6 +110,13 @@ INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest
                    suspended)
 SELECT x.v ->> 0, x.v ->> 1, $2, (x.v ->> 2)::smallint, NULL, 0, NULL, NULL, NULL, NULL, 0, FALSE, NULL, TRUE, FALSE,
        FALSE
+  FROM json_array_elements($1::json) AS x(v);
+
+-- name: accounts_insert_many_without_suspended
+-- accounts_insert_many for schema 83-84 (users.suspended came in 85)
+INSERT INTO users (name, password_hash, creation_ts, admin, upgrade_ts, is_guest, appservice_id, consent_version,
+                   consent_server_notice_sent, user_type, deactivated, shadow_banned, consent_ts, approved, locked)
+SELECT x.v ->> 0, x.v ->> 1, $2, (x.v ->> 2)::smallint, NULL, 0, NULL, NULL, NULL, NULL, 0, FALSE, NULL, TRUE, FALSE
   FROM json_array_elements($1::json) AS x(v);
 
 -- name: profiles_insert_many

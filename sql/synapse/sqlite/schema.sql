@@ -2,10 +2,11 @@
 -- Schema identity and the columns mxdba uses (SQLite). Read-only.
 
 -- name: schema_facts
--- users, schema_version, user_stats_current (1 or 0 each)
+-- users, schema_version, user_stats_current, applied_schema_deltas (1 or 0 each)
 SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'),
        (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'),
-       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'user_stats_current');
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'user_stats_current'),
+       (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'applied_schema_deltas');
 
 -- name: schema_version
 SELECT v.version, v.upgraded, (SELECT max(compat_version) FROM schema_compat_version)
@@ -21,3 +22,8 @@ SELECT m.name || '.' || p.name
 -- name: first_user
 -- the user Synapse reads to check its server_name at start
 SELECT name FROM users LIMIT 1;
+
+-- name: schema_delta_applied
+-- 1 when Synapse applied the delta file ?2 under schema ?1 (one schema
+-- number, several shapes: the deltas tell them apart)
+SELECT 1 FROM applied_schema_deltas WHERE version = ?1 AND file = ?2;

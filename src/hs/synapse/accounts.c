@@ -191,7 +191,9 @@ int synapse_account_create(struct hs *h, const struct hs_new_account *a)
 			DB_ARG_INT(now_ms() / 1000), DB_ARG_INT(a->admin != 0), DB_ARG_INT(a->deactivated != 0) };
 	db_arg p[3] = { DB_ARG_TEXT(a->id.localpart), DB_ARG_TEXT(a->id.full),
 			DB_ARG_TEXT(a->display_name ? a->display_name : a->id.localpart) };
-	if (synapse_accounts_writable(h) < 0 || db_exec_one(h->db, "account_insert", u, 5, "inserting the account") < 0 ||
+	/* users.suspended came with schema 85 (Synapse 1.107) */
+	const char *insert = SYN(h)->s.has_suspended ? "account_insert" : "account_insert_without_suspended";
+	if (synapse_accounts_writable(h) < 0 || db_exec_one(h->db, insert, u, 5, "inserting the account") < 0 ||
 	    db_exec_one(h->db, "profile_insert", p, 3, "inserting the profile") < 0)
 		return -1;
 	if (SYN(h)->s.has_stats && db_exec_one(h->db, "user_stats_insert", u, 1, "inserting the user's stats") < 0)

@@ -141,7 +141,8 @@ int synapse_bulk_create(struct hs *h, const struct hs_new_account *a, int n)
 		free(fold);
 	}
 	if (rc == 0)
-		rc = insert_many(h, "accounts_insert_many", users, &created, 1, "inserting the accounts", n);
+		rc = insert_many(h, SYN(h)->s.has_suspended ? "accounts_insert_many" : "accounts_insert_many_without_suspended",
+				 users, &created, 1, "inserting the accounts", n);
 	if (rc == 0)
 		rc = insert_many(h, "profiles_insert_many", profs, NULL, 0, "inserting the profiles", n);
 	if (rc == 0 && SYN(h)->s.has_stats)

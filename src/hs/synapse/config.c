@@ -136,7 +136,8 @@ struct syaml {
 	char **as_files;
 	int n_as, has_as;
 	char *client_url;
-	int mas;
+	int mas;         /* matrix_authentication_service.enabled (Synapse 1.136 on) */
+	int msc3861;     /* experimental_features.msc3861.enabled (before 1.157) */
 };
 
 static void syaml_free(struct syaml *y)
@@ -355,6 +356,10 @@ static int read_one(const char *file, const char *base, struct syaml *y)
 	}
 	if ((n = hsy_get(&doc, root, "matrix_authentication_service")))
 		y->mas = yes(hsy_scalar(&doc, n, "enabled"));
+	if ((n = hsy_get(&doc, root, "experimental_features"))) {
+		yaml_node_t *m = hsy_get(&doc, n, "msc3861");
+		y->msc3861 = m && yes(hsy_scalar(&doc, m, "enabled"));
+	}
 	yaml_document_delete(&doc);
 	return rc;
 }
@@ -428,7 +433,7 @@ static void take_passwords(struct config *c, struct synapse_conf *s, const struc
 	if (!c->bcrypt_cost_set)
 		c->bcrypt_cost = s->bcrypt_rounds;
 	take(&s->pepper, y->pepper);
-	s->passwords_off = y->passwords_off || (y->mas && !y->has_pw_config);
+	s->passwords_off = y->passwords_off || ((y->mas || y->msc3861) && !y->has_pw_config);
 	s->policy = y->policy;
 	s->min_length = y->min_length;
 	s->need_digit = y->need_digit;
@@ -459,7 +464,7 @@ static int merge_yaml(struct config *c, struct synapse_conf *s)
 	if (y.has_notices)
 		take(&c->notices_local_part, y.notices_localpart);
 	take(&c->server_url, y.client_url);
-	s->mas = y.mas;
+	s->mas = y.mas || y.msc3861;  /* the key of 1.136 on, or the experimental one before it */
 	rc = take_appservices(c, &y);
 	syaml_free(&y);
 	return rc;

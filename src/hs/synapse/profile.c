@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Synapse 1.163 profile: its table of functions, opening its database
- * (the running probe first, then schema identity from schema_version and
- * schema_compat_version, every column mxdba uses probed by name, the stored
- * users' server_name), and what `check` reports. Never writes event or
- * room tables. */
+/* The Synapse profile: its table of functions, opening its database (the
+ * running probe first, then the schema's shape from schema.c and the
+ * decision whether to read or write it, the stored users' server_name), and
+ * what `check` reports. Never writes event or room tables. */
 #include "synapse.h"
 
 #include <jansson.h>
@@ -13,93 +12,6 @@
 
 #include "core/err.h"
 #include "core/util.h"
-
-/* Every column mxdba reads or writes (a fresh and an upgraded database
- * differ under one version number: names, never positions). */
-static const char *const needed[] = {
-	"users.name", "users.password_hash", "users.creation_ts", "users.admin", "users.is_guest",
-	"users.appservice_id", "users.deactivated", "users.locked", "users.shadow_banned", "users.approved",
-	"users.suspended", "users.user_type", "profiles.user_id", "profiles.full_user_id", "profiles.displayname",
-	"profiles.avatar_url", "access_tokens.id", "access_tokens.user_id", "access_tokens.device_id",
-	"access_tokens.token", "access_tokens.valid_until_ms", "access_tokens.last_validated", "access_tokens.used",
-	"refresh_tokens.user_id", "devices.user_id", "devices.device_id", "devices.display_name", "devices.last_seen",
-	"devices.ip", "devices.user_agent", "devices.hidden", "user_directory.user_id", "user_directory.room_id",
-	"user_directory.display_name", "user_directory.avatar_url", "user_directory_search.user_id",
-	"users_in_public_rooms.user_id", "users_who_share_private_rooms.user_id",
-	"users_who_share_private_rooms.other_user_id",
-};
-
-static int schema_ids(struct hs *h, struct synapse_schema *s)
-{
-	db_rows *r = db_query(h->db, "schema_facts", NULL, 0);
-	int rc;
-	if (!r)
-		return -1;
-	if ((rc = db_step(r)) == 1) {
-		s->has_users = db_int(r, 0, NULL) > 0;
-		s->has_version = db_int(r, 1, NULL) > 0;
-		s->has_stats = db_int(r, 2, NULL) > 0;
-	}
-	db_rows_free(r);
-	if (rc < 0 || !s->has_version)
-		return rc < 0 ? -1 : 0;
-	if (!(r = db_query(h->db, "schema_version", NULL, 0)))
-		return -1;
-	if ((rc = db_step(r)) == 1) {
-		s->version = (long)db_int(r, 0, NULL);
-		s->upgraded = (int)db_int(r, 1, NULL);
-		s->compat = (long)db_int(r, 2, NULL);
-	}
-	db_rows_free(r);
-	return rc < 0 ? -1 : 0;
-}
-
-static int schema_columns(struct hs *h, struct synapse_schema *s)
-{
-	json_t *have = json_object();
-	db_rows *r = db_query(h->db, "schema_columns", NULL, 0);
-	size_t used = 0;
-	int rc;
-	if (!r) {
-		json_decref(have);
-		return -1;
-	}
-	while ((rc = db_step(r)) == 1)
-		json_object_set_new(have, db_text(r, 0), json_true());
-	db_rows_free(r);
-	for (size_t i = 0; i < ARRAY_LEN(needed) && rc == 0; i++)
-		if (!json_object_get(have, needed[i]) && used < sizeof(s->missing))
-			used += (size_t)snprintf(s->missing + used, sizeof(s->missing) - used, "%s%s", used ? ", " : "",
-						 needed[i]);
-	json_decref(have);
-	return rc < 0 ? -1 : 0;
-}
-
-static int detect(struct hs *h)
-{
-	struct synapse_schema *s = &SYN(h)->s;
-	char *v = NULL;
-	int rc;
-	if (schema_ids(h, s) < 0 || (s->has_users && schema_columns(h, s) < 0))
-		return -1;
-	if (s->has_users) {
-		if ((rc = db_scalar(h->db, "first_user", NULL, 0, &v)) < 0)
-			return -1;
-		str_copy(s->first_user, sizeof(s->first_user), rc == 1 && v ? v : "");
-		free(v);
-	}
-	return 0;
-}
-
-static const char *layout(const struct synapse_schema *s, char *buf, size_t n)
-{
-	if (!s->has_users || !s->has_version)
-		snprintf(buf, n, "not a Synapse database (no %s table)", s->has_users ? "schema_version" : "users");
-	else
-		snprintf(buf, n, "Synapse schema %ld (compat %ld%s)", s->version, s->compat,
-			 s->version >= SYNAPSE_SCHEMA_MIN && s->version <= SYNAPSE_SCHEMA_MAX ? ", Synapse 1.163" : "");
-	return buf;
-}
 
 /* The stored users belong to this server_name, as Synapse checks at start. */
 static int check_server_name(struct hs *h)
@@ -113,39 +25,74 @@ static int check_server_name(struct hs *h)
 	return err_hint("check server_name, or that the database is this homeserver's");
 }
 
-static int check_readable(struct hs *h)
+static int refuse_unreadable(struct hs *h)
 {
 	const struct synapse_schema *s = &SYN(h)->s;
-	char buf[160];
+	char buf[200];
 	if (!s->has_users || !s->has_version) {
 		if (hs_refuse_other_type(h) < 0)
 			return -1;
 		err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
-		err_detail("found: %s; needed: a database Synapse 1.163 created", layout(s, buf, sizeof(buf)));
+		err_detail("found: %s; needed: a database Synapse (1.98 or later) created",
+			   synapse_schema_layout(s, buf, sizeof(buf)));
 		return err_hint("check [database] (or synapse_config) points at Synapse's database");
 	}
-	if (s->missing[0]) {
-		err_set(EX_REFUSED, "unsupported schema in %s: columns mxdba needs are missing", h->conf.label);
-		err_detail("missing: %s (%s)", s->missing, layout(s, buf, sizeof(buf)));
-		return err_hint("start Synapse 1.163 once so it finishes its migrations, stop it, and run mxdba again");
-	}
+	err_set(EX_REFUSED, "unsupported schema in %s: columns mxdba needs are missing", h->conf.label);
+	err_detail("missing: %s (%s)", s->missing, synapse_schema_layout(s, buf, sizeof(buf)));
+	if (synapse_schema_fit(s) == SYN_FIT_TOO_NEW)
+		return err_hint("a newer Synapse changed these tables: use an mxdba release that knows Synapse schema %ld",
+				s->version);
+	return err_hint("no Synapse release leaves its database so (an upgrade cut short, or a hand edit?): compare "
+			"it with a backup before anything writes to it");
+}
+
+static int check_readable(struct hs *h)
+{
+	const struct synapse_schema *s = &SYN(h)->s;
+	if (!s->has_users || !s->has_version || s->missing[0])
+		return refuse_unreadable(h);
 	return check_server_name(h);
 }
 
 static int check_writable(struct hs *h)
 {
 	const struct synapse_schema *s = &SYN(h)->s;
-	char buf[160];
+	char buf[200];
+	enum synapse_fit fit;
 	if (check_readable(h) < 0)
 		return -1;
-	if (s->version >= SYNAPSE_SCHEMA_MIN && s->version <= SYNAPSE_SCHEMA_MAX)
+	if ((fit = synapse_schema_fit(s)) == SYN_FIT_KNOWN || fit == SYN_FIT_NEWER)
 		return 0;
-	err_set(EX_REFUSED, "refusing to write: the schema in %s is not one mxdba knows", h->conf.label);
-	err_detail("found schema version %ld (%s); needed: %d to %d (Synapse 1.163)", s->version,
-		   layout(s, buf, sizeof(buf)), SYNAPSE_SCHEMA_MIN, SYNAPSE_SCHEMA_MAX);
-	return err_hint(s->version < SYNAPSE_SCHEMA_MIN
-				? "start Synapse 1.163 once so it upgrades the database, stop it, and run mxdba again"
-				: "this database was upgraded by a newer Synapse; use an mxdba release that knows it");
+	if (fit == SYN_FIT_OLDER) {
+		err_set(EX_REFUSED, "refusing to write: the schema in %s is older than mxdba knows", h->conf.label);
+		err_detail("found %s; mxdba writes schema %d to %d (Synapse 1.98 to 1.163)",
+			   synapse_schema_layout(s, buf, sizeof(buf)), SYNAPSE_SCHEMA_MIN, SYNAPSE_SCHEMA_MAX);
+		return err_hint("reads work; for writes on this release use Synapse's admin API while it runs");
+	}
+	err_set(EX_REFUSED, "refusing to write: the schema in %s is newer than mxdba knows", h->conf.label);
+	err_detail("found %s; its compat version %ld is above %d, the newest schema mxdba knows, so Synapse of "
+		   "schema %d would refuse it too", synapse_schema_layout(s, buf, sizeof(buf)), s->compat,
+		   SYNAPSE_SCHEMA_MAX, SYNAPSE_SCHEMA_MAX);
+	return err_hint("reads work; for writes use an mxdba release that knows Synapse schema %ld (this is mxdba %s)",
+			s->version, MXDBA_VERSION);
+}
+
+/* One line when the schema is past what mxdba knows (once a process). */
+static void warn_newer(const struct synapse_schema *s)
+{
+	static int warned;
+	enum synapse_fit fit = synapse_schema_fit(s);
+	if (warned || !s->has_version || (fit != SYN_FIT_NEWER && fit != SYN_FIT_TOO_NEW))
+		return;
+	warned = 1;
+	if (fit == SYN_FIT_NEWER)
+		warnx_("Synapse schema %ld (compat %ld) is newer than mxdba knows (%d); as Synapse decides, code of "
+		       "schema %d runs on it, so mxdba reads and writes it as Synapse of schema %d would",
+		       s->version, s->compat, SYNAPSE_SCHEMA_MAX, SYNAPSE_SCHEMA_MAX, SYNAPSE_SCHEMA_MAX);
+	else
+		warnx_("Synapse schema %ld (compat %ld) is newer than mxdba knows (%d), and its compat version says code "
+		       "of schema %d must not write it: mxdba only reads it", s->version, s->compat, SYNAPSE_SCHEMA_MAX,
+		       SYNAPSE_SCHEMA_MAX);
 }
 
 /* A long write holds the lock Synapse's writes wait for (SQLite). */
@@ -176,8 +123,9 @@ static int open_main(struct hs *h, enum hs_mode mode)
 	sy->writable = write;
 	if (h->conf.kind == DB_POSTGRES)
 		sy->running = synapse_probe_running(NULL, h->db, sy->who, sizeof(sy->who));
-	if (detect(h) < 0)
+	if (synapse_schema_detect(h, &sy->s) < 0)
 		return -1;
+	warn_newer(&sy->s);
 	if (mode == HS_INSPECT)
 		return 0;
 	if ((write ? check_writable(h) : check_readable(h)) < 0)
@@ -246,14 +194,14 @@ static void extra(struct hs_report *r, const char *label, const char *value)
 static int report(struct hs *h, struct hs_report *r)
 {
 	const struct synapse_schema *s = &SYN(h)->s;
-	static char buf[160];
+	static char buf[200];
 	int ret = 0;
 	memset(r, 0, sizeof(*r));
 	str_copy(r->component, sizeof(r->component), "synapse");
 	r->writable = check_writable(h) == 0;
 	if (!r->writable)
 		ret = -1;
-	r->layout = layout(s, buf, sizeof(buf));
+	r->layout = synapse_schema_layout(s, buf, sizeof(buf));
 	r->versions_label = "schema";
 	r->versions_key = "schema_version";
 	r->versions = json_pack("{s:I, s:I, s:b}", "version", (json_int_t)s->version, "compat_version",
@@ -275,7 +223,7 @@ const struct hs_profile hs_synapse = {
 	.kind_user = 1,
 	.kind_admin = 3,
 	.display = "Synapse",
-	.version = "Synapse 1.163",
+	.version = "Synapse 1.98–1.163",
 	.accounts_table = "users",
 	.config_file = "homeserver.yaml",
 	.notices_detail = "Synapse creates and manages it (server_notices.system_mxid_localpart)",

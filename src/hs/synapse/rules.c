@@ -74,7 +74,7 @@ int synapse_describe_hash(const char *hash, char *buf, size_t n)
 	return hs_rules_describe_bcrypt(hash, "Synapse", "no password: password login refused", buf, n);
 }
 
-int synapse_check_scheme(const char *scheme) { return hs_rules_check_bcrypt_only(scheme, "Synapse", "Synapse 1.163"); }
+int synapse_check_scheme(const char *scheme) { return hs_rules_check_bcrypt_only(scheme, "Synapse", "Synapse (1.98 to 1.163)"); }
 
 /* A running Synapse serves admin, deactivated, locked and deleted tokens
  * from its caches until every process restarts (hot entries never expire). */

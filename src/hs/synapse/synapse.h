@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Private to the Synapse 1.163 profile (src/hs/synapse/): its settings from
+/* Private to the Synapse profile (src/hs/synapse/): its settings from
  * mxdba.ini and homeserver.yaml, the schema facts it detects, the state of
  * an open homeserver, and the functions its files share. Synapse keeps
  * everything in one database; mxdba writes users, profiles, access and
@@ -8,8 +8,9 @@
 #define MXDBA_SYNAPSE_H
 #include "hs/hs_impl.h"
 
-/* Schema versions mxdba knows (schema_version.version), tested against 1.163.2. */
-#define SYNAPSE_SCHEMA_MIN 94
+/* Schema versions mxdba knows (schema_version.version): Synapse 1.98 to
+ * 1.163, each step tested against a real release (tests/releases). */
+#define SYNAPSE_SCHEMA_MIN 83
 #define SYNAPSE_SCHEMA_MAX 94
 
 /* The settings of [homeserver] and [database] for Synapse (config->hs). */
@@ -21,7 +22,7 @@ struct synapse_conf {
 	char *pepper;        /* password_config.pepper */
 	int passwords_off;   /* password_config.enabled: false */
 	int policy, min_length, need_digit, need_symbol, need_lower, need_upper; /* password_config.policy */
-	int mas;             /* matrix_authentication_service.enabled */
+	int mas;             /* matrix_authentication_service.enabled, or experimental_features.msc3861.enabled */
 	char *client_url;    /* from listeners: the first http listener with the client resource */
 };
 #define SCONF(c) ((struct synapse_conf *)(c)->hs)
@@ -30,8 +31,11 @@ struct synapse_schema {
 	int has_users, has_version;
 	long version, compat;   /* schema_version.version, schema_compat_version.compat_version */
 	int upgraded;
-	char missing[256];      /* columns mxdba needs that are not there */
+	char missing[256];      /* columns the schema number promises that are not there */
 	int has_stats;          /* user_stats_current */
+	int has_deltas;         /* applied_schema_deltas */
+	int has_suspended;      /* users.suspended (schema 85, Synapse 1.107) */
+	int shape;              /* 1 + the row of schema.c's shapes this database matches; 0: none */
 	char first_user[512];   /* the name of the first user Synapse would read */
 };
 
@@ -46,6 +50,20 @@ struct synapse {
 	char who[256];
 };
 #define SYN(h) ((struct synapse *)(h)->priv)
+
+/* How mxdba may use a schema, as Synapse decides what its code runs on. */
+enum synapse_fit {
+	SYN_FIT_OLDER,    /* below SYNAPSE_SCHEMA_MIN: refused */
+	SYN_FIT_KNOWN,    /* MIN to MAX: read and written */
+	SYN_FIT_NEWER,    /* above MAX, compat at or below it: read and written as MAX, with a warning */
+	SYN_FIT_TOO_NEW,  /* compat above MAX: read where the columns are there, writes refused */
+};
+
+/* schema.c */
+int synapse_schema_detect(struct hs *h, struct synapse_schema *s);
+enum synapse_fit synapse_schema_fit(const struct synapse_schema *s);
+const char *synapse_schema_releases(long schema, char *buf, size_t n);
+const char *synapse_schema_layout(const struct synapse_schema *s, char *buf, size_t n);
 
 /* config.c */
 int synapse_config_key(struct config *c, const char *section, const char *name, const char *value, char *msg,

@@ -188,9 +188,12 @@ def test_refusals_change_nothing(s, tmp_path):
     r = s.mxdba("user", "show", "gil")                     # reads still work
     assert r.rc == 0 and uid("gil") in r.out, r
     s.set_extra("{}\n")
-    s.sql("UPDATE schema_version SET version = 95")
+    # a schema whose compat version says Synapse of schema 94 must not run on it
+    s.sql("UPDATE schema_version SET version = 96")
+    s.sql("UPDATE schema_compat_version SET compat_version = 95")
     before = s.snapshot()
-    refused("user", "promote", "gil", msg="schema version 95")
+    refused("user", "promote", "gil", msg="newer than mxdba knows")
+    s.sql("UPDATE schema_compat_version SET compat_version = 84")
     s.sql("UPDATE schema_version SET version = 94")
 
 
