@@ -78,14 +78,15 @@ pytest-env:
 	@scripts/pytest-env >/dev/null
 
 test-integration: mxdba build/mxdba-san pytest-env
-	scripts/synapse build >/dev/null
+	scripts/synapse build-all
 	MXDBA_BIN=$(CURDIR)/build/mxdba-san $(PYTEST) -q tests/integration
 
 # the real Dendrite v0.13.8 and the real Synapse 1.163.2 (each built or
-# installed into .cache/ once); a hang fails the run instead of eating CI
+# installed into .cache/ once), and the release matrix of tests/releases;
+# a hang fails the run instead of eating CI
 test-e2e: mxdba pytest-env
 	scripts/dendrite build
-	scripts/synapse build >/dev/null
+	scripts/synapse build-all
 	scripts/synapse synadm >/dev/null
 	MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
 

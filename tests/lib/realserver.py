@@ -33,16 +33,17 @@ class RealServer:
     self.dir, self.config (mxdba.ini) and self.backend before start()."""
     SCRIPT = None
     PIDFILE = None
+    script_env = None   # the environment of SCRIPT (None: this one), e.g. the release it runs
 
     # ---- process (timeouts: a hang fails the test, not the whole suite) ----
     def start(self):
         out = subprocess.run([self.SCRIPT, "start", str(self.dir)], check=True, capture_output=True, text=True,
-                             timeout=180)
+                             timeout=180, env=self.script_env)
         self.port = int(out.stdout.strip())
         self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self):
-        subprocess.run([self.SCRIPT, "stop", str(self.dir)], check=True, timeout=120)
+        subprocess.run([self.SCRIPT, "stop", str(self.dir)], check=True, timeout=120, env=self.script_env)
 
     def restart(self):
         self.stop()
@@ -65,7 +66,7 @@ class RealServer:
     def kill_if_running(self):
         """SIGKILL if still up (the owner's end: a failed start, a failed test, Ctrl-C)."""
         if self.running():
-            subprocess.run([self.SCRIPT, "kill", str(self.dir)], check=False, timeout=120)
+            subprocess.run([self.SCRIPT, "kill", str(self.dir)], check=False, timeout=120, env=self.script_env)
 
     def assert_doctor_clean(self):
         """At the end of every e2e scenario: whatever the test did through the server and mxdba, doctor

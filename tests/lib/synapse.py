@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The real Synapse 1.163.2 for e2e tests: configure it (SQLite file in a
+"""The real Synapse for e2e tests (1.163.2, or another release of
+tests/releases, each in its own venv in .cache/): configure it (SQLite file in a
 private folder, or a database on the throwaway PostgreSQL cluster), start,
 stop and kill it through scripts/synapse, and talk to its client and admin
 API over loopback. One Synapse per backend serves a whole suite."""
@@ -19,9 +20,10 @@ class Synapse(RealServer):
     SCRIPT = SCRIPT
     PIDFILE = "synapse.pid"
 
-    def __init__(self, backend, pg=None):
+    def __init__(self, backend, pg=None, release=None):
         self.backend = backend
         self.pg = pg
+        self.use_release(release)
         self.dir = Path(scratch.mkdtemp(f"mxdba-synapse-{backend}-"))
         scratch.on_end(self.kill_if_running)  # a daemon: killed whatever ends its owner
         args = [SCRIPT, "config", str(self.dir)]
@@ -29,7 +31,7 @@ class Synapse(RealServer):
             self.db = "s_" + os.urandom(5).hex()
             pg.psql("postgres", f"CREATE DATABASE {self.db} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
             args.append(pg.dsn(self.db))
-        subprocess.run(args, check=True, timeout=180)
+        subprocess.run(args, check=True, timeout=180, env=self.script_env)
         self.yaml = self.dir / "homeserver.yaml"
         self.extra = self.dir / "conf.d"
         self.extra.mkdir()
@@ -42,12 +44,18 @@ class Synapse(RealServer):
         self.start()   # creates the schema
         self.stop()
 
+    def use_release(self, release):
+        """Run RELEASE from the next start on (None: the suite's 1.163.2), on the same database: an
+        upgrade, or a rollback Synapse allows (its schema_compat_version rule)."""
+        self.release = release
+        self.script_env = dict(os.environ, SYNAPSE_VERSION=release) if release else None
+
     def set_extra(self, text):
         """A second config file (conf.d), as Debian lays them out: its top-level keys replace the main file's."""
         (self.extra / "50-test.yaml").write_text(text)
 
     def kill(self):
-        subprocess.run([SCRIPT, "kill", str(self.dir)], check=True, timeout=60)
+        subprocess.run([SCRIPT, "kill", str(self.dir)], check=True, timeout=60, env=self.script_env)
 
     def admin_user(self, token, user_id):
         return self.req("GET", f"/_synapse/admin/v2/users/{q(user_id)}", token=token)
