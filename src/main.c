@@ -221,7 +221,7 @@ static void print_name(const struct command *c)
 
 static void help_all(void)
 {
-	printf("mxdba %s: database-direct maintenance for Matrix homeservers (Dendrite v0.13, Synapse 1.98 to 1.163)\n\n",
+	printf("mxdba %s: database-direct maintenance for Matrix homeservers (Dendrite v0.10.9 to v0.13.8, Synapse 1.98 to 1.163)\n\n",
 	       MXDBA_VERSION);
 	printf("Usage: mxdba [GLOBAL OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
 	for (const struct command *c = commands; c->group; c++) {

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The real Dendrite v0.13.8 for e2e tests: configure it with generate-config
+"""The real Dendrite for e2e tests (v0.13.8, or another release of
+tests/releases, each built into .cache/): configure it with generate-config
 (SQLite files in a private folder, or one database on the throwaway
 PostgreSQL cluster), start and stop it through scripts/dendrite, and talk to
 its client/admin API over loopback."""
+import os
 import subprocess
 from pathlib import Path
 
@@ -17,8 +19,10 @@ class Dendrite(RealServer):
     SCRIPT = SCRIPT
     PIDFILE = "dendrite.pid"
 
-    def __init__(self, backend, pg=None):
+    def __init__(self, backend, pg=None, release=None):
         self.backend = backend
+        self.release = release
+        self.script_env = dict(os.environ, DENDRITE_VERSION=release) if release else None
         self.dir = Path(scratch.mkdtemp(f"mxdba-dendrite-{backend}-"))
         scratch.on_end(self.kill_if_running)  # a daemon: killed whatever ends its owner
         self.pg = pg
@@ -26,7 +30,7 @@ class Dendrite(RealServer):
         if backend == "postgres":
             self.db = pg.create_db()
             args.append(pg.dsn(self.db))
-        subprocess.run(args, check=True, timeout=180)
+        subprocess.run(args, check=True, timeout=180, env=self.script_env)
         self.yaml = self.dir / "dendrite.yaml"
         # mxdba reads everything from Dendrite's own config: nothing copied by hand
         self.config = self.dir / "mxdba.ini"

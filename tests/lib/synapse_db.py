@@ -32,7 +32,8 @@ def release_rows(home="synapse"):
         f = line.split()
         if not f or f[0].startswith("#") or f[0] != home:
             continue
-        rows.append({"release": f[1], "day": f[2], "schema": int(f[3]), "compat": int(f[4]) if f[4] != "-" else None,
+        num = lambda v: int(v) if v.isdigit() else None  # noqa: E731 (Dendrite has no schema number: -)
+        rows.append({"release": f[1], "day": f[2], "schema": num(f[3]), "compat": num(f[4]),
                      "backends": f[5].split(","), "stands_for": f[6], "pins": f[7:]})
     return rows
 

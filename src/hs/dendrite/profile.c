@@ -79,8 +79,9 @@ static int check_readable(struct hs *h)
 	err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
 	err_detail("found: %s; needed: userapi_accounts with server_name and account_type (Dendrite v0.10.8+)",
 		   layout(s));
-	if (s->has_old_accounts)
-		return err_hint("this database predates v0.10.4; start Dendrite v0.13.x once to migrate it, then run mxdba");
+	if (s->has_old_accounts || s->has_accounts)
+		return err_hint("mxdba reads and writes the layout of Dendrite v0.10.8 and later; on this release use "
+				"Dendrite's own create-account tool and its admin API");
 	return err_hint("check that [database] userapi points at Dendrite's user_api.account_database");
 }
 
@@ -100,7 +101,8 @@ static int check_writable(struct hs *h)
 		return 0;
 	err_set(EX_REFUSED, "refusing to write: the schema in %s is not one mxdba knows", h->conf.label);
 	err_detail("found %s (%s); needed: a database migrated by Dendrite v0.10.8 or later", missing, layout(s));
-	return err_hint("start Dendrite v0.13.x once so it finishes its migrations, stop it, and run mxdba again");
+	return err_hint("reads work; mxdba writes only a database Dendrite v0.10.8 or later finished migrating (an "
+			"migration cut short, or tables made by hand, are not that): use Dendrite's admin API for writes");
 }
 
 /* A running Dendrite is worth a note where it matters: on PostgreSQL every
@@ -311,7 +313,7 @@ const struct hs_profile hs_dendrite = {
 	.kind_admin = ACCT_ADMIN,
 	.kind_is_native = 1,
 	.display = "Dendrite",
-	.version = "Dendrite v0.13.8",
+	.version = "Dendrite v0.10.9–v0.13.8",
 	.accounts_table = "userapi_accounts",
 	.config_file = "dendrite.yaml",
 	.notices_detail = "Dendrite creates and manages it (global.server_notices.local_part)",

@@ -42,7 +42,7 @@ static int refuse_unreadable(struct hs *h)
 	if (synapse_schema_fit(s) == SYN_FIT_TOO_NEW)
 		return err_hint("a newer Synapse changed these tables: use an mxdba release that knows Synapse schema %ld",
 				s->version);
-	return err_hint("no Synapse release leaves its database so (an upgrade cut short, or a hand edit?): compare "
+	return err_hint("no Synapse release leaves its database so (a migration cut short, or a hand edit?): compare "
 			"it with a backup before anything writes to it");
 }
 
