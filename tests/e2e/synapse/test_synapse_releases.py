@@ -115,6 +115,18 @@ def test_an_admins_scenario_on_each_release(server):
     assert admin_api(s, bob, "carol") == 403                          # demoted
     s.stop()
     s.assert_doctor_clean()
+    # MAS as this release names it: its key from 1.136, the experimental one before
+    minor = int(row["release"].split(".")[1])
+    mas = ("matrix_authentication_service:\n  enabled: true\n  endpoint: http://127.0.0.1:1/\n  secret: x\n"
+           if minor >= 136 else
+           "experimental_features:\n  msc3861:\n    enabled: true\n    issuer: http://127.0.0.1:1/\n"
+           "    client_id: 0000000000000000000SYNAPSE\n    client_auth_method: client_secret_basic\n"
+           "    client_secret: x\n    admin_token: y\npassword_config:\n  enabled: false\n")
+    s.set_extra(mas)
+    r = s.mxdba("user", "promote", "carol")
+    assert r.rc == 6 and "Matrix Authentication Service" in r.err, r
+    assert "Matrix Authentication Service" in ok(s.mxdba("check")).out
+    s.set_extra("{}\n")
 
 
 def test_a_database_lives_across_releases():
