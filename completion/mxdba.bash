@@ -19,6 +19,8 @@ _mxdba_opts_for() {
 	"hash") echo "--scheme --cost --password-stdin --password-file" ;;
 	"rooms") echo "--membership --include-forgotten" ;;
 	"members") echo "--local --membership --include-forgotten" ;;
+	"report rooms") echo "--sort --limit --no-local-members" ;;
+	"report media") echo "--sort --limit" ;;
 	"evacuate") echo "--include-invites --lock" ;;
 	"notice") echo "--as" ;;
 	"queue list") echo "--state" ;;
@@ -40,12 +42,13 @@ _mxdba_subs_for() {
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
 	store) echo "copy" ;;
+	report) echo "rooms media tables updates" ;;
 	evacuate) echo "user room" ;;
-	help) echo "check user hash rooms members evacuate notice queue audit doctor migrate store batch config" ;;
+	help) echo "check user hash rooms members report evacuate notice queue audit doctor migrate store batch config" ;;
 	esac
 }
 
-_mxdba_commands="check user hash rooms members evacuate notice queue audit doctor migrate store batch config help"
+_mxdba_commands="check user hash rooms members report evacuate notice queue audit doctor migrate store batch config help"
 
 # The check names of the configured homeserver (`mxdba doctor --list`, at most 2 seconds).
 _mxdba_checks() {
@@ -110,6 +113,13 @@ _mxdba_main() {
 	--on-conflict) COMPREPLY=($(compgen -W "fail skip update" -- "$cur")); return ;;
 	--membership) COMPREPLY=($(compgen -W "join invite leave ban knock all" -- "$cur")); return ;;
 	--state) COMPREPLY=($(compgen -W "pending done skipped failed cancelled" -- "$cur")); return ;;
+	--sort)
+		if [ "${cmd[*]}" = "report media" ]; then
+			COMPREPLY=($(compgen -W "bytes count" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "events event_bytes joined_members joined_local_members state_events state_groups state_group_rows forward_extremities last_event_ts" -- "$cur"))
+		fi
+		return ;;
 	--user) COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")); return ;;
 	--check) COMPREPLY=($(compgen -W "$(_mxdba_checks "$cfg")" -- "$cur")); return ;;
 	--display-name | --password-hash | --cost | --url | --limit | --wait | --timeout | --since) return ;;

@@ -83,6 +83,25 @@ const struct command commands[] = {
 	  "--local\tonly users of this homeserver\n--membership LIST\tstates to list (default join,invite)\n"
 	  "--include-forgotten\talso memberships the user forgot\n",
 	  "mxdba members '!abc:example.org' --local", 0 },
+	{ "report", "rooms", cmd_report_rooms, "[--sort KEY] [--limit N] [--no-local-members]",
+	  "every room's weight, biggest first: members, state, events and their bytes, state groups, forward "
+	  "extremities, last event (read-only, streamed)",
+	  "--sort KEY\tevents (default), event_bytes, joined_members, joined_local_members, state_events, state_groups, "
+	  "state_group_rows, forward_extremities or last_event_ts; descending\n--limit N\tthe first N rooms\n"
+	  "--no-local-members\tonly rooms no local user is joined to (candidates for deletion)\n",
+	  "mxdba report rooms --sort event_bytes --limit 20", HS_NEED_ROOM_REPORT },
+	{ "report", "media", cmd_report_media, "[--sort bytes|count] [--limit N]",
+	  "local media per uploader: files and bytes, biggest first (read-only)",
+	  "--sort KEY\tbytes (default) or count; descending\n--limit N\tthe first N uploaders\n",
+	  "mxdba report media --limit 20", HS_NEED_MEDIA_REPORT },
+	{ "report", "tables", cmd_report_tables, "",
+	  "every table of the homeserver's databases: rows (estimated where counting would be slow, and marked) and "
+	  "bytes with indexes; SQLite's free pages (read-only)",
+	  "", "mxdba report tables", 0 },
+	{ "report", "updates", cmd_report_updates, "",
+	  "the server's pending background updates: what each waits for, whether it can ever run, its progress "
+	  "(read-only)",
+	  "", "mxdba report updates", HS_NEED_UPDATES },
 	{ "evacuate", NULL, cmd_evacuate, "user USER [--include-invites] [--lock] | room ROOM [--include-invites]",
 	  "queue leaves: every room of a user, or every local member of a room (carried out by `queue apply`)",
 	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
@@ -204,7 +223,8 @@ static const char exit_help[] =
 static int is_listing(const struct command *c)
 {
 	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate",
-					     "doctor", NULL };
+					     "doctor", "report rooms", "report media", "report tables", "report updates",
+					     NULL };
 	char buf[64];
 	command_name(c, buf, sizeof(buf));
 	for (int i = 0; names[i]; i++)
@@ -370,8 +390,8 @@ static int check_output_options(const struct command *cmd)
 	}
 	if (g_csv && !is_listing(cmd)) {
 		err_set(EX_USAGE, "--csv is for listings; %s is not one", command_name(cmd, name, sizeof(name)));
-		return err_hint("--csv works with user list, rooms, members, queue list, audit list and migrate --status; "
-				"--json works everywhere");
+		return err_hint("--csv works with user list, rooms, members, queue list, audit list, migrate --status, "
+				"doctor and report; --json works everywhere");
 	}
 	return 0;
 }

@@ -98,6 +98,9 @@ int admin_change_check(struct hs *h, const struct hs_account *a, int on);
 
 /* Load the config once (EX_CONFIG error on failure). */
 int ctx_config(struct ctx *c);
+/* The config loaded and its homeserver able to run COMMAND (what struct
+ * command.needs says): 0, or -1 + EX_REFUSED naming the homeserver. */
+int ctx_needs(struct ctx *c, unsigned needs, const char *command);
 /* Ask before a hard-to-undo action: 0 go on, -1 + EX_REFUSED error.
  * --yes and --dry-run answer yes; with no terminal and no --yes it refuses. */
 int confirm(struct ctx *c, const char *question);
@@ -125,6 +128,10 @@ int cmd_hash(struct ctx *, int, char **);
 int cmd_config_init(struct ctx *, int, char **);
 int cmd_rooms(struct ctx *, int, char **);
 int cmd_members(struct ctx *, int, char **);
+int cmd_report_rooms(struct ctx *, int, char **);
+int cmd_report_media(struct ctx *, int, char **);
+int cmd_report_tables(struct ctx *, int, char **);
+int cmd_report_updates(struct ctx *, int, char **);
 int cmd_evacuate(struct ctx *, int, char **);
 int cmd_notice(struct ctx *, int, char **);
 int cmd_queue_list(struct ctx *, int, char **);

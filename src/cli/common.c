@@ -96,6 +96,16 @@ int ctx_config(struct ctx *c)
 	return c->cfg ? 0 : -1;
 }
 
+int ctx_needs(struct ctx *c, unsigned needs, const char *command)
+{
+	if (ctx_config(c) < 0)
+		return -1;
+	if (hs_profile_supports(c->cfg->profile, needs))
+		return 0;
+	err_set(EX_REFUSED, "%s is not available on %s", command, c->cfg->profile->display);
+	return err_hint("`mxdba help %s` names the homeservers it works on", command);
+}
+
 struct hs *ctx_hs(struct ctx *c, enum hs_mode mode)
 {
 	if (ctx_config(c) < 0)

@@ -96,7 +96,8 @@ const struct hs_profile *hs_profile_at(int i)
 
 int hs_profile_supports(const struct hs_profile *p, unsigned needs)
 {
-	return !((needs & HS_NEED_LOCK) && !p->set_locked);
+	return !((needs & HS_NEED_LOCK) && !p->set_locked) && !((needs & HS_NEED_ROOM_REPORT) && !p->report_rooms) &&
+	       !((needs & HS_NEED_MEDIA_REPORT) && !p->report_media) && !((needs & HS_NEED_UPDATES) && !p->report_updates);
 }
 
 const char *hs_profile_names(void)

@@ -101,6 +101,39 @@ struct hs_membership {
 };
 typedef int (*hs_membership_fn)(const struct hs_membership *m, void *user);
 
+/* `report`: what is big and what is stuck, read-only, streamed. */
+struct hs_room_stats {
+	const char *room_id, *name, *alias, *version; /* name, alias: NULL when none */
+	long long joined_members, joined_local_members, state_events, events, state_groups, state_group_rows,
+		forward_extremities, event_bytes;
+	long long last_event_ts; /* ms; -1: no event */
+};
+typedef int (*hs_room_stats_fn)(const struct hs_room_stats *r, void *user);
+/* The numeric keys `report rooms --sort` takes (NULL-terminated; the first is the default). */
+extern const char *const hs_room_sort_keys[];
+struct hs_room_query {
+	const char *sort;      /* one of hs_room_sort_keys */
+	long long limit;       /* -1: every room */
+	int no_local_members;  /* only rooms no local user is joined to */
+};
+struct hs_media_stats {
+	const char *user_id;
+	long long media_count, media_bytes;
+};
+typedef int (*hs_media_stats_fn)(const struct hs_media_stats *m, void *user);
+struct hs_update {
+	const char *name, *depends_on, *progress; /* depends_on: NULL when none; progress: its JSON */
+	long long ordering;
+	int blocked;                              /* its depends_on chain comes back to itself: never runs */
+};
+typedef int (*hs_update_fn)(const struct hs_update *u, void *user);
+struct hs_table_size {
+	const char *database, *table; /* the component ("synapse", "roomserver"), the table */
+	long long rows, bytes;        /* bytes: -1 unknown (no dbstat) */
+	int rows_estimated;           /* rows is the planner's estimate, not a count */
+};
+typedef int (*hs_table_size_fn)(const struct hs_table_size *t, void *user);
+
 /* What `check` reports of the database mxdba writes. */
 struct hs_report {
 	char component[32]; /* "userapi" */
@@ -287,6 +320,12 @@ struct hs_profile {
 	 * a connection of its own (a listing may be streaming on the main one) */
 	int (*room_names)(struct hs *h, const char *room_id, char **name, char **alias);
 
+	/* report: every room's weight (sorted and cut as Q says), local media
+	 * per user (SORT "bytes" or "count"), the pending background updates */
+	int (*report_rooms)(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
+	int (*report_media)(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
+	int (*report_updates)(struct hs *h, hs_update_fn fn, void *user);
+
 	/* a token for queue apply: minted (in the caller's transaction) and dropped */
 	int (*token_mint)(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
 	int (*token_drop)(struct hs *h, const char *token);
@@ -316,6 +355,9 @@ const struct hs_profile *hs_profile_at(int i);
  * (struct command.needs): the optional operations, by name. */
 enum hs_need {
 	HS_NEED_LOCK = 1 << 0, /* set_locked: the homeserver's own lock flag */
+	HS_NEED_ROOM_REPORT = 1 << 1,  /* report_rooms */
+	HS_NEED_MEDIA_REPORT = 1 << 2, /* report_media */
+	HS_NEED_UPDATES = 1 << 3,      /* report_updates: the server's background updates */
 };
 /* 1 if profile P has everything NEEDS names. */
 int hs_profile_supports(const struct hs_profile *p, unsigned needs);
@@ -413,6 +455,13 @@ int hs_room_known(struct hs *h, const char *room_id);
 int hs_members_of_room(struct hs *h, const char *room_id, unsigned flags, int local_only, int include_forgotten,
 		       hs_membership_fn fn, void *user);
 int hs_membership_now(struct hs *h, const char *room_id, const char *user_id);
+
+int hs_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
+int hs_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
+int hs_report_updates(struct hs *h, hs_update_fn fn, void *user);
+/* Every table of every database of config C (each opened read-only on its
+ * own), biggest first within a database; SQLite adds a row "(free pages)". */
+int hs_report_tables(const struct config *c, hs_table_size_fn fn, void *user);
 
 int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
 int hs_token_drop(struct hs *h, const char *token);

@@ -231,6 +231,15 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
         check("queue list", rows)
         check("queue cancel", j("queue", "cancel", str(rows[0]["id"])))
         check("queue apply", j("--dry-run", "queue", "apply"))
+    check("report tables", j("report", "tables"))
+    if world.kind == "synapse":
+        world.sql("INSERT INTO local_media_repository (media_id, media_type, media_length, created_ts, user_id)"
+                  " VALUES ('m1', 'image/png', 123, 1, '@alice:example.org')")
+        world.sql("INSERT INTO background_updates (update_name, progress_json, ordering) VALUES ('mx_test', '{}', 1)")
+        world.add_room("!big:example.org", name="Big")
+        check("report rooms", j("report", "rooms"))
+        check("report media", j("report", "media"))
+        check("report updates", j("report", "updates"))
     check("user deactivate", j("user", "deactivate", "dave"))
     check("user reactivate", j("user", "reactivate", "dave"))
     if world.kind == "synapse":
@@ -264,6 +273,7 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))  # already copied
     expected = set(doc) - (set() if world.kind in ROOM_KINDS else ROOM_COMMANDS)
     expected -= {"user lock", "user unlock"} if world.kind == "dendrite" else set()  # Dendrite has no lock
+    expected -= {"report rooms", "report media", "report updates"} if world.kind == "dendrite" else set()
     assert sorted(seen) == sorted(expected), expected ^ set(seen)
 
 
@@ -278,7 +288,12 @@ def test_every_listing_parses_as_csv_with_the_same_rows_as_json(world):
     if world.kind in ROOM_KINDS:
         assert world.run("notice", "bob", 'a "quoted", text').rc == 0
     world.run("user", "promote", "bob")
-    listings = [["user", "list"], ["queue", "list"], ["audit", "list"], ["migrate", "--status"]]
+    listings = [["user", "list"], ["queue", "list"], ["audit", "list"], ["migrate", "--status"], ["report", "tables"]]
+    if world.kind == "synapse":
+        world.add_room("!big:example.org", name="Big, bigger")
+        world.sql("INSERT INTO local_media_repository (media_id, media_type, media_length, created_ts, user_id)"
+                  " VALUES ('m1', 'image/png', 123, 1, '@alice:example.org')")
+        listings += [["report", "rooms"], ["report", "media"], ["report", "updates"]]
     if world.kind in ROOM_KINDS:
         listings += [["rooms", "alice", "--membership", "all"], ["members", "!r1:example.org"]]
     for cmd in listings:

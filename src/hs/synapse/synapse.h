@@ -65,6 +65,11 @@ enum synapse_fit synapse_schema_fit(const struct synapse_schema *s);
 const char *synapse_schema_releases(long schema, char *buf, size_t n);
 const char *synapse_schema_layout(const struct synapse_schema *s, char *buf, size_t n);
 
+/* report.c */
+int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
+int synapse_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
+int synapse_report_updates(struct hs *h, hs_update_fn fn, void *user);
+
 /* config.c */
 int synapse_config_key(struct config *c, const char *section, const char *name, const char *value, char *msg,
 		       size_t n);
