@@ -378,6 +378,7 @@ struct config *config_parse_file(const char *path, const struct config_hooks *ho
 	x.c->dir = xstrdup(realpath(dirname(tmp), real) ? real : dirname(tmp));
 	free(tmp);
 	x.c->bcrypt_cost = 10;
+	x.c->extremities_threshold = 10;
 	x.c->backup_keep = 5;
 	x.c->server_name_from = "mxdba.ini";
 	x.c->hs_free = hooks->free;

@@ -30,6 +30,8 @@ struct config {
 	char *notice_admin; /* [server] admin_user: sends server notices */
 	char *backup_dir;   /* [safety] backup_dir; default: <database file's folder>/mxdba-backups */
 	int backup_keep;    /* [safety] backup_keep, default 5 */
+	int extremities_threshold; /* forward extremities a room may have before the server acts (Synapse's
+				    * dummy_events_threshold, default 10) */
 	/* accounts mxdba never creates or modifies, filled by the profile: the
 	 * server-notices account, exclusive appservice user namespaces (regex,
 	 * owning appservice id) and appservice senders */

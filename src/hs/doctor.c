@@ -59,6 +59,8 @@ static int check_args(struct hs *h, const struct hs_check *c, db_arg *a)
 		*a = (db_arg)DB_ARG_TEXT(h->cfg->server_name);
 	else if (c->arg == HS_ARG_MIGRATION)
 		*a = (db_arg)DB_ARG_TEXT(newest_migration(h->db));
+	else if (c->arg == HS_ARG_EXTREMITIES)
+		*a = (db_arg)DB_ARG_INT(h->cfg->extremities_threshold);
 	return c->arg != HS_ARG_NONE;
 }
 

@@ -176,3 +176,36 @@ def test_refusals_change_nothing(home):
             r = home.run(*args)
             assert r.rc == EX_REFUSED and "Dendrite" in r.err and "HINT" in r.err, (args, r)
     assert home.snapshot() == before
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_doctor_finds_updates_that_wait_for_each_other(backend, pg):
+    from mxtest import doctor_findings
+    home = synapse_home(backend, pg)
+    home.sql("DELETE FROM background_updates")
+    home.sql("INSERT INTO background_updates (update_name, progress_json, depends_on, ordering) VALUES"
+             " ('x_a', '{}', 'x_b', 1), ('x_b', '{}', 'x_a', 2), ('x_c', '{}', 'gone', 3)")
+    before = home.snapshot()
+    r = home.run("--json", "doctor")
+    f = doctor_findings(r)
+    assert r.rc == 11 and f["synapse-update-cycle"]["count"] == 2 and f["synapse-update-cycle"]["rows"] == ["x_a", "x_b"], r
+    assert home.run("doctor", "--fix", "--check", "synapse-update-cycle").rc == 11    # a decision: no --fix
+    assert home.snapshot() == before
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_doctor_warns_of_forward_extremities_over_synapses_threshold(backend, pg):
+    from mxtest import doctor_findings
+    home = synapse_home(backend, pg)
+    home.add_room("!fwd:example.org")
+    add_events(home, "!fwd:example.org", 12, start=1)
+    for i in range(1, 12):                                             # 11: one over the default 10
+        home.sql(f"INSERT INTO event_forward_extremities (event_id, room_id) VALUES ('$e{i}_fwd', '!fwd:example.org')")
+    f = doctor_findings(home.run("--json", "doctor"))
+    assert f["synapse-forward-extremities"]["rows"] == ["!fwd:example.org (11)"], f
+    # homeserver.yaml's dummy_events_threshold is Synapse's own threshold
+    (home.dir / "homeserver.yaml").write_text("server_name: example.org\ndummy_events_threshold: 20\n"
+                                              f"database:\n  name: sqlite3\n  args:\n    database: {home.dir}/none.db\n")
+    home.write_config(home.config.read_text().replace("[homeserver]\n", "[homeserver]\nsynapse_config = homeserver.yaml\n"))
+    f = doctor_findings(home.run("--json", "doctor"))
+    assert "synapse-forward-extremities" not in f, f

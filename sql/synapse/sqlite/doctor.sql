@@ -102,6 +102,22 @@ SELECT 1, (SELECT COUNT(*) FROM users u WHERE u.deactivated = 0 AND u.is_guest =
  WHERE EXISTS (SELECT 1 FROM users u WHERE u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND {{local}})
    AND NOT EXISTS (SELECT 1 FROM users u WHERE u.admin = 1 AND u.deactivated = 0 AND {{local}});
 
+-- name: doctor_syn_update_cycle
+-- the pending updates whose depends_on chain comes back to itself
+WITH RECURSIVE chain(start, cur, depth) AS (
+  SELECT update_name, depends_on, 1 FROM background_updates WHERE depends_on IS NOT NULL
+  UNION ALL
+  SELECT c.start, b.depends_on, c.depth + 1
+    FROM chain c JOIN background_updates b ON b.update_name = c.cur
+   WHERE b.depends_on IS NOT NULL AND c.depth <= (SELECT count(*) FROM background_updates)),
+     blocked AS (SELECT DISTINCT start AS name FROM chain WHERE depth > (SELECT count(*) FROM background_updates))
+SELECT (SELECT count(*) FROM blocked), name FROM blocked ORDER BY name LIMIT 5;
+
+-- name: doctor_syn_forward_extremities
+-- rooms with more forward extremities than the threshold ?1
+WITH fe AS (SELECT room_id, count(*) AS n FROM event_forward_extremities GROUP BY room_id HAVING count(*) > ?1)
+SELECT (SELECT count(*) FROM fe), room_id || ' (' || n || ')' FROM fe ORDER BY n DESC, room_id LIMIT 5;
+
 -- ---- mxdba-minted-leftovers (the check is mxdba's own: src/hs/doctor.c) ----
 -- fragment: minted_leftover
 NOT EXISTS (SELECT 1 FROM mxdba_queue q WHERE q.state = 'pending' AND q.user_id = '@' || m.localpart || ':' || m.server_name)

@@ -137,6 +137,7 @@ struct syaml {
 	int n_as, has_as;
 	char *client_url;
 	int mas;         /* matrix_authentication_service.enabled (Synapse 1.136 on) */
+	int dummy_threshold; /* dummy_events_threshold (0: not set) */
 	int msc3861;     /* experimental_features.msc3861.enabled (before 1.157) */
 };
 
@@ -343,6 +344,12 @@ static int read_one(const char *file, const char *base, struct syaml *y)
 	}
 	if ((n = hsy_get(&doc, root, "password_config")))
 		read_password_config(&doc, n, y);
+	if ((v = hsy_scalar(&doc, root, "dummy_events_threshold"))) {
+		long t;
+		if (parse_int(v, 1, 1000000, &t) < 0)
+			rc = err_set(EX_CONFIG, "%s: dummy_events_threshold \"%s\" is not a whole number from 1", file, v);
+		y->dummy_threshold = (int)t;
+	}
 	if ((n = hsy_get(&doc, root, "server_notices"))) {
 		free(y->notices_localpart);
 		y->notices_localpart = hsy_dup(hsy_scalar(&doc, n, "system_mxid_localpart"));
@@ -465,6 +472,8 @@ static int merge_yaml(struct config *c, struct synapse_conf *s)
 		take(&c->notices_local_part, y.notices_localpart);
 	take(&c->server_url, y.client_url);
 	s->mas = y.mas || y.msc3861;  /* the key of 1.136 on, or the experimental one before it */
+	if (y.dummy_threshold)
+		c->extremities_threshold = y.dummy_threshold;
 	rc = take_appservices(c, &y);
 	syaml_free(&y);
 	return rc;

@@ -51,6 +51,19 @@ const struct hs_check synapse_checks[] = {
 	{ "synapse-deactivated-admins", HS_NOTE, "admin(s) that are deactivated",
 	  "they cannot log in, so they are admins in name only", "mxdba user demote USER, or mxdba user reactivate USER",
 	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_admins", { NULL }, NULL, NULL, 0 },
+	{ "synapse-update-cycle", HS_ERROR, "pending background update(s) that wait for each other",
+	  "Synapse runs an update only once the one it depends_on is no longer pending; these never are, so they "
+	  "never run, and once every other update is done Synapse logs \"dependency cycle?\" on every attempt "
+	  "(seen on the real 1.163.2)",
+	  "find which release or hand edit added them (mxdba report updates), then delete the row that should "
+	  "not be there: DELETE FROM background_updates WHERE update_name = 'NAME'",
+	  NULL, HS_ARG_NONE, "doctor_syn_update_cycle", { NULL }, NULL, NULL, 0 },
+	{ "synapse-forward-extremities", HS_WARNING, "room(s) with more forward extremities than dummy_events_threshold",
+	  "every event sent there has to resolve state across all of them, which makes the room slow and the "
+	  "database grow; Synapse only sends dummy events to merge them while local users are in the room",
+	  "DELETE /_synapse/admin/v1/rooms/ROOM/forward_extremities while Synapse runs (the admin API clears "
+	  "them); `mxdba report rooms --sort forward_extremities` lists them all",
+	  NULL, HS_ARG_EXTREMITIES, "doctor_syn_forward_extremities", { NULL }, NULL, NULL, 0 },
 	{ "synapse-no-active-admin", HS_NOTE, "no active admin",
 	  "nobody can use the admin API (or synadm) until one exists",
 	  "mxdba user create NAME --admin, or mxdba user promote USER", NULL, HS_ARG_SERVER, "doctor_syn_no_admin",

@@ -10,7 +10,7 @@ import json
 import time
 import urllib.request
 
-from mxtest import ok
+from mxtest import doctor_findings, ok
 from realserver import uid
 from synapse import q
 
@@ -115,6 +115,8 @@ def test_a_blocked_background_update_is_one_synapse_never_runs(s):
     s.sql("DELETE FROM background_updates WHERE update_name NOT LIKE 'mxdba_e2e_%'")
     rows = lines(ok(s.mxdba("--json", "report", "updates")))
     assert [(r["update_name"], r["blocked"]) for r in rows] == [("mxdba_e2e_a", True), ("mxdba_e2e_b", True)]
+    found = doctor_findings(s.mxdba("--json", "doctor"))
+    assert found["synapse-update-cycle"]["rows"] == ["mxdba_e2e_a", "mxdba_e2e_b"], found
     s.set_extra("background_updates:\n  sleep_enabled: false\n")
     s.start()
     log = s.dir / "homeserver.log"   # its log_config file
@@ -128,3 +130,26 @@ def test_a_blocked_background_update_is_one_synapse_never_runs(s):
     assert {r["update_name"] for r in lines(ok(s.mxdba("--json", "report", "updates")))} == {"mxdba_e2e_a",
                                                                                              "mxdba_e2e_b"}
     s.sql("DELETE FROM background_updates WHERE update_name LIKE 'mxdba_e2e_%'")
+
+
+def test_forward_extremities_over_the_threshold_are_what_the_admin_api_sees_and_clears(s):
+    s.start()
+    root = s.register("fwd_root", PW, admin=True)["access_token"]
+    room = s.create_room(root, name="Forked")
+    events = [send(s, root, room, f"fork {i}") for i in range(12)]
+    s.stop()
+    # what a long federation outage leaves: many heads (a hand-made fork of existing events)
+    for e in events[:-1]:
+        s.sql(f"INSERT INTO event_forward_extremities (event_id, room_id) VALUES ('{e}', '{room}')")
+    found = doctor_findings(s.mxdba("--json", "doctor"))
+    mine = next(r for r in lines(ok(s.mxdba("--json", "report", "rooms"))) if r["room_id"] == room)
+    assert mine["forward_extremities"] == 12 and found["synapse-forward-extremities"]["rows"] == [f"{room} (12)"], found
+    s.start()
+    status, fe = s.req("GET", f"/_synapse/admin/v1/rooms/{q(room)}/forward_extremities", token=root)
+    assert status == 200 and fe["count"] == 12, fe                      # the server sees the same heads
+    status, doc = s.req("DELETE", f"/_synapse/admin/v1/rooms/{q(room)}/forward_extremities", token=root)
+    assert status == 200, doc                                          # the repair doctor names
+    s.stop()
+    assert "synapse-forward-extremities" not in doctor_findings(s.mxdba("--json", "doctor"))
+    assert next(r for r in lines(ok(s.mxdba("--json", "report", "rooms")))
+                if r["room_id"] == room)["forward_extremities"] == 12 - doc["deleted"]
