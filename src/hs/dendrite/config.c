@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dendrite's part of mxdba.ini ([homeserver] dendrite_config and
- * server_notices_local_part, [database] default/userapi/roomserver/syncapi),
+ * server_notices_local_part, [database] default/userapi/roomserver/syncapi/mediaapi),
  * what it takes from dendrite.yaml (ini keys win), and the mxdba.ini that
  * `config init` writes for it. */
 #include "dendrite.h"
@@ -15,7 +15,7 @@
 #include "hs/yaml.h"
 #include "yaml.h"
 
-const char *const dendrite_components[COMP_COUNT] = { "userapi", "roomserver", "syncapi" };
+const char *const dendrite_components[COMP_COUNT] = { "userapi", "roomserver", "syncapi", "mediaapi" };
 
 static struct dendrite_conf *conf_of(struct config *c)
 {
@@ -110,6 +110,7 @@ static int merge_yaml(struct config *c, struct dendrite_conf *d)
 	take(&d->db_comp[COMP_USERAPI], y.db_userapi);
 	take(&d->db_comp[COMP_ROOMSERVER], y.db_roomserver);
 	take(&d->db_comp[COMP_SYNCAPI], y.db_syncapi);
+	take(&d->db_comp[COMP_MEDIAAPI], y.db_mediaapi);
 	if (!c->bcrypt_cost_set && y.bcrypt_cost)
 		c->bcrypt_cost = y.bcrypt_cost;
 	take(&c->notices_local_part, y.notices_local_part);
@@ -216,7 +217,8 @@ int dendrite_config_template(FILE *f, const char *from)
 		   "; default = postgres://dendrite@localhost/dendrite?sslmode=disable\n"
 		   "; userapi = file:dendrite_userapi.db\n"
 		   "; roomserver = file:dendrite_roomserver.db\n"
-		   "; syncapi = file:dendrite_syncapi.db\n\n"
+		   "; syncapi = file:dendrite_syncapi.db\n"
+		   "; mediaapi = file:dendrite_mediaapi.db\n\n"
 		   "[passwords]\n; bcrypt cost for new hashes, 4-31 (default 10, or user_api.bcrypt_cost)\n"
 		   "; bcrypt_cost = 10\n\n");
 	dendrite_yaml_free(&y);

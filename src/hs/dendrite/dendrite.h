@@ -7,7 +7,7 @@
 #define MXDBA_DENDRITE_H
 #include "hs/hs_impl.h"
 
-enum dendrite_component { COMP_USERAPI, COMP_ROOMSERVER, COMP_SYNCAPI, COMP_COUNT };
+enum dendrite_component { COMP_USERAPI, COMP_ROOMSERVER, COMP_SYNCAPI, COMP_MEDIAAPI, COMP_COUNT };
 extern const char *const dendrite_components[COMP_COUNT];
 
 /* userapi_accounts.account_type */
@@ -39,6 +39,7 @@ struct dendrite {
 	int names_tried;  /* rooms_join_names ran */
 	int names_joined; /* room names come with rs's membership rows */
 	int sync_tried;   /* room_names tried to open sync */
+	db *media;        /* mediaapi, opened read-only by report media */
 };
 #define DEN(h) ((struct dendrite *)(h)->priv)
 
@@ -51,6 +52,17 @@ int dendrite_config_template(FILE *f, const char *from);
 int dendrite_databases(const struct config *c, struct hs_component *out, int max);
 /* The database of component COMP. -1 + EX_CONFIG when none is configured. */
 int dendrite_db(const struct config *c, enum dendrite_component comp, struct dbconf *out);
+
+/* rooms.c: open component COMP read-only, checked by CHECK_STMT (WHAT
+ * names it in the refusal); the roomserver connection for a report, with
+ * *NAMES 1 when the sync API's tables can be joined on it */
+db *dendrite_open_component(const struct config *c, enum dendrite_component comp, const char *check_stmt,
+			     const char *what);
+db *dendrite_report_db(struct hs *h, int *names);
+
+/* report.c */
+int dendrite_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
+int dendrite_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
 
 /* profile.c */
 int dendrite_probe_running(struct hs *h, db *d, char *who, size_t n);

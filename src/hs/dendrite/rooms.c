@@ -30,8 +30,8 @@ static long long membership_nid_mask(unsigned flags)
 	return m;
 }
 
-static db *open_component(const struct config *c, enum dendrite_component comp, const char *check_stmt,
-			  const char *what)
+db *dendrite_open_component(const struct config *c, enum dendrite_component comp, const char *check_stmt,
+			     const char *what)
 {
 	struct dbconf dc;
 	db *d;
@@ -63,7 +63,7 @@ static db *roomserver(struct hs *h)
 {
 	struct dendrite *d = DEN(h);
 	if (!d->rs)
-		d->rs = open_component(h->cfg, COMP_ROOMSERVER, "roomserver_has_membership", "roomserver");
+		d->rs = dendrite_open_component(h->cfg, COMP_ROOMSERVER, "roomserver_has_membership", "roomserver");
 	return d->rs;
 }
 
@@ -75,12 +75,24 @@ static int syncapi_configured(const struct config *c)
 
 int dendrite_rooms_open(struct hs *h) { return roomserver(h) ? 0 : -1; }
 
+static void join_names(struct hs *h, db *rs);
+
+db *dendrite_report_db(struct hs *h, int *names)
+{
+	db *rs = roomserver(h);
+	if (rs && !DEN(h)->names_tried)
+		join_names(h, rs);
+	*names = rs && DEN(h)->names_joined;
+	return rs;
+}
+
 void dendrite_rooms_close(struct hs *h)
 {
 	struct dendrite *d = DEN(h);
 	db_close(d->rs);
 	db_close(d->sync);
-	d->rs = d->sync = NULL;
+	db_close(d->media);
+	d->rs = d->sync = d->media = NULL;
 }
 
 /* hex (from SQL) -> standard base64 without padding: a pseudo ID's state key */
@@ -203,7 +215,7 @@ static void join_names(struct hs *h, db *rs)
 	dbconf_free(&sdc);
 	d->names_joined = ok;
 	if (!ok && !d->sync &&
-	    !(d->sync = open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")) && err_pending()) {
+	    !(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")) && err_pending()) {
 		warnx_("room names unavailable: the syncapi database could not be opened");
 		err_clear();
 	}
@@ -234,7 +246,7 @@ int dendrite_room_names(struct hs *h, const char *room_id, char **name, char **a
 		if (d->sync_tried || !syncapi_configured(h->cfg))
 			return 0;
 		d->sync_tried = 1;
-		if (!(d->sync = open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")))
+		if (!(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")))
 			return -1;
 	}
 	return room_name_alias(d->sync, room_id, name, alias);

@@ -23,6 +23,7 @@ int dendrite_yaml_load(const char *path, struct dendrite_yaml *y)
 	y->db_userapi = hsy_dup(hsy_scalar(&doc, root, "user_api.account_database.connection_string"));
 	y->db_roomserver = hsy_dup(hsy_scalar(&doc, root, "room_server.database.connection_string"));
 	y->db_syncapi = hsy_dup(hsy_scalar(&doc, root, "sync_api.database.connection_string"));
+	y->db_mediaapi = hsy_dup(hsy_scalar(&doc, root, "media_api.database.connection_string"));
 	if ((v = hsy_scalar(&doc, root, "user_api.bcrypt_cost"))) {
 		long cost;
 		if (parse_int(v, 4, 31, &cost) < 0) {
@@ -60,6 +61,7 @@ void dendrite_yaml_free(struct dendrite_yaml *y)
 	free(y->db_userapi);
 	free(y->db_roomserver);
 	free(y->db_syncapi);
+	free(y->db_mediaapi);
 	free(y->notices_local_part);
 	for (int i = 0; i < y->n_as_files; i++)
 		free(y->as_files[i]);
