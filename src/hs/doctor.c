@@ -61,6 +61,10 @@ static int check_args(struct hs *h, const struct hs_check *c, db_arg *a)
 		*a = (db_arg)DB_ARG_TEXT(newest_migration(h->db));
 	else if (c->arg == HS_ARG_EXTREMITIES)
 		*a = (db_arg)DB_ARG_INT(h->cfg->extremities_threshold);
+	else if (c->arg == HS_ARG_STOPPED) {
+		char who[256];
+		*a = (db_arg)DB_ARG_INT(hs_probe_running(h, h->db, who, sizeof(who)) == 0);
+	}
 	return c->arg != HS_ARG_NONE;
 }
 

@@ -182,7 +182,8 @@ enum hs_check_arg {
 	HS_ARG_NONE,
 	HS_ARG_SERVER,   /* [homeserver] server_name */
 	HS_ARG_MIGRATION, /* the newest migration of mxdba's own tables this binary knows */
-	HS_ARG_EXTREMITIES /* the config's extremities_threshold */
+	HS_ARG_EXTREMITIES, /* the config's extremities_threshold */
+	HS_ARG_STOPPED     /* 1 when the homeserver is seen stopped, else 0 (running or unknown) */
 };
 /* One check: a row in a table (the profile's `checks`, or hs/doctor.c's
  * for mxdba's own tables) and its named statements. FIND returns the rows

@@ -210,3 +210,15 @@ def test_doctor_warns_of_forward_extremities_over_synapses_threshold(backend, pg
     home.write_config(home.config.read_text().replace("[homeserver]\n", "[homeserver]\nsynapse_config = homeserver.yaml\n"))
     f = doctor_findings(home.run("--json", "doctor"))
     assert "synapse-forward-extremities" not in f, f
+
+
+def test_doctor_notes_updates_pending_while_synapse_is_stopped():
+    from mxtest import doctor_findings
+    home = SynapseHome("sqlite", updates_done=False)       # as a first start leaves it
+    n = int(home.sql("SELECT count(*) FROM background_updates")[0][0])
+    assert n > 0
+    r = home.run("--json", "doctor")
+    f = doctor_findings(r)
+    assert r.rc == 0 and f["synapse-updates-pending"]["count"] == n and f["synapse-updates-pending"]["severity"] == "note"
+    home.sql("DELETE FROM background_updates")
+    assert "synapse-updates-pending" not in doctor_findings(home.run("--json", "doctor"))

@@ -100,6 +100,11 @@ SELECT 1, (SELECT COUNT(*) FROM users u WHERE u.deactivated = 0 AND u.is_guest =
  WHERE EXISTS (SELECT 1 FROM users u WHERE u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND {{local}})
    AND NOT EXISTS (SELECT 1 FROM users u WHERE u.admin = 1 AND u.deactivated = 0 AND {{local}});
 
+-- name: doctor_syn_updates_pending
+-- the pending background updates, when $1 = 1 (Synapse is stopped)
+SELECT (SELECT count(*) FROM background_updates), update_name
+  FROM background_updates WHERE $1 = 1 ORDER BY ordering, update_name LIMIT 5;
+
 -- name: doctor_syn_update_cycle
 -- the pending updates whose depends_on chain comes back to itself
 WITH RECURSIVE chain(start, cur, depth) AS (

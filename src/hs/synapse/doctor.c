@@ -51,6 +51,12 @@ const struct hs_check synapse_checks[] = {
 	{ "synapse-deactivated-admins", HS_NOTE, "admin(s) that are deactivated",
 	  "they cannot log in, so they are admins in name only", "mxdba user demote USER, or mxdba user reactivate USER",
 	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_admins", { NULL }, NULL, NULL, 0 },
+	{ "synapse-updates-pending", HS_NOTE, "background update(s) pending while Synapse is stopped",
+	  "Synapse runs them only while it runs, a few at a time: until they finish some queries stay slow, "
+	  "synapse_port_db refuses to copy the database, and an upgrade may wait for them",
+	  "start Synapse and let them finish (GET /_synapse/admin/v1/background_updates/status shows progress); "
+	  "`mxdba report updates` lists them",
+	  NULL, HS_ARG_STOPPED, "doctor_syn_updates_pending", { NULL }, NULL, NULL, 0 },
 	{ "synapse-update-cycle", HS_ERROR, "pending background update(s) that wait for each other",
 	  "Synapse runs an update only once the one it depends_on is no longer pending; these never are, so they "
 	  "never run, and once every other update is done Synapse logs \"dependency cycle?\" on every attempt "

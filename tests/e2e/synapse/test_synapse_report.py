@@ -117,6 +117,7 @@ def test_a_blocked_background_update_is_one_synapse_never_runs(s):
     assert [(r["update_name"], r["blocked"]) for r in rows] == [("mxdba_e2e_a", True), ("mxdba_e2e_b", True)]
     found = doctor_findings(s.mxdba("--json", "doctor"))
     assert found["synapse-update-cycle"]["rows"] == ["mxdba_e2e_a", "mxdba_e2e_b"], found
+    assert found["synapse-updates-pending"]["count"] == 2, found       # and Synapse is stopped
     s.set_extra("background_updates:\n  sleep_enabled: false\n")
     s.start()
     log = s.dir / "homeserver.log"   # its log_config file
@@ -126,6 +127,8 @@ def test_a_blocked_background_update_is_one_synapse_never_runs(s):
         time.sleep(0.2)
     else:
         raise AssertionError("Synapse never reported the cycle")
+    found = doctor_findings(s.mxdba("--json", "doctor"))               # running: pending is its business
+    assert "synapse-updates-pending" not in found and "synapse-update-cycle" in found, found
     s.stop()
     assert {r["update_name"] for r in lines(ok(s.mxdba("--json", "report", "updates")))} == {"mxdba_e2e_a",
                                                                                              "mxdba_e2e_b"}
