@@ -102,8 +102,8 @@ int main(void)
 	c = config_parse_file(p, hs_config_hooks());
 	CHECK(c != NULL);
 	if (c) {
-		struct hs_component dbs[4];
-		CHECK(hs_databases(c, dbs, 4) == 3);
+		struct hs_component dbs[5];
+		CHECK(hs_databases(c, dbs, 5) == 4); /* userapi, roomserver, syncapi, mediaapi */
 		CHECK_STR(dbs[0].name, "userapi");
 		CHECK(dbs[0].conf.kind == DB_SQLITE && !dbs[0].read_only);
 		CHECK_STR(dbs[0].conf.target, "/var/lib/dendrite/dendrite_userapi.db");
@@ -111,7 +111,9 @@ int main(void)
 		CHECK(dbs[1].read_only);
 		CHECK(dbs[2].conf.kind == DB_POSTGRES && dbs[2].conf.from_default);
 		CHECK_STR(dbs[2].conf.label, "postgres://d:****@localhost/dendrite");
-		for (int i = 0; i < 3; i++)
+		CHECK_STR(dbs[3].name, "mediaapi");
+		CHECK(dbs[3].read_only && dbs[3].conf.from_default);
+		for (int i = 0; i < 4; i++)
 			dbconf_free(&dbs[i].conf);
 		CHECK(c->bcrypt_cost == 10);
 		CHECK_STR(c->notices_local_part, "_server");
