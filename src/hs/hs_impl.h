@@ -32,6 +32,12 @@ int hs_rules_check_bcrypt_only(const char *scheme, const char *server, const cha
  * EX_REFUSED); 0 when it is no other homeserver's mxdba knows. */
 int hs_refuse_other_type(struct hs *h);
 
+/* report.c: the rows of a profile's room or media report statement (the
+ * columns in the order of struct hs_room_stats / hs_media_stats) to FN;
+ * R is freed. 0, or -1 (a database error, or FN's). */
+int hs_report_room_rows(db_rows *r, hs_room_stats_fn fn, void *user);
+int hs_report_media_rows(db_rows *r, hs_media_stats_fn fn, void *user);
+
 /* Batch fast paths (bulk.c). May ID's guarded UPDATE stand for the check
  * of `user promote`/`demote`: a lowercase, unreserved localpart? */
 int hs_bulk_guarded_ok(struct hs *h, const struct mxid *id);

@@ -39,6 +39,44 @@ int hs_report_updates(struct hs *h, hs_update_fn fn, void *user)
 	return h->p->report_updates ? h->p->report_updates(h, fn, user) : not_here(h, "background updates");
 }
 
+int hs_report_room_rows(db_rows *r, hs_room_stats_fn fn, void *user)
+{
+	int rc;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1) {
+		struct hs_room_stats s = {
+			.room_id = db_text(r, 0), .name = db_text(r, 1), .alias = db_text(r, 2), .version = db_text(r, 3),
+			.joined_members = db_int(r, 4, NULL), .joined_local_members = db_int(r, 5, NULL),
+			.state_events = db_int(r, 6, NULL), .events = db_int(r, 7, NULL), .state_groups = db_int(r, 8, NULL),
+			.state_group_rows = db_int(r, 9, NULL), .forward_extremities = db_int(r, 10, NULL),
+			.event_bytes = db_int(r, 11, NULL), .last_event_ts = db_int(r, 12, NULL),
+		};
+		if (fn(&s, user) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+int hs_report_media_rows(db_rows *r, hs_media_stats_fn fn, void *user)
+{
+	int rc;
+	if (!r)
+		return -1;
+	while ((rc = db_step(r)) == 1) {
+		struct hs_media_stats m = { db_text(r, 0), db_int(r, 1, NULL), db_int(r, 2, NULL) };
+		if (fn(&m, user) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	db_rows_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
 /* SQLite: the pages a VACUUM would give back, as a row of its own. */
 static int free_pages(db *d, const char *component, hs_table_size_fn fn, void *user)
 {

@@ -28,6 +28,20 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
+def json_lines(r):
+    """The objects of an `mxdba --json` run, one per line."""
+    return [json.loads(x) for x in r.out.splitlines() if x.strip()]
+
+
+def wait_for(what, cond, tries=100):
+    """COND() true within TRIES tries 0.2 s apart (the servers apply some things in the background)."""
+    for _ in range(tries):
+        if cond():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"never happened: {what}")
+
+
 class RealServer:
     """A subclass sets SCRIPT (its scripts/NAME) and PIDFILE, and makes
     self.dir, self.config (mxdba.ini) and self.backend before start()."""
@@ -135,6 +149,35 @@ class RealServer:
 
     def whoami(self, token, allow_500=False):
         return self.req("GET", "/_matrix/client/v3/account/whoami", token=token, allow_500=allow_500)
+
+    def send(self, tok, room, body):
+        """An m.text message; its event ID."""
+        status, doc = self.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}",
+                               token=tok, body={"msgtype": "m.text", "body": body})
+        assert status == 200, doc
+        return doc["event_id"]
+
+    def upload(self, tok, data):
+        """DATA (bytes) uploaded to the media repository as TOK's user; its mxc:// URI."""
+        req = urllib.request.Request(f"{self.url}/_matrix/media/v3/upload?filename=f.bin", data=data, method="POST")
+        req.add_header("Authorization", "Bearer " + tok)
+        req.add_header("Content-Type", "application/octet-stream")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+            return json.loads(resp.read())["content_uri"]
+
+    def notice_arrived(self, tok, text):
+        """TOK joins the rooms it is invited to (the server-notices room) and finds TEXT in one of its rooms."""
+        status, sync = self.req("GET", f"/_matrix/client/v3/sync?timeout=0&_={time.time()}", token=tok)
+        invited = list(sync.get("rooms", {}).get("invite", {}))
+        for room in invited:
+            self.join(tok, room)
+        for room in invited + list(sync.get("rooms", {}).get("join", {})):
+            status, msgs = self.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=50", token=tok)
+            if status == 200 and any(e["type"] == "m.room.message" and e["content"].get("body") == text
+                                     for e in msgs.get("chunk", [])):
+                return True
+        return False
 
     # ---- rooms, as a client sees them ----
     def create_room(self, tok, **body):

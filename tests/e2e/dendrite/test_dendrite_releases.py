@@ -4,12 +4,11 @@ matrix-org releases the Go module proxy serves here and that build with this
 machine's Go), built once into .cache/, runs one admin's scenario on the
 backends the list names. The rest of the e2e suite stays on v0.13.8."""
 import json
-import time
 
 import pytest
 
-from dendrite import Dendrite, q
-from realserver import uid
+from dendrite import Dendrite
+from realserver import json_lines as lines, uid, wait_for
 from synapse_db import release_rows
 
 PW = "first-password-1"
@@ -24,29 +23,7 @@ def ok(r):
     return r
 
 
-def lines(r):
-    return [json.loads(x) for x in r.out.splitlines() if x.strip()]
 
-
-def wait_for(what, cond, tries=100):
-    for _ in range(tries):
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
-
-
-def notice_arrived(d, tok, text):
-    status, sync = d.req("GET", f"/_matrix/client/v3/sync?timeout=0&_={time.time()}", token=tok)
-    invited = list(sync.get("rooms", {}).get("invite", {}))
-    for room in invited:
-        d.join(tok, room)
-    for room in invited + list(sync.get("rooms", {}).get("join", {})):
-        status, msgs = d.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=50", token=tok)
-        if status == 200 and any(e["type"] == "m.room.message" and e["content"].get("body") == text
-                                 for e in msgs.get("chunk", [])):
-            return True
-    return False
 
 
 @pytest.fixture
@@ -98,7 +75,7 @@ def test_an_admins_scenario_on_each_release(server):
     applied = lines(ok(d.mxdba("--json", "queue", "apply", "--url", d.url)))
     assert applied[-1]["summary"]["done"] == 2, applied
     wait_for("eve's leave, seen by carol", lambda: d.member_state(carol, room, uid("eve")) == "leave")
-    wait_for("the notice", lambda: notice_arrived(d, carol, "Maintenance tonight"))
+    wait_for("the notice", lambda: d.notice_arrived(carol, "Maintenance tonight"))
     d.stop()
     ok(d.mxdba("user", "demote", "bob"))
     d.start()

@@ -4,12 +4,10 @@ PostgreSQL. Dendrite has no admin endpoint for these figures: members and
 current state are compared with its client API (joined_members, /state),
 the rest with counts the test makes by hand (the events and the bytes it
 sends, the media it uploads, the last event's time)."""
-import json
 import time
-import urllib.request
 
 from dendrite import q
-from realserver import uid
+from realserver import json_lines as lines, uid
 
 PW = "report-password-1"
 
@@ -19,23 +17,7 @@ def ok(r):
     return r
 
 
-def lines(r):
-    return [json.loads(x) for x in r.out.splitlines() if x.strip()]
 
-
-def upload(d, tok, data):
-    req = urllib.request.Request(f"{d.url}/_matrix/media/v3/upload?filename=f.bin", data=data, method="POST")
-    req.add_header("Authorization", "Bearer " + tok)
-    req.add_header("Content-Type", "application/octet-stream")
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status == 200
-
-
-def send(d, tok, room, body):
-    status, doc = d.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}", token=tok,
-                        body={"msgtype": "m.text", "body": body})
-    assert status == 200, doc
-    return doc["event_id"]
 
 
 def report(d, room):
@@ -52,8 +34,8 @@ def test_reports_equal_the_client_api_and_hand_counts(dendrite):
     left = d.create_room(ben, name="Everyone left", preset="public_chat")
     d.req("POST", f"/_matrix/client/v3/rooms/{q(left)}/leave", token=ben, body={})
     for size in (1000, 2500):
-        upload(d, ann, b"x" * size)
-    upload(d, ben, b"y" * 777)
+        d.upload(ann, b"x" * size)
+    d.upload(ben, b"y" * 777)
     before = report(d, lobby)
     assert (before["name"], before["canonical_alias"], before["version"]) == (
         "Report lobby", "#report-lobby:example.org", "10"), before
@@ -64,7 +46,7 @@ def test_reports_equal_the_client_api_and_hand_counts(dendrite):
     assert before["forward_extremities"] == 1 and before["state_groups"] >= 1
     # by hand: ten more events, of known content, and the last one's time
     for i in range(10):
-        last = send(d, ann, lobby, f"message {i:02d}")
+        last = d.send(ann, lobby, f"message {i:02d}")
     for _ in range(50):
         after = report(d, lobby)
         if after["events"] == before["events"] + 10:

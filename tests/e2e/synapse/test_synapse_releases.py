@@ -6,12 +6,11 @@ list names; and a database's life across releases (1.98.0 to the newest,
 back to 1.105.1, on to the next release's shape). The rest of the e2e suite
 stays on the newest release."""
 import json
-import time
 
 import pytest
 
 from mxtest import ok
-from realserver import uid
+from realserver import json_lines as lines, uid, wait_for
 from synapse import Synapse, q
 from synapse_db import NEWEST, release_rows
 
@@ -22,37 +21,13 @@ RELEASES = release_rows()
 CASES = [(r["release"], b) for r in RELEASES for b in r["backends"]]
 
 
-def lines(r):
-    return [json.loads(x) for x in r.out.splitlines() if x.strip()]
-
 
 def admin_api(s, tok, user):
     """The status of GET /_synapse/admin/v2/users/USER with TOK."""
     return s.req("GET", f"/_synapse/admin/v2/users/{q(uid(user))}", token=tok)[0]
 
 
-def wait_for(what, cond, tries=100):
-    for _ in range(tries):
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
 
-
-def timeline_has(s, tok, room, pred):
-    status, msgs = s.req("GET", f"/_matrix/client/v3/rooms/{q(room)}/messages?dir=b&limit=50", token=tok)
-    return status == 200 and any(pred(e) for e in msgs.get("chunk", []))
-
-
-def notice_arrived(s, tok, text):
-    """TOK joins the server-notices room it is invited to and finds TEXT there."""
-    status, sync = s.req("GET", f"/_matrix/client/v3/sync?timeout=0&_={time.time()}", token=tok)
-    invited = list(sync.get("rooms", {}).get("invite", {}))
-    for room in invited:
-        s.join(tok, room)
-    rooms = invited + list(sync.get("rooms", {}).get("join", {}))
-    return any(timeline_has(s, tok, room, lambda e: e["type"] == "m.room.message"
-                            and e["content"].get("body") == text) for room in rooms)
 
 
 @pytest.fixture
@@ -108,7 +83,7 @@ def test_an_admins_scenario_on_each_release(server):
     assert applied[-1]["summary"]["done"] == 2, applied
     wait_for("eve's leave, seen by carol", lambda: s.member_state(carol, room, uid("eve")) == "leave")
     assert uid("eve") not in s.joined_members(carol, room)
-    wait_for("the notice", lambda: notice_arrived(s, carol, "Maintenance tonight"))
+    wait_for("the notice", lambda: s.notice_arrived(carol, "Maintenance tonight"))
     s.stop()
     ok(s.mxdba("user", "demote", "bob"))
     s.start()

@@ -6,35 +6,16 @@ what the API does not give is checked against counts made by hand (the
 events and bytes a test sends); and a pair of background updates that
 wait for each other, which mxdba calls blocked, is what the real Synapse
 refuses to run ("dependency cycle?")."""
-import json
 import time
-import urllib.request
 
 from mxtest import doctor_findings, ok
-from realserver import uid
+from realserver import json_lines as lines, uid
 from synapse import q
 
 PW = "report-password-1"
 
 
-def lines(r):
-    return [json.loads(x) for x in r.out.splitlines() if x.strip()]
 
-
-def upload(s, tok, data):
-    req = urllib.request.Request(f"{s.url}/_matrix/media/v3/upload?filename=f.bin", data=data, method="POST")
-    req.add_header("Authorization", "Bearer " + tok)
-    req.add_header("Content-Type", "application/octet-stream")
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        assert resp.status == 200
-        return json.loads(resp.read())["content_uri"]
-
-
-def send(s, tok, room, body):
-    status, doc = s.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}", token=tok,
-                        body={"msgtype": "m.text", "body": body})
-    assert status == 200, doc
-    return doc["event_id"]
 
 
 def admin_rooms(s, tok):
@@ -67,8 +48,8 @@ def test_reports_equal_the_admin_api_and_hand_counts(s):
     left = s.create_room(ben, name="Everyone left")
     s.req("POST", f"/_matrix/client/v3/rooms/{q(left)}/leave", token=ben, body={})
     for size in (1000, 2500):
-        upload(s, root, b"x" * size)
-    upload(s, ann, b"y" * 777)
+        s.upload(root, b"x" * size)
+    s.upload(ann, b"y" * 777)
 
     def both():
         return admin_rooms(s, root), lines(ok(s.mxdba("--json", "report", "rooms")))
@@ -86,7 +67,7 @@ def test_reports_equal_the_admin_api_and_hand_counts(s):
     # what the API does not give, by hand: ten more events of known size, the last one's time
     before = mine[lobby]
     for i in range(10):
-        last_id = send(s, ann, lobby, f"message {i:02d}")
+        last_id = s.send(ann, lobby, f"message {i:02d}")
     status, ev = s.req("GET", f"/_synapse/admin/v1/rooms/{q(lobby)}/messages?dir=b&limit=1", token=root)
     assert status == 200 and ev["chunk"][0]["event_id"] == last_id, ev
     after = settled(lambda: next(r for r in lines(ok(s.mxdba("--json", "report", "rooms"))) if r["room_id"] == lobby))
@@ -139,7 +120,7 @@ def test_forward_extremities_over_the_threshold_are_what_the_admin_api_sees_and_
     s.start()
     root = s.register("fwd_root", PW, admin=True)["access_token"]
     room = s.create_room(root, name="Forked")
-    events = [send(s, root, room, f"fork {i}") for i in range(12)]
+    events = [s.send(root, room, f"fork {i}") for i in range(12)]
     s.stop()
     # what a long federation outage leaves: many heads (a hand-made fork of existing events)
     for e in events[:-1]:
