@@ -289,3 +289,35 @@ def test_users_of_another_server_name_are_refused():
     r = home.run("user", "create", "paul", "--no-password")
     assert r.rc == EX_REFUSED and "old.example" in r.err and "example.org" in r.err, r
     assert home.snapshot() == before
+
+
+def test_deep_flow_nesting_is_refused_in_linear_time():
+    """libyaml takes time that grows with the square of [ and { nesting (50,000
+    levels: 3.7 s); mxdba refuses past 64 levels before libyaml reads the file,
+    in one pass: doubling the input roughly doubles the time."""
+    import time
+    home = SynapseHome("sqlite")
+    home.add_account("leo")
+    before = home.snapshot()
+    times = {}
+    for n in (100_000, 200_000, 400_000):
+        for shape in ("[" * n + "]" * n, "{a: " * n + "1" + "}" * n):
+            synapse_yaml(home, text=MAIN + "deep: " + shape + "\n")
+            t0 = time.perf_counter()
+            r = home.run("user", "list")
+            times[(n, shape[0])] = time.perf_counter() - t0
+            assert r.rc == 3 and "homeserver.yaml:" in r.err and "nested more than 64 levels" in r.err, r
+            assert "HINT" in r.err
+    for c in "[{":
+        assert times[(400_000, c)] < 2.0, times               # quadratic would take minutes here
+        assert times[(400_000, c)] < 4 * times[(100_000, c)] + 0.2, times
+    assert home.snapshot() == before
+    # brackets in quotes, comments and plain scalars, and real nesting up to the limit, still load
+    ok_text = (MAIN + "a: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['\n"
+               + 'b: "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\\""\n'
+               + "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+               + "".join(f"p{i}: x[{i}\n" for i in range(100))
+               + "c: it's [fine]\n" + "d: " + "[" * 64 + "]" * 64 + "\n")
+    synapse_yaml(home, text=ok_text)
+    r = home.run("user", "list")
+    assert r.rc == 0 and home.uid("leo") in r.out, r
