@@ -82,13 +82,22 @@ test-integration: mxdba build/mxdba-san pytest-env
 	MXDBA_BIN=$(CURDIR)/build/mxdba-san $(PYTEST) -q tests/integration
 
 # the real Dendrite v0.13.8 and the real Synapse 1.163.2 (each built or
-# installed into .cache/ once), and every release of tests/releases;
-# a hang fails the run instead of eating CI
+# installed into .cache/ once), and every release of tests/releases; the
+# release matrix runs beside the main suites (most of its time is servers
+# starting: two processes fill two cores), its output after theirs; a hang
+# fails the run instead of eating CI
+E2E_RELEASES = tests/e2e/dendrite/test_dendrite_releases.py tests/e2e/synapse/test_synapse_releases.py
 test-e2e: mxdba pytest-env
 	scripts/dendrite build-all
 	scripts/synapse build-all
 	scripts/synapse synadm >/dev/null
-	MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse
+	@mkdir -p build
+	@echo "e2e: the release matrix runs beside the main suites (its output: build/e2e-releases.log, shown at the end)"
+	@MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q $(E2E_RELEASES) >build/e2e-releases.log 2>&1 & rel=$$!; \
+	 MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse \
+	   $(patsubst %,--ignore=%,$(E2E_RELEASES)); main=$$?; \
+	 wait $$rel; releases=$$?; echo "e2e: the release matrix:"; cat build/e2e-releases.log; \
+	 test $$main -eq 0 && test $$releases -eq 0
 
 # every step under one temp folder of its own, checked empty at the end (scripts/tmp-root)
 test: deps

@@ -28,9 +28,14 @@ def bcrypt(s, password):
     return ok(s.mxdba("hash", "--cost", "4", "--password-stdin", input=password + "\n")).out.strip()
 
 
+# A first start leaves background updates pending (Synapse runs them slowly,
+# only while it runs): on a server just stopped that note is true, not an alarm.
+TRUE_NOTES = {"synapse-updates-pending"}
+
+
 def test_a_fresh_synapse_has_no_doctor_findings(s):
     r = doctor(s)
-    assert r.rc == 0 and r.out == "", r
+    assert r.rc == 0 and set(doctor_findings(r)) <= TRUE_NOTES, r
 
 
 def test_user_inserted_by_hand_gets_its_profile(s):
@@ -279,5 +284,5 @@ def test_after_all_that_use_doctor_finds_nothing(s):
     """Every test above ran on this Synapse: registrations, rooms, logins, a parting, a killed apply."""
     s.start()
     s.stop()
-    r = s.mxdba("doctor")
-    assert r.rc == 0 and r.out == "", r
+    r = doctor(s)
+    assert r.rc == 0 and set(doctor_findings(r)) <= TRUE_NOTES, r
