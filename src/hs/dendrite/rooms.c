@@ -75,17 +75,6 @@ static int syncapi_configured(const struct config *c)
 
 int dendrite_rooms_open(struct hs *h) { return roomserver(h) ? 0 : -1; }
 
-static void join_names(struct hs *h, db *rs);
-
-db *dendrite_report_db(struct hs *h, int *names)
-{
-	db *rs = roomserver(h);
-	if (rs && !DEN(h)->names_tried)
-		join_names(h, rs);
-	*names = rs && DEN(h)->names_joined;
-	return rs;
-}
-
 void dendrite_rooms_close(struct hs *h)
 {
 	struct dendrite *d = DEN(h);
@@ -219,6 +208,15 @@ static void join_names(struct hs *h, db *rs)
 		warnx_("room names unavailable: the syncapi database could not be opened");
 		err_clear();
 	}
+}
+
+db *dendrite_report_db(struct hs *h, int *names)
+{
+	db *rs = roomserver(h);
+	if (rs && !DEN(h)->names_tried)
+		join_names(h, rs);
+	*names = rs && DEN(h)->names_joined;
+	return rs;
 }
 
 /* Name and canonical alias of ROOM_ID from the sync API (malloc'd or NULL). */

@@ -34,11 +34,12 @@ static int refuse_unreadable(struct hs *h)
 			return -1;
 		err_set(EX_REFUSED, "unsupported schema in %s", h->conf.label);
 		err_detail("found: %s; needed: a database Synapse (1.98 or later) created",
-			   synapse_schema_layout(s, buf, sizeof(buf)));
+			   synapse_schema_layout(h, buf, sizeof(buf))); /* no schema number: reads nothing */
 		return err_hint("check [database] (or synapse_config) points at Synapse's database");
 	}
+	synapse_schema_layout(h, buf, sizeof(buf));
 	err_set(EX_REFUSED, "unsupported schema in %s: columns mxdba needs are missing", h->conf.label);
-	err_detail("missing: %s (%s)", s->missing, synapse_schema_layout(s, buf, sizeof(buf)));
+	err_detail("missing: %s (%s)", s->missing, buf);
 	if (synapse_schema_fit(s) == SYN_FIT_TOO_NEW)
 		return err_hint("a newer Synapse changed these tables: use an mxdba release that knows Synapse schema %ld",
 				s->version);
@@ -63,15 +64,16 @@ static int check_writable(struct hs *h)
 		return -1;
 	if ((fit = synapse_schema_fit(s)) == SYN_FIT_KNOWN || fit == SYN_FIT_NEWER)
 		return 0;
+	synapse_schema_layout(h, buf, sizeof(buf));
 	if (fit == SYN_FIT_OLDER) {
 		err_set(EX_REFUSED, "refusing to write: the schema in %s is older than mxdba knows", h->conf.label);
-		err_detail("found %s; mxdba writes schema %d to %d (Synapse 1.98 to 1.163)",
-			   synapse_schema_layout(s, buf, sizeof(buf)), SYNAPSE_SCHEMA_MIN, SYNAPSE_SCHEMA_MAX);
+		err_detail("found %s; mxdba writes schema %d to %d (Synapse 1.98 to 1.163)", buf, SYNAPSE_SCHEMA_MIN,
+			   SYNAPSE_SCHEMA_MAX);
 		return err_hint("reads work; for writes on this release use Synapse's admin API while it runs");
 	}
 	err_set(EX_REFUSED, "refusing to write: the schema in %s is newer than mxdba knows", h->conf.label);
 	err_detail("found %s; its compat version %ld is above %d, the newest schema mxdba knows, so Synapse of "
-		   "schema %d would refuse it too", synapse_schema_layout(s, buf, sizeof(buf)), s->compat,
+		   "schema %d would refuse it too", buf, s->compat,
 		   SYNAPSE_SCHEMA_MAX, SYNAPSE_SCHEMA_MAX);
 	return err_hint("reads work; for writes use an mxdba release that knows Synapse schema %ld (this is mxdba %s)",
 			s->version, MXDBA_VERSION);
@@ -198,10 +200,10 @@ static int report(struct hs *h, struct hs_report *r)
 	int ret = 0;
 	memset(r, 0, sizeof(*r));
 	str_copy(r->component, sizeof(r->component), "synapse");
+	r->layout = synapse_schema_layout(h, buf, sizeof(buf)); /* before check_writable's errors */
 	r->writable = check_writable(h) == 0;
 	if (!r->writable)
 		ret = -1;
-	r->layout = synapse_schema_layout(s, buf, sizeof(buf));
 	r->versions_label = "schema";
 	r->versions_key = "schema_version";
 	r->versions = json_pack("{s:I, s:I, s:b}", "version", (json_int_t)s->version, "compat_version",

@@ -116,27 +116,33 @@ static int schema_columns(struct hs *h, struct synapse_schema *s)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The newest shape whose delta is applied under this schema number. */
-static int schema_shape(struct hs *h, struct synapse_schema *s)
+/* The newest shape whose delta is applied under this schema number, read
+ * the first time a layout is printed (check, a refusal), so that every other
+ * command opens without these queries. Only names releases: a database
+ * error leaves it unknown (and no error behind). */
+static void schema_shape(struct hs *h, struct synapse_schema *s)
 {
+	if (s->shape_read)
+		return;
+	s->shape_read = 1;
 	for (size_t i = 0; i < ARRAY_LEN(shapes); i++) {
 		char *v = NULL;
 		int rc;
-		if (shapes[i].schema != s->version)
+		if (shapes[i].schema != s->version || (shapes[i].delta && !s->has_deltas))
 			continue;
-		if (shapes[i].delta && s->has_deltas) {
+		if (shapes[i].delta) {
 			db_arg p[] = {DB_ARG_INT(shapes[i].schema), DB_ARG_TEXT(shapes[i].delta)};
-			if ((rc = db_scalar(h->db, "schema_delta_applied", p, 2, &v)) < 0)
-				return -1;
+			if ((rc = db_scalar(h->db, "schema_delta_applied", p, 2, &v)) < 0) {
+				err_clear();
+				return;
+			}
 			free(v);
 			if (rc == 0)
 				continue;
-		} else if (shapes[i].delta)
-			continue;
+		}
 		s->shape = (int)i + 1;
-		return 0;
+		return;
 	}
-	return 0;
 }
 
 int synapse_schema_detect(struct hs *h, struct synapse_schema *s)
@@ -144,8 +150,6 @@ int synapse_schema_detect(struct hs *h, struct synapse_schema *s)
 	char *v = NULL;
 	int rc;
 	if (schema_ids(h, s) < 0 || (s->has_users && schema_columns(h, s) < 0))
-		return -1;
-	if (s->has_version && schema_shape(h, s) < 0)
 		return -1;
 	if (s->has_users) {
 		if ((rc = db_scalar(h->db, "first_user", NULL, 0, &v)) < 0)
@@ -184,14 +188,16 @@ const char *synapse_schema_releases(long schema, char *buf, size_t n)
 }
 
 /* "Synapse schema 92 (compat 84): Synapse 1.129–1.142, last upgraded by 1.135–1.142" */
-const char *synapse_schema_layout(const struct synapse_schema *s, char *buf, size_t n)
+const char *synapse_schema_layout(struct hs *h, char *buf, size_t n)
 {
+	struct synapse_schema *s = &SYN(h)->s;
 	char rel[64];
 	int w;
 	if (!s->has_users || !s->has_version) {
 		snprintf(buf, n, "not a Synapse database (no %s table)", s->has_users ? "schema_version" : "users");
 		return buf;
 	}
+	schema_shape(h, s);
 	w = snprintf(buf, n, "Synapse schema %ld (compat %ld): %s", s->version, s->compat,
 		     synapse_schema_releases(s->version, rel, sizeof(rel)));
 	if (s->shape && w > 0 && (size_t)w < n) {

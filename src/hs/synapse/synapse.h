@@ -36,6 +36,7 @@ struct synapse_schema {
 	int has_deltas;         /* applied_schema_deltas */
 	int has_suspended;      /* users.suspended (schema 85, Synapse 1.107) */
 	int shape;              /* 1 + the row of schema.c's shapes this database matches; 0: none */
+	int shape_read;         /* shape was looked for (on the first layout) */
 	char first_user[512];   /* the name of the first user Synapse would read */
 };
 
@@ -63,7 +64,9 @@ enum synapse_fit {
 int synapse_schema_detect(struct hs *h, struct synapse_schema *s);
 enum synapse_fit synapse_schema_fit(const struct synapse_schema *s);
 const char *synapse_schema_releases(long schema, char *buf, size_t n);
-const char *synapse_schema_layout(const struct synapse_schema *s, char *buf, size_t n);
+/* The schema in words, releases included; may read the database the first
+ * time, so call it before err_set. */
+const char *synapse_schema_layout(struct hs *h, char *buf, size_t n);
 
 /* report.c */
 int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
