@@ -112,16 +112,44 @@ const struct command commands[] = {
 	  "--as ADMIN\tthe local admin account that sends it (default: [server] admin_user, else the only active "
 	  "admin)\n",
 	  "mxdba notice @alice:example.org 'Your password was reset; see your email.'", 0 },
+	{ "room", "delete", cmd_room_delete,
+	  "ROOM… [--purge|--no-purge] [--block] [--new-room-user USER [--message TEXT]] [--from FILE] [--as ADMIN]",
+	  "queue the deletion of rooms through the server's admin API (Synapse: Delete Room API v2, followed to "
+	  "completion; Dendrite: evacuateRoom then purgeRoom); checked first against what would make the server fail",
+	  "--purge\tremove the room's data from the database (the default)\n"
+	  "--no-purge\tonly remove its local members; keep its data\n"
+	  "--block\t(Synapse) no one may join it again\n"
+	  "--new-room-user USER\t(Synapse) move the local members to a new room made by USER\n"
+	  "--message TEXT\t(Synapse) posted in that new room\n"
+	  "--from FILE\troom IDs, one a line, or the JSON lines of `report rooms --json` (- : standard input)\n"
+	  "--as ADMIN\tthe local admin whose token the API is called with (default: [server] admin_user, else "
+	  "the only active admin)\n",
+	  "mxdba report rooms --no-local-members --json | mxdba room delete --from - --block", 0 },
+	{ "room", "purge-history", cmd_room_purge_history, "ROOM --before TIME [--keep-local] [--as ADMIN]",
+	  "Synapse: queue a purge of a room's events older than TIME through the purge history API (followed to "
+	  "completion); the newest event always stays",
+	  "--before TIME\t2026-11-01, 2026-11-01T12:00 (UTC), or an age: 90d, 12h\n"
+	  "--keep-local\tkeep the events sent by this server's users (default: purge them too)\n"
+	  "--as ADMIN\tthe local admin the API is called as\n",
+	  "mxdba room purge-history '!abc:example.org' --before 90d", HS_NEED_PURGE_HISTORY },
+	{ "media", "purge-remote", cmd_media_purge_remote, "--before TIME [--as ADMIN]",
+	  "Synapse: queue a purge of the cache of remote media not accessed since TIME (local media is never touched)",
+	  "--before TIME\t2026-11-01, 2026-11-01T12:00 (UTC), or an age: 30d\n"
+	  "--as ADMIN\tthe local admin the API is called as\n",
+	  "mxdba media purge-remote --before 30d", HS_NEED_PURGE_MEDIA },
 	{ "queue", "list", cmd_queue_list, "[--state pending,done,skipped,failed,cancelled]",
 	  "queued operations with their state and last result (streamed)", "--state LIST\tonly these states\n",
 	  "mxdba queue list --state failed", 0 },
 	{ "queue", "cancel", cmd_queue_cancel, "ID… | --all-pending", "cancel pending queued operations",
 	  "--all-pending\tcancel every pending operation\n", "mxdba queue cancel 12 13", 0 },
-	{ "queue", "apply", cmd_queue_apply, "[--url URL] [--limit N] [--wait SECONDS] [--timeout SECONDS]",
+	{ "queue", "apply", cmd_queue_apply,
+	  "[--url URL] [--limit N] [--wait SECONDS] [--timeout SECONDS] [--parallel N]",
 	  "carry out pending operations through the homeserver's HTTP API; safe to rerun",
 	  "--url URL\tthe client API (default: [server] url)\n--limit N\tat most N operations\n"
 	  "--wait SECONDS\twait this long for the homeserver to answer (default 30)\n"
-	  "--timeout SECONDS\tgive up on one request after this long (default 60); the row stays pending\n",
+	  "--timeout SECONDS\tgive up on one request after this long (default 60); the row stays pending\n"
+	  "--parallel N\tcarry out up to N operations at once, 1-32 (default 4); each honours the server's rate "
+	  "limits\n",
 	  "mxdba queue apply --wait 120", 0 },
 	{ "audit", "list", cmd_audit_list, "[--user USER] [--since DATE|AGE]",
 	  "every change mxdba made: when, who (OS user), the command, old and new value (hashes described)",

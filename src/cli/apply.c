@@ -6,47 +6,38 @@
  * is gone.
  * Idempotent: membership is re-checked before every leave, so a rerun after
  * a crash skips what the server already did. */
+#include <errno.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
 #include "net/http.h"
+#include "apply.h"
 #include "queue.h"
 #include "store/store.h"
 
 #define BATCH 256
-#define MAX_RETRIES 30
+#define MAX_RETRIES 30 /* answers 429 to one request */
+#define MAX_5XX 4      /* answers 500-599 to one request: 0.5 + 1 + 2 + 4 s of waiting */
 
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t stop_requested;
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
-struct applier {
-	struct ctx *c;
-	struct hs *h;
-	char *url;
-	struct mxid admin; /* the sender of notices queued without one (before 0003) */
-	int admin_tried, have_admin;
-	char cur[2 * MXID_MAX + 4]; /* user the minted device belongs to */
-	char token[64];
-	char device[32];
-	int have_token;
-	long long done, skipped, failed, deferred, processed, unanswered;
-	int gone;
-	char gone_why[300];
-};
 
-static void sleep_ms(long ms)
+
+void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
@@ -150,7 +141,7 @@ static int cleanup_leftovers(struct applier *ap)
 
 /* Make sure the minted device belongs to FULL (minting one if needed).
  * 1 ready, 0 the account does not exist (row fails), -1 error. */
-static int act_as(struct applier *ap, const char *full)
+int act_as(struct applier *ap, const char *full)
 {
 	struct mxid id;
 	struct hs_account a;
@@ -196,8 +187,8 @@ static void report_row(struct applier *ap, const struct queue_row *q, const char
 	free(alias);
 }
 
-static int finish(struct applier *ap, const struct queue_row *q, const char *state, long status, const char *errcode,
-		  const char *error)
+int finish(struct applier *ap, const struct queue_row *q, const char *state, long status, const char *errcode,
+	   const char *error)
 {
 	db *u = hs_db(ap->h);
 	if (!ap->c->dry_run) {
@@ -219,7 +210,7 @@ static int finish(struct applier *ap, const struct queue_row *q, const char *sta
 	return 0;
 }
 
-static void note_attempt(struct applier *ap, const struct queue_row *q, const char *why)
+void note_attempt(struct applier *ap, const struct queue_row *q, const char *why)
 {
 	db *u = hs_db(ap->h);
 	if (db_begin(u, 1) < 0 || queue_attempted(u, q->id, why, now_ms()) < 0 || db_commit(u) < 0) {
@@ -229,7 +220,7 @@ static void note_attempt(struct applier *ap, const struct queue_row *q, const ch
 }
 
 /* errcode / error of a Matrix error body (either may be NULL). */
-static void matrix_error(const struct http_resp *r, char *errcode, size_t n1, char *error, size_t n2)
+void matrix_error(const struct http_resp *r, char *errcode, size_t n1, char *error, size_t n2)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *ec = j ? json_string_value(json_object_get(j, "errcode")) : NULL;
@@ -266,14 +257,32 @@ static int server_up(struct applier *ap)
 	return probe_up(ap, err, sizeof(err)) == 200;
 }
 
-/* Send one request as the minted device, honouring 429. 0 with R; -1 when
+/* How long to wait before try TRIES+1 of a request answered R (429 or
+ * 5xx): the server's Retry-After or retry_after_ms when it gives one (up to
+ * a minute), else 0.5 s doubling to 8 s. */
+static long retry_wait_ms(const struct http_resp *r, int tries)
+{
+	long wait = 500L << (tries < 4 ? tries : 4);
+	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	json_int_t ms = j ? json_integer_value(json_object_get(j, "retry_after_ms")) : 0;
+	json_decref(j);
+	if (ms > 0)
+		wait = ms < 60000 ? (long)ms : 60000;
+	else if (r->retry_after_s > 0)
+		wait = r->retry_after_s < 60 ? r->retry_after_s * 1000 : 60000;
+	return wait;
+}
+
+/* Send one request as the minted device, retrying 429 (rate limited) up
+ * to MAX_RETRIES times and 5xx up to MAX_5XX times. 0 with R; -1 when
  * there is no answer: the server is gone (ap->gone set), or it is up but
  * this one request got no answer (ap->gone_why says which; the row stays
  * pending and the run goes on; Dendrite can leave a room's event waiting
  * for a minute when the room's worker stops at that moment). */
-static int send_as_once(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
+int send_as_once(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
 {
-	for (int tries = 0;; tries++) {
+	int limited = 0, errors = 0;
+	for (;;) {
 		char err[256];
 		if (http_call(method, url, ap->token, body, r, err, sizeof(err)) < 0) {
 			if (server_up(ap)) {
@@ -285,15 +294,14 @@ static int send_as_once(struct applier *ap, const char *method, const char *url,
 			snprintf(ap->gone_why, sizeof(ap->gone_why), "%s", err);
 			return -1;
 		}
-		if (r->status != 429 || tries >= MAX_RETRIES)
+		if (r->status == 429 && limited < MAX_RETRIES && !stop_requested) {
+			sleep_ms(retry_wait_ms(r, limited++));
+		} else if (r->status >= 500 && r->status <= 599 && errors < MAX_5XX && !stop_requested) {
+			debugx("HTTP %ld; trying again", r->status);
+			sleep_ms(retry_wait_ms(r, errors++));
+		} else
 			return 0;
-		{
-			json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-			json_int_t wait = j ? json_integer_value(json_object_get(j, "retry_after_ms")) : 0;
-			json_decref(j);
-			http_resp_free(r);
-			sleep_ms(wait > 0 && wait < 60000 ? (long)wait : 1000);
-		}
+		http_resp_free(r);
 	}
 }
 
@@ -427,11 +435,18 @@ static int wait_up(struct applier *ap, long wait_s)
 	return -1;
 }
 
-static const struct optspec apply_opts[] = { { "--url", 1 }, { "--limit", 1 }, { "--wait", 1 }, { "--timeout", 1 },
-					     { 0, 0 } };
+static const struct optspec apply_opts[] = { { "--url", 1 },	 { "--limit", 1 },    { "--wait", 1 },
+					     { "--timeout", 1 }, { "--parallel", 1 }, { 0, 0 } };
+
+/* Operations in flight by default: measured in `make bench` (BENCHMARKS.md,
+ * queue apply rows): 4 at once is where leaves through the real servers stop
+ * getting faster on 2 cores, and below Synapse's own limit of 5 concurrent
+ * room deletions. */
+#define DEFAULT_PARALLEL 4
+#define MAX_PARALLEL 32
 
 struct apply_args {
-	long limit, wait_s, timeout_s;
+	long limit, wait_s, timeout_s, parallel;
 };
 
 static int apply_args(struct ctx *c, const struct opts *o, struct apply_args *a, struct applier *ap)
@@ -441,6 +456,7 @@ static int apply_args(struct ctx *c, const struct opts *o, struct apply_args *a,
 	a->limit = 0;
 	a->wait_s = 30;
 	a->timeout_s = 60;
+	a->parallel = DEFAULT_PARALLEL;
 	if (o->npos)
 		return err_set(EX_USAGE, "queue apply takes no arguments");
 	if (opt(o, apply_opts, "--limit") && parse_int(opt(o, apply_opts, "--limit"), 1, 100000000L, &a->limit) < 0)
@@ -452,6 +468,10 @@ static int apply_args(struct ctx *c, const struct opts *o, struct apply_args *a,
 			return err_set(EX_USAGE, "--timeout must be a number of seconds from 1 to 3600");
 		http_set_timeout(a->timeout_s);
 	}
+	if ((t = opt(o, apply_opts, "--parallel")) && parse_int(t, 1, MAX_PARALLEL, &a->parallel) < 0)
+		return err_set(EX_USAGE, "--parallel must be a whole number from 1 to %d", MAX_PARALLEL);
+	if (c->dry_run)
+		a->parallel = 1; /* nothing is sent: the rows in order, in one process */
 	if (ctx_config(c) < 0)
 		return -1;
 	u = opt(o, apply_opts, "--url") ? opt(o, apply_opts, "--url") : c->cfg->server_url;
@@ -491,10 +511,12 @@ static int apply_rows(struct applier *ap, long limit)
 	long long after = 0;
 	int n = 0, ret = 0;
 	while (ret == 0 && more(ap, limit)) {
-		if ((n = queue_pending(hs_db(ap->h), after, BATCH, rows)) <= 0)
+		if ((n = queue_pending(hs_db(ap->h), after, BATCH, ap->workers, ap->worker, rows)) <= 0)
 			return n;
 		for (int i = 0; i < n && more(ap, limit); i++) {
-			int rc = !strcmp(rows[i].kind, "leave") ? do_leave(ap, &rows[i]) : do_notice(ap, &rows[i]);
+			int rc = !strcmp(rows[i].kind, "leave")  ? do_leave(ap, &rows[i])
+				 : is_room_op(rows[i].kind)      ? do_room_op(ap, &rows[i])
+								 : do_notice(ap, &rows[i]);
 			if (rc < 0) {
 				ret = -1;
 				break;
@@ -543,6 +565,120 @@ static int apply_outcome(const struct applier *ap, long timeout_s)
 	return EX_OK;
 }
 
+/* ---- --parallel: worker processes ---- */
+
+/* What a worker tells the parent when it ends. */
+struct worker_report {
+	long long done, skipped, failed, deferred, processed, unanswered;
+	int gone, error;
+	char gone_why[300];
+};
+
+/* In a worker: its own connection and its own minted devices, the rows
+ * whose id modulo WORKERS is K; its counts written to FD; never returns. */
+static void worker_run(struct ctx *c, struct applier *ap, long limit, int k, int fd)
+{
+	struct worker_report w;
+	int ok;
+	memset(&w, 0, sizeof(w));
+	ap->h = NULL; /* the parent's handle was closed before the fork */
+	ap->worker = k;
+	ok = apply_setup(c, ap) > 0 && apply_rows(ap, limit) == 0;
+	if (ap->h && release(ap) < 0)
+		ok = 0;
+	if (!ok && err_pending())
+		err_print();
+	w.done = ap->done;
+	w.skipped = ap->skipped;
+	w.failed = ap->failed;
+	w.deferred = ap->deferred;
+	w.processed = ap->processed;
+	w.unanswered = ap->unanswered;
+	w.gone = ap->gone;
+	w.error = !ok;
+	memcpy(w.gone_why, ap->gone_why, sizeof(w.gone_why));
+	if (write(fd, &w, sizeof(w)) != (ssize_t)sizeof(w))
+		ok = 0;
+	if (ap->h)
+		hs_close(ap->h);
+	http_cleanup();
+	fflush(NULL);
+	_exit(ok ? 0 : 1);
+}
+
+static void worker_add(struct applier *ap, const struct worker_report *w)
+{
+	ap->done += w->done;
+	ap->skipped += w->skipped;
+	ap->failed += w->failed;
+	ap->deferred += w->deferred;
+	ap->processed += w->processed;
+	ap->unanswered += w->unanswered;
+	if (w->gone && !ap->gone) {
+		ap->gone = 1;
+		memcpy(ap->gone_why, w->gone_why, sizeof(ap->gone_why));
+	}
+}
+
+/* Run N workers and wait for them all, passing SIGINT/SIGTERM on; their
+ * counts summed into AP. 0, or -1 when a worker failed (its error printed). */
+static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
+{
+	pid_t pids[MAX_PARALLEL];
+	int fds[MAX_PARALLEL], started = 0, bad = 0, forwarded = 0;
+	/* the parent's connection and HTTP handle are not shared with children */
+	hs_close(ap->h);
+	ap->h = NULL;
+	http_cleanup();
+	fflush(NULL);
+	ap->workers = n;
+	for (int k = 0; k < n; k++) {
+		int p[2];
+		/* --limit shared out: worker k takes its part, the first ones one more */
+		long lim = limit ? limit / n + (k < limit % n) : 0;
+		if (limit && !lim)
+			break;
+		if (pipe(p) < 0)
+			return err_set(EX_FAIL, "pipe: %s", strerror(errno));
+		if ((pids[k] = fork()) < 0) {
+			close(p[0]);
+			close(p[1]);
+			err_set(EX_FAIL, "fork: %s", strerror(errno));
+			bad = 1;
+			break;
+		}
+		if (pids[k] == 0) {
+			close(p[0]);
+			for (int i = 0; i < k; i++)
+				close(fds[i]);
+			worker_run(c, ap, lim, k, p[1]);
+		}
+		close(p[1]);
+		fds[k] = p[0];
+		started++;
+	}
+	for (int k = 0; k < started; k++) {
+		struct worker_report w;
+		int st;
+		ssize_t got;
+		while ((got = read(fds[k], &w, sizeof(w))) < 0 && errno == EINTR)
+			if (stop_requested && !forwarded++)
+				for (int i = 0; i < started; i++)
+					kill(pids[i], SIGTERM);
+		close(fds[k]);
+		while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
+			;
+		if (got == (ssize_t)sizeof(w)) {
+			worker_add(ap, &w);
+			bad |= w.error;
+		} else
+			bad = 1; /* it died before it could report: its rows are still pending */
+	}
+	if (bad && !err_pending())
+		err_set(EX_FAIL, "a queue apply worker failed; the rows it had not finished are still pending");
+	return bad ? -1 : 0;
+}
+
 int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
@@ -554,6 +690,7 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	memset(&ap, 0, sizeof(ap));
 	memset(&sa, 0, sizeof(sa));
 	ap.c = c;
+	ap.workers = 1;
 	g_out_flush_lines = 1;
 	if (opts_parse(c, argc, argv, apply_opts, &o) < 0 || apply_args(c, &o, &a, &ap) < 0 ||
 	    (rc = apply_setup(c, &ap)) < 0)
@@ -564,14 +701,19 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	}
 	if (!c->dry_run && (wait_up(&ap, a.wait_s) < 0 || cleanup_leftovers(&ap) < 0))
 		goto out;
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_signal; /* no SA_RESTART: the parent's reads return to pass the signal on */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (apply_rows(&ap, a.limit) < 0)
-		goto out;
-	if (!c->dry_run && release(&ap) < 0)
-		goto out;
-	db_rollback(hs_db(ap.h));
+	if (a.parallel > 1) {
+		if (run_workers(c, &ap, a.limit, (int)a.parallel) < 0)
+			goto out;
+	} else {
+		if (apply_rows(&ap, a.limit) < 0)
+			goto out;
+		if (!c->dry_run && release(&ap) < 0)
+			goto out;
+		db_rollback(hs_db(ap.h));
+	}
 	apply_summary(c, &ap);
 	ret = apply_outcome(&ap, a.timeout_s);
 out:

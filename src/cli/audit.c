@@ -17,41 +17,6 @@
 #include "core/util.h"
 #include "store/store.h"
 
-/* "2026-11-26", "2026-11-26T10:00[:00]" (UTC) or "30m", "12h", "7d" ago -> ms. */
-static int parse_since(const char *s, long long *ms)
-{
-	struct tm tm;
-	char unit;
-	long v;
-	const char *end;
-	size_t n = strlen(s);
-	if (n >= 2 && strchr("mhd", s[n - 1])) {
-		char num[32];
-		if (n - 1 >= sizeof(num))
-			return -1;
-		memcpy(num, s, n - 1);
-		num[n - 1] = '\0';
-		unit = s[n - 1];
-		if (parse_int(num, 0, 100000000L, &v) < 0)
-			return -1;
-		*ms = now_ms() - (long long)v * 1000 * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	if (!(end = strptime(s, "%Y-%m-%d", &tm)))
-		return -1;
-	if (*end == 'T' || *end == ' ') {
-		const char *e2 = strptime(end + 1, "%H:%M:%S", &tm);
-		if (!e2)
-			e2 = strptime(end + 1, "%H:%M", &tm);
-		end = e2;
-	}
-	if (!end || *end)
-		return -1;
-	*ms = (long long)timegm(&tm) * 1000;
-	return 0;
-}
-
 /* What a listing shows of a value: hashes are described, not printed. */
 static const char *shown(const char *field, const char *v, char *buf, size_t n)
 {
@@ -115,7 +80,7 @@ static int list_args(struct ctx *c, const struct opts *o, struct mxid *id, const
 		err_set(EX_USAGE, "audit list takes no arguments");
 		return err_hint("filter with --user USER or --since 2026-11-26 / 12h / 7d");
 	}
-	if ((s = opt(o, list_opts, "--since")) && parse_since(s, since) < 0)
+	if ((s = opt(o, list_opts, "--since")) && parse_when(s, since) < 0)
 		return err_set(EX_USAGE,
 			       "--since \"%.40s\" is not a date (2026-11-26, 2026-11-26T10:00) or an age (30m, 12h, 7d)", s);
 	if (ctx_config(c) < 0)

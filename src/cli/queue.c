@@ -371,6 +371,8 @@ const char *queue_row_label(char *buf, size_t n, const struct queue_row *q, cons
 	char head[96];
 	if (!strcmp(q->kind, "notice"))
 		snprintf(buf, n, "\"%s\"", text_excerpt(head, sizeof(head), q->body, 60));
+	else if (!strcmp(q->kind, "purge_remote_media"))
+		snprintf(buf, n, "remote media cache");
 	else if (alias && *alias)
 		snprintf(buf, n, "%s (%s)", q->room_id, text_excerpt(head, sizeof(head), alias, 80));
 	else if (name && *name)

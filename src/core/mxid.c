@@ -68,7 +68,10 @@ int roomid_check(const char *in)
 	const char *colon = in ? strchr(in, ':') : NULL;
 	if (!in || in[0] != '!' || !in[1] || colon == in + 1 || (colon && !colon[1]) || strlen(in) > 255 ||
 	    !text_is_clean(in) || strpbrk(in, " \t")) {
-		err_set(EX_USAGE, "\"%s\" is not a room ID", in ? in : "");
+		if (in && !text_is_clean(in))
+			err_set(EX_USAGE, "a room ID with control characters or invalid UTF-8 is not a room ID");
+		else
+			err_set(EX_USAGE, "\"%.300s\" is not a room ID", in ? in : "");
 		return err_hint("room IDs look like !abcdef:example.org, or since room version 12 !<43 characters> "
 				"(aliases such as #room:server are not accepted)");
 	}

@@ -34,4 +34,7 @@ int parse_int(const char *s, long lo, long hi, long *out);
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* Colour on FD: a terminal, NO_COLOR unset or empty, TERM not "dumb". */
 int out_color(int fd);
+/* A time: "2026-11-26", "2026-11-26T10:00[:00]" (UTC), or an age ago
+ * ("30m", "12h", "7d"); *MS in ms since the epoch. 0, or -1 when it is none. */
+int parse_when(const char *s, long long *ms);
 #endif

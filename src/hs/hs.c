@@ -97,7 +97,9 @@ const struct hs_profile *hs_profile_at(int i)
 int hs_profile_supports(const struct hs_profile *p, unsigned needs)
 {
 	return !((needs & HS_NEED_LOCK) && !p->set_locked) && !((needs & HS_NEED_ROOM_REPORT) && !p->report_rooms) &&
-	       !((needs & HS_NEED_MEDIA_REPORT) && !p->report_media) && !((needs & HS_NEED_UPDATES) && !p->report_updates);
+	       !((needs & HS_NEED_MEDIA_REPORT) && !p->report_media) && !((needs & HS_NEED_UPDATES) && !p->report_updates) &&
+	       !((needs & HS_NEED_PURGE_HISTORY) && !(p->admin_api && p->admin_api->purge_history_path)) &&
+	       !((needs & HS_NEED_PURGE_MEDIA) && !(p->admin_api && p->admin_api->purge_media_path));
 }
 
 const char *hs_profile_names(void)
@@ -168,6 +170,14 @@ struct config *hs_config(const struct hs *h) { return h->cfg; }
 db *hs_db(struct hs *h) { return h->db; }
 const char *hs_db_label(const struct hs *h) { return h->conf.label; }
 const char *hs_ready_path(const struct hs *h) { return h->p->ready_path; }
+const struct hs_admin_api *hs_admin_api(const struct hs *h) { return h->p->admin_api; }
+
+int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
+		struct hs_room_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	return h->p->room_job ? h->p->room_job(h, room_id, action, since_ms, j) : 0;
+}
 
 int hs_report(struct hs *h, struct hs_report *r) { return h->p->report(h, r); }
 void hs_room_names(struct hs *h, const char *room_id, char **name, char **alias)

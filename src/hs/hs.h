@@ -218,6 +218,38 @@ int hs_check_find(struct hs *h, const struct hs_check *c, long long *total, char
 int hs_check_fix(struct hs *h, const struct hs_check *c,
 		 int (*fn)(const char *target, const char *old, const char *new_value, void *), void *user, long long *n);
 
+/* ---- room maintenance through the server's own admin API ---- */
+
+/* The options of a room deletion a server may take (struct hs_admin_api.delete_options). */
+enum hs_delete_option {
+	HS_DEL_BLOCK = 1 << 0,         /* --block: no one may join the room again */
+	HS_DEL_MESSAGE = 1 << 1,       /* --message, with --new-room-user: the room its members are moved to */
+	HS_DEL_NO_PURGE = 1 << 2,      /* --no-purge: members removed, the room's data kept */
+};
+/* The endpoints queue apply calls for queued room maintenance (PATH formats:
+ * %s the percent-escaped room id or job id, %lld a time in ms). NULL: the
+ * server has no such endpoint. */
+struct hs_admin_api {
+	/* delete a room: METHOD DELETE_PATH with a JSON body of the options it takes */
+	const char *delete_method, *delete_path;
+	/* where the job a delete answered (its delete_id) is followed; NULL: the
+	 * delete is done when it answers */
+	const char *delete_status_path;
+	/* asked first, when the delete itself leaves local members joined (Dendrite's evacuateRoom) */
+	const char *evacuate_path;
+	unsigned delete_options;
+	/* purge a room's history (POST, {purge_up_to_ts, delete_local_events}), its job followed at STATUS */
+	const char *purge_history_path, *purge_history_status_path;
+	/* purge the cache of remote media last used before a time (POST) */
+	const char *purge_media_path;
+};
+/* The server's own record of a job on a room (Synapse's scheduled_tasks). */
+struct hs_room_job {
+	char id[64];
+	char state[16]; /* scheduled, active, complete, failed */
+};
+enum hs_job_action { HS_JOB_DELETE, HS_JOB_PURGE_HISTORY };
+
 /* ---- the profile ---- */
 
 struct hs_profile {
@@ -266,6 +298,12 @@ struct hs_profile {
 	int (*probe_running)(struct hs *h, db *d, char *who, size_t n);
 	/* where queue apply asks whether the server is up ("/health") */
 	const char *ready_path;
+	/* the endpoints of queued room maintenance */
+	const struct hs_admin_api *admin_api;
+	/* the newest job of ACTION on ROOM_ID the server recorded at or after
+	 * SINCE_MS: 1 found (J), 0 none, -1 error. NULL: it keeps no record. */
+	int (*room_job)(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
+			struct hs_room_job *j);
 
 	/* accounts */
 	int (*account_find)(struct hs *h, const struct mxid *id, struct hs_account *a);
@@ -360,6 +398,8 @@ enum hs_need {
 	HS_NEED_ROOM_REPORT = 1 << 1,  /* report_rooms */
 	HS_NEED_MEDIA_REPORT = 1 << 2, /* report_media */
 	HS_NEED_UPDATES = 1 << 3,      /* report_updates: the server's background updates */
+	HS_NEED_PURGE_HISTORY = 1 << 4, /* admin_api->purge_history_path */
+	HS_NEED_PURGE_MEDIA = 1 << 5,   /* admin_api->purge_media_path */
 };
 /* 1 if profile P has everything NEEDS names. */
 int hs_profile_supports(const struct hs_profile *p, unsigned needs);
@@ -468,6 +508,10 @@ int hs_report_tables(const struct config *c, hs_table_size_fn fn, void *user);
 int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
 int hs_token_drop(struct hs *h, const char *token);
 const char *hs_ready_path(const struct hs *h);
+const struct hs_admin_api *hs_admin_api(const struct hs *h);
+/* See struct hs_profile.room_job; 0 when the profile keeps no record. */
+int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
+		struct hs_room_job *j);
 
 /* Fast paths: 1 done, 0 the profile has none (take the per-line path), -1 error. */
 int hs_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);

@@ -148,6 +148,11 @@ int http_call(const char *method, const char *url, const char *token, const char
 		return -1;
 	}
 	cu.easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &r->status);
+	{
+		curl_off_t after = 0;
+		if (cu.easy_getinfo(handle, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+			r->retry_after_s = after > 86400 ? 86400 : (long)after;
+	}
 	debugx("http: -> %ld", r->status);
 	return 0;
 }

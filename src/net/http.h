@@ -10,6 +10,7 @@ struct http_resp {
 	long status;
 	char *body; /* NUL-terminated, malloc'd; NULL if none */
 	size_t len;
+	long retry_after_s; /* the Retry-After header in seconds (a date made relative), 0 when none */
 };
 
 int http_init(void);

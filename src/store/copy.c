@@ -104,26 +104,31 @@ static int copy_table(db *from, const char *read, db *to, const char *write, lon
 	return rc < 0 ? -1 : 0;
 }
 
-/* Did FROM apply the migration that added mxdba_queue.sender? */
-static int has_sender(db *from)
+/* The newest of the queue's column migrations FROM applied: 4 (job), 3
+ * (sender), or 0 (neither); -1 on error. */
+static int queue_columns(db *from)
 {
 	db_rows *r = db_query(from, "copy_src_migrations", NULL, 0);
 	int rc, found = 0;
 	if (!r)
 		return -1;
-	while ((rc = db_step(r)) == 1)
-		found |= !strcmp(db_text(r, 0), "0003_queue_sender");
+	while ((rc = db_step(r)) == 1) {
+		if (!strcmp(db_text(r, 0), "0004_queue_job"))
+			found = 4;
+		else if (!strcmp(db_text(r, 0), "0003_queue_sender") && found < 3)
+			found = 3;
+	}
 	db_rows_free(r);
 	return rc < 0 ? -1 : found;
 }
 
 int store_copy_rows(db *from, db *to, struct store_counts *copied)
 {
-	int sender = has_sender(from);
+	int cols = queue_columns(from);
+	const char *src = cols == 4 ? "copy_src_queue" : cols == 3 ? "copy_src_queue_nojob" : "copy_src_queue_nosender";
 	memset(copied, 0, sizeof(*copied));
-	if (sender < 0 || copy_table(from, "copy_src_audit", to, "copy_dst_audit", &copied->audit) < 0 ||
-	    copy_table(from, sender ? "copy_src_queue" : "copy_src_queue_nosender", to, "copy_dst_queue",
-		       &copied->queue) < 0 ||
+	if (cols < 0 || copy_table(from, "copy_src_audit", to, "copy_dst_audit", &copied->audit) < 0 ||
+	    copy_table(from, src, to, "copy_dst_queue", &copied->queue) < 0 ||
 	    copy_table(from, "copy_src_minted", to, "copy_dst_minted", &copied->minted) < 0)
 		return -1;
 	{

@@ -39,6 +39,7 @@ static void row_view(const db_rows *r, struct queue_row *q)
 	q->created_ts = db_int(r, 10, NULL);
 	q->updated_ts = db_int(r, 11, NULL);
 	q->sender = db_text(r, 12);
+	q->job = db_text(r, 13);
 }
 
 int queue_list(db *d, const char *states, int (*fn)(const struct queue_row *, void *), void *user)
@@ -74,10 +75,11 @@ int queue_cancel(db *d, long long id, long long ts, long long *n)
 	return db_exec(d, "queue_cancel", a, 2, n);
 }
 
-int queue_pending(db *d, long long after, int max, struct queue_row *rows)
+int queue_pending(db *d, long long after, int max, int workers, int worker, struct queue_row *rows)
 {
-	db_arg a[2] = { DB_ARG_INT(after), DB_ARG_INT(max) };
-	db_rows *r = db_query(d, "queue_pending_batch", a, 2);
+	db_arg a[4] = { DB_ARG_INT(after), DB_ARG_INT(max), DB_ARG_INT(workers > 1 ? workers : 1),
+			DB_ARG_INT(workers > 1 ? worker : 0) };
+	db_rows *r = db_query(d, "queue_pending_batch", a, 4);
 	int n = 0, rc;
 	if (!r)
 		return -1;
@@ -89,6 +91,8 @@ int queue_pending(db *d, long long after, int max, struct queue_row *rows)
 		rows[n].room_id = xstrdup(db_text(r, 3));
 		rows[n].body = xstrdup(db_text(r, 4));
 		rows[n].sender = xstrdup(db_text(r, 5) ? db_text(r, 5) : "");
+		rows[n].created_ts = db_int(r, 6, NULL);
+		rows[n].job = xstrdup(db_text(r, 7) ? db_text(r, 7) : "");
 		n++;
 	}
 	db_rows_free(r);
@@ -103,6 +107,7 @@ void queue_rows_free(struct queue_row *rows, int n)
 		free((char *)rows[i].room_id);
 		free((char *)rows[i].body);
 		free((char *)rows[i].sender);
+		free((char *)rows[i].job);
 	}
 }
 
@@ -113,6 +118,22 @@ int queue_finish(db *d, long long id, const char *state, long status, const char
 			errcode ? DB_ARG_TEXT(errcode) : DB_ARG_NULL, error ? DB_ARG_TEXT(error) : DB_ARG_NULL,
 			DB_ARG_INT(ts), DB_ARG_INT(id) };
 	return db_exec(d, "queue_finish", a, 6, NULL);
+}
+
+int queue_pending_for_room(db *d, const char *kind, const char *room_id, long long *id)
+{
+	db_arg a[2] = { DB_ARG_TEXT(kind), DB_ARG_TEXT(room_id) };
+	char *v = NULL;
+	int rc = db_scalar(d, "queue_pending_for_room", a, 2, &v);
+	*id = rc == 1 && v ? atoll(v) : 0;
+	free(v);
+	return rc;
+}
+
+int queue_set_job(db *d, long long id, const char *job, long long ts)
+{
+	db_arg a[3] = { DB_ARG_TEXT(job), DB_ARG_INT(ts), DB_ARG_INT(id) };
+	return db_exec(d, "queue_set_job", a, 3, NULL);
 }
 
 int queue_attempted(db *d, long long id, const char *why, long long ts)

@@ -48,7 +48,8 @@ struct queue_row {
 	long long attempts, created_ts, updated_ts;
 	long http_status; /* 0 for none */
 	const char *errcode, *error;
-	const char *sender; /* a notice's sender ("" : decided by queue apply) */
+	const char *sender; /* a notice's sender ("" : decided by queue apply); a room operation's admin */
+	const char *job;    /* the server's id of the job a room operation started ("": none yet) */
 };
 /* Queue one operation (KIND leave/notice) unless the same one is pending:
  * *queued 1 new, 0 already there. SENDER: a notice's sender, or NULL. */
@@ -61,12 +62,18 @@ int queue_state(db *d, long long id, char **state);
 /* Cancel row ID if pending (*n: 1 or 0), or every pending row (ID 0; *n the count). */
 int queue_cancel(db *d, long long id, long long ts, long long *n);
 /* Up to MAX pending rows with an id above AFTER, oldest first, copied into
- * ROWS (strings malloc'd; free with queue_rows_free). The count, or -1. */
-int queue_pending(db *d, long long after, int max, struct queue_row *rows);
+ * ROWS (strings malloc'd; free with queue_rows_free). With WORKERS > 1,
+ * only the rows of WORKER (0-based): those whose id modulo WORKERS is
+ * WORKER. The count, or -1. */
+int queue_pending(db *d, long long after, int max, int workers, int worker, struct queue_row *rows);
 void queue_rows_free(struct queue_row *rows, int n);
 /* Row ID is finished: STATE done/skipped/failed with the HTTP outcome. */
 int queue_finish(db *d, long long id, const char *state, long status, const char *errcode, const char *error,
 		 long long ts);
+/* The id of a pending operation of KIND on ROOM_ID: 1 found (*ID), 0 none, -1 error. */
+int queue_pending_for_room(db *d, const char *kind, const char *room_id, long long *id);
+/* Row ID (pending) started the server's job JOB (its delete_id, purge_id). */
+int queue_set_job(db *d, long long id, const char *job, long long ts);
 /* A try of row ID that did not finish: it stays pending, WHY recorded. */
 int queue_attempted(db *d, long long id, const char *why, long long ts);
 

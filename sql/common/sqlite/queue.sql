@@ -9,7 +9,8 @@ SELECT ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?6, ?7
                     WHERE kind = ?1 AND user_id = ?2 AND room_id = ?3 AND body = ?4 AND state = 'pending');
 
 -- name: queue_list
-SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts, sender
+SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts, sender,
+       job
   FROM mxdba_queue
  WHERE (?1 = '' OR instr(',' || ?1 || ',', ',' || state || ',') > 0)
  ORDER BY id;
@@ -24,8 +25,9 @@ UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?2 WHERE id = ?1 AND st
 UPDATE mxdba_queue SET state = 'cancelled', updated_ts = ?1 WHERE state = 'pending';
 
 -- name: queue_pending_batch
-SELECT id, kind, user_id, room_id, body, sender FROM mxdba_queue
- WHERE state = 'pending' AND id > ?1
+-- worker ?4 of ?3 (queue apply --parallel) takes the rows whose id modulo ?3 is ?4
+SELECT id, kind, user_id, room_id, body, sender, created_ts, job FROM mxdba_queue
+ WHERE state = 'pending' AND id > ?1 AND id % ?3 = ?4
  ORDER BY id LIMIT ?2;
 
 -- name: queue_finish
@@ -36,6 +38,14 @@ UPDATE mxdba_queue
 -- name: queue_attempted
 -- a try that did not finish (the server went away): the row stays pending
 UPDATE mxdba_queue SET attempts = attempts + 1, error = ?1, updated_ts = ?2 WHERE id = ?3 AND state = 'pending';
+
+-- name: queue_set_job
+-- the server's id of the job row ?3 started (a delete_id, a purge_id)
+UPDATE mxdba_queue SET job = ?1, updated_ts = ?2 WHERE id = ?3 AND state = 'pending';
+
+-- name: queue_pending_for_room
+-- a pending operation of kind ?1 on room ?2 (room delete refuses a second one)
+SELECT id FROM mxdba_queue WHERE kind = ?1 AND room_id = ?2 AND state = 'pending' ORDER BY id LIMIT 1;
 
 -- name: queue_counts
 SELECT state, count(*) FROM mxdba_queue GROUP BY state ORDER BY state;

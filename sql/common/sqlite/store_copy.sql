@@ -15,14 +15,21 @@ SELECT version FROM mxdba_migrations ORDER BY version;
 SELECT id, ts, os_user, command, target, field, old_value, new_value FROM mxdba_audit ORDER BY id;
 
 -- name: copy_src_queue
+-- a store with every migration up to 0004_queue_job
 SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts,
-       created_by, sender
+       created_by, sender, job
+  FROM mxdba_queue ORDER BY id;
+
+-- name: copy_src_queue_nojob
+-- a store from before migration 0004_queue_job: no job started yet
+SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts,
+       created_by, sender, ''
   FROM mxdba_queue ORDER BY id;
 
 -- name: copy_src_queue_nosender
 -- a store from before migration 0003_queue_sender: no sender yet ('' : queue apply decides)
 SELECT id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts, updated_ts,
-       created_by, ''
+       created_by, '', ''
   FROM mxdba_queue ORDER BY id;
 
 -- name: copy_src_minted
@@ -41,8 +48,8 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
 
 -- name: copy_dst_queue
 INSERT INTO mxdba_queue (id, kind, user_id, room_id, body, state, attempts, http_status, errcode, error, created_ts,
-                         updated_ts, created_by, sender)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14);
+                         updated_ts, created_by, sender, job)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15);
 
 -- name: copy_dst_minted
 INSERT INTO mxdba_minted (access_token, device_id, localpart, server_name, created_ts)

@@ -307,6 +307,18 @@ int dendrite_probe_running(struct hs *h, db *d, char *who, size_t n)
 }
 
 
+/* Queued room maintenance: Dendrite's admin endpoints (v0.13.8). purgeRoom
+ * answers when the roomserver's rows are gone and leaves local members
+ * joined in the other components, so evacuateRoom (each local member's
+ * own leave) comes first; --no-purge is the evacuation alone. It has no
+ * block, no history purge and no media cache purge. */
+static const struct hs_admin_api dendrite_admin_api = {
+	.delete_method = "POST",
+	.delete_path = "/_dendrite/admin/purgeRoom/%s",
+	.evacuate_path = "/_dendrite/admin/evacuateRoom/%s",
+	.delete_options = HS_DEL_NO_PURGE,
+};
+
 const struct hs_profile hs_dendrite = {
 	.name = "dendrite",
 	.kind_user = ACCT_USER,
@@ -335,6 +347,7 @@ const struct hs_profile hs_dendrite = {
 	.report = report,
 	.probe_running = dendrite_probe_running,
 	.ready_path = "/_dendrite/monitor/up",
+	.admin_api = &dendrite_admin_api,
 	.account_find = dendrite_account_find,
 	.accounts_list = dendrite_accounts_list,
 	.create_conflicts = dendrite_create_conflicts,

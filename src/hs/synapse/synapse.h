@@ -68,6 +68,11 @@ const char *synapse_schema_releases(long schema, char *buf, size_t n);
  * time, so call it before err_set. */
 const char *synapse_schema_layout(struct hs *h, char *buf, size_t n);
 
+/* maintenance.c: queued room maintenance */
+extern const struct hs_admin_api synapse_admin_api;
+int synapse_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
+		     struct hs_room_job *j);
+
 /* report.c */
 int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
 int synapse_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `queue apply` for queued room maintenance: a room deletion, a history
+ * purge, a purge of the remote media cache, each through the server's own
+ * admin API (struct hs_admin_api) as the admin who queued it.
+ *
+ * A deletion or a history purge on Synapse is a job the server runs on its
+ * own: its id (delete_id, purge_id) is committed to the row the moment the
+ * server answers it, and the row follows the job's status until it is
+ * complete or failed. A run killed before that commit finds the job in the
+ * server's own record (hs_room_job: Synapse's scheduled_tasks) and follows
+ * it: nothing is started twice. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "core/err.h"
+#include "core/output.h"
+#include "core/util.h"
+
+/* Polling a job: 0.25 s, doubling to 2 s between asks. */
+#define POLL_FIRST_MS 250
+#define POLL_MAX_MS 2000
+
+int is_room_op(const char *kind)
+{
+	return !strcmp(kind, "room_delete") || !strcmp(kind, "purge_history") || !strcmp(kind, "purge_remote_media");
+}
+
+/* The job fields of each operation on Synapse. */
+struct job_kind {
+	enum hs_job_action action;
+	const char *start_path, *status_path; /* from the hs_admin_api */
+	const char *id_key;                   /* the key of the job id in the answer */
+	const char *what;                     /* "deletion", for messages */
+};
+
+static void job_kind_of(const struct hs_admin_api *api, const struct queue_row *q, struct job_kind *k)
+{
+	if (!strcmp(q->kind, "room_delete"))
+		*k = (struct job_kind){ HS_JOB_DELETE, api->delete_path, api->delete_status_path, "delete_id", "deletion" };
+	else
+		*k = (struct job_kind){ HS_JOB_PURGE_HISTORY, api->purge_history_path, api->purge_history_status_path,
+					"purge_id", "history purge" };
+}
+
+static int commit_job(struct applier *ap, const struct queue_row *q, const char *job)
+{
+	db *u = hs_db(ap->h);
+	if (db_begin(u, 1) < 0 || queue_set_job(u, q->id, job, now_ms()) < 0 || db_commit(u) < 0) {
+		db_rollback(u);
+		return -1;
+	}
+	debugx("row %lld follows the server's job %s", q->id, job);
+	return 0;
+}
+
+/* A string member of a JSON body, or NULL. */
+static char *json_text(const struct http_resp *r, const char *key)
+{
+	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	const char *v = j ? json_string_value(json_object_get(j, key)) : NULL;
+	char *out = v && *v && strlen(v) < 64 && text_is_clean(v) ? xstrdup(v) : NULL;
+	json_decref(j);
+	return out;
+}
+
+/* What the finished job says in one line: the deletion's kicked users. */
+static void job_outcome(const struct http_resp *r, char *buf, size_t n)
+{
+	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	json_t *sr = j ? json_object_get(j, "shutdown_room") : NULL;
+	buf[0] = '\0';
+	if (json_is_object(sr)) {
+		size_t kicked = json_array_size(json_object_get(sr, "kicked_users"));
+		size_t failed = json_array_size(json_object_get(sr, "failed_to_kick_users"));
+		snprintf(buf, n, "%zu local member(s) removed%s", kicked, failed ? ", some could not be" : "");
+	}
+	json_decref(j);
+}
+
+/* Follow job JOB of Q until it ends. 0 (row finished, or left pending when
+ * the server went away or the run was stopped), -1 error. */
+static int follow_job(struct applier *ap, const struct queue_row *q, const struct job_kind *k, const char *job)
+{
+	char *esc = url_escape(job), *tmpl = xasprintf("%s%s", ap->url, k->status_path);
+	char *url = xasprintf(tmpl, esc);
+	long wait = POLL_FIRST_MS;
+	int rc = 0;
+	free(esc);
+	free(tmpl);
+	for (;;) {
+		struct http_resp r;
+		char *state;
+		if (send_as_once(ap, "GET", url, NULL, &r) < 0) {
+			note_attempt(ap, q, ap->gone_why);
+			break;
+		}
+		if (r.status != 200) {
+			char errcode[128], error[512], why[700];
+			matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
+			snprintf(why, sizeof(why), "the server no longer knows its %s job %s: %s", k->what, job, error);
+			rc = finish(ap, q, "failed", r.status, errcode[0] ? errcode : NULL, why);
+			http_resp_free(&r);
+			break;
+		}
+		state = json_text(&r, "status");
+		if (state && !strcmp(state, "complete")) {
+			char outcome[160];
+			job_outcome(&r, outcome, sizeof(outcome));
+			rc = finish(ap, q, "done", 200, NULL, outcome[0] ? outcome : NULL);
+		} else if (state && !strcmp(state, "failed")) {
+			char *e = json_text(&r, "error"), why[300];
+			snprintf(why, sizeof(why), "the server's %s job %s failed%s%s", k->what, job, e ? ": " : "",
+				 e ? e : "");
+			rc = finish(ap, q, "failed", 200, NULL, why);
+			free(e);
+		}
+		http_resp_free(&r);
+		if (state && (!strcmp(state, "complete") || !strcmp(state, "failed"))) {
+			free(state);
+			break;
+		}
+		free(state);
+		if (stop_requested) {
+			note_attempt(ap, q, "stopped while the server's job was running; the next apply follows it");
+			break;
+		}
+		sleep_ms(wait);
+		wait = wait * 2 > POLL_MAX_MS ? POLL_MAX_MS : wait * 2;
+	}
+	free(url);
+	return rc;
+}
+
+/* The job of Q the server already has: the one stored in the row, else
+ * the newest it recorded since Q was queued (a run killed between the
+ * server's answer and mxdba's commit); for a "busy" refusal, any running
+ * one. Copied to JOB (N bytes): 1 found, 0 none, -1 error. */
+static int known_job(struct applier *ap, const struct queue_row *q, const struct job_kind *k, int any_running,
+		     char *job, size_t n)
+{
+	struct hs_room_job j;
+	int rc;
+	if (q->job && *q->job && !any_running) {
+		str_copy(job, n, q->job);
+		return 1;
+	}
+	if ((rc = hs_room_job(ap->h, q->room_id, k->action, any_running ? 0 : q->created_ts, &j)) <= 0)
+		return rc;
+	if (any_running && strcmp(j.state, "scheduled") && strcmp(j.state, "active"))
+		return 0;
+	str_copy(job, n, j.id);
+	return commit_job(ap, q, job) < 0 ? -1 : 1;
+}
+
+/* POST/DELETE an operation with no job to follow (or whose answer names
+ * one under K->id_key, stored in JOB). 1 started or done (R kept for the
+ * caller), 0 the row was finished or left pending here, -1 error. */
+static int send_op(struct applier *ap, const struct queue_row *q, const char *method, const char *path,
+		   const char *body, struct http_resp *r)
+{
+	char *esc = url_escape(q->room_id), *tmpl = xasprintf("%s%s", ap->url, path), *url = xasprintf(tmpl, esc);
+	int rc = send_as_once(ap, method, url, body, r);
+	free(esc);
+	free(tmpl);
+	free(url);
+	if (rc < 0) {
+		note_attempt(ap, q, ap->gone_why);
+		return 0;
+	}
+	return 1;
+}
+
+static int fail_with(struct applier *ap, const struct queue_row *q, struct http_resp *r)
+{
+	char errcode[128], error[512];
+	int rc;
+	matrix_error(r, errcode, sizeof(errcode), error, sizeof(error));
+	rc = finish(ap, q, "failed", r->status, errcode[0] ? errcode : NULL, error);
+	http_resp_free(r);
+	return rc;
+}
+
+/* A deletion or history purge on a server that runs it as a job. */
+static int job_op(struct applier *ap, const struct queue_row *q)
+{
+	const struct hs_admin_api *api = hs_admin_api(ap->h);
+	struct job_kind k;
+	struct http_resp r;
+	char job[64];
+	int rc;
+	job_kind_of(api, q, &k);
+	if ((rc = known_job(ap, q, &k, 0, job, sizeof(job))) < 0)
+		return -1;
+	if (rc == 1)
+		return follow_job(ap, q, &k, job);
+	if ((rc = send_op(ap, q, !strcmp(q->kind, "room_delete") ? api->delete_method : "POST", k.start_path, q->body,
+			  &r)) <= 0)
+		return rc;
+	if (r.status == 200) {
+		char *id = json_text(&r, k.id_key);
+		http_resp_free(&r);
+		if (!id)
+			return finish(ap, q, "failed", 200, NULL, "the server answered 200 without a job id");
+		str_copy(job, sizeof(job), id);
+		free(id);
+		if (commit_job(ap, q, job) < 0)
+			return -1;
+		return follow_job(ap, q, &k, job);
+	}
+	/* 400 "already in progress": someone (another run, another admin) started one; follow it */
+	if (r.status == 400 && (rc = known_job(ap, q, &k, 1, job, sizeof(job))) != 0) {
+		http_resp_free(&r);
+		return rc < 0 ? -1 : follow_job(ap, q, &k, job);
+	}
+	/* a history purge of a room with nothing older than the cut: nothing to do */
+	if (r.status == 404 && k.action == HS_JOB_PURGE_HISTORY && hs_room_known(ap->h, q->room_id) == 0) {
+		char errcode[128], error[512];
+		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
+		http_resp_free(&r);
+		return finish(ap, q, "skipped", 404, errcode[0] ? errcode : NULL, error);
+	}
+	err_clear();
+	return fail_with(ap, q, &r);
+}
+
+/* A deletion on a server that answers when it is done (Dendrite): the
+ * local members made to leave first, then the purge (unless --no-purge). */
+static int sync_delete(struct applier *ap, const struct queue_row *q)
+{
+	const struct hs_admin_api *api = hs_admin_api(ap->h);
+	json_t *opts = json_loads(q->body, 0, NULL);
+	int purge = !json_is_false(json_object_get(opts, "purge")), rc;
+	struct http_resp r;
+	json_decref(opts);
+	if (api->evacuate_path) {
+		if ((rc = send_op(ap, q, "POST", api->evacuate_path, "{}", &r)) <= 0)
+			return rc;
+		/* 404: the room is already gone from the roomserver (an earlier run's purge) */
+		if (r.status != 200 && r.status != 404)
+			return fail_with(ap, q, &r);
+		http_resp_free(&r);
+	}
+	if (!purge)
+		return finish(ap, q, "done", 200, NULL, "local members removed; the room's data kept (--no-purge)");
+	if ((rc = send_op(ap, q, api->delete_method, api->delete_path, "{}", &r)) <= 0)
+		return rc;
+	if (r.status != 200)
+		return fail_with(ap, q, &r);
+	http_resp_free(&r);
+	return finish(ap, q, "done", 200, NULL, NULL);
+}
+
+/* The remote media cache purge: one call, safe to repeat. */
+static int purge_media(struct applier *ap, const struct queue_row *q)
+{
+	const struct hs_admin_api *api = hs_admin_api(ap->h);
+	json_t *j = json_loads(q->body, 0, NULL);
+	long long before = (long long)json_integer_value(json_object_get(j, "before_ts"));
+	char *tmpl = xasprintf("%s%s", ap->url, api->purge_media_path), *url = xasprintf(tmpl, before), what[64];
+	struct http_resp r;
+	json_t *ans;
+	int rc;
+	json_decref(j);
+	free(tmpl);
+	rc = send_as_once(ap, "POST", url, "{}", &r);
+	free(url);
+	if (rc < 0) {
+		note_attempt(ap, q, ap->gone_why);
+		return 0;
+	}
+	if (r.status != 200)
+		return fail_with(ap, q, &r);
+	ans = r.body ? json_loads(r.body, 0, NULL) : NULL;
+	snprintf(what, sizeof(what), "%lld cached remote file(s) deleted",
+		 (long long)json_integer_value(json_object_get(ans, "deleted")));
+	json_decref(ans);
+	http_resp_free(&r);
+	return finish(ap, q, "done", 200, NULL, what);
+}
+
+int do_room_op(struct applier *ap, const struct queue_row *q)
+{
+	const struct hs_admin_api *api = hs_admin_api(ap->h);
+	int ready;
+	if (!api || (!strcmp(q->kind, "purge_history") && !api->purge_history_path) ||
+	    (!strcmp(q->kind, "purge_remote_media") && !api->purge_media_path))
+		return finish(ap, q, "failed", 0, NULL, "this homeserver has no endpoint for it");
+	if (ap->c->dry_run)
+		return finish(ap, q, "pending", 0, NULL,
+			      !strcmp(q->kind, "room_delete")     ? "would delete the room"
+			      : !strcmp(q->kind, "purge_history") ? "would purge the room's history"
+								  : "would purge the remote media cache");
+	if ((ready = act_as(ap, q->user_id)) <= 0)
+		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "the admin's account does not exist");
+	if (!strcmp(q->kind, "purge_remote_media"))
+		return purge_media(ap, q);
+	if (!strcmp(q->kind, "room_delete") && !api->delete_status_path)
+		return sync_delete(ap, q);
+	return job_op(ap, q);
+}
