@@ -25,7 +25,10 @@ _mxdba_opts_for() {
 	"notice") echo "--as" ;;
 	"queue list") echo "--state" ;;
 	"queue cancel") echo "--all-pending" ;;
-	"queue apply") echo "--url --limit --wait --timeout" ;;
+	"queue apply") echo "--url --limit --wait --timeout --parallel" ;;
+	"room delete") echo "--purge --no-purge --block --message --new-room-user --from --as" ;;
+	"room purge-history") echo "--before --keep-local --as" ;;
+	"media purge-remote") echo "--before --as" ;;
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
 	"store copy") echo "--from" ;;
@@ -43,12 +46,14 @@ _mxdba_subs_for() {
 	config) echo "init" ;;
 	store) echo "copy" ;;
 	report) echo "rooms media tables updates" ;;
+	room) echo "delete purge-history" ;;
+	media) echo "purge-remote" ;;
 	evacuate) echo "user room" ;;
-	help) echo "check user hash rooms members report evacuate notice queue audit doctor migrate store batch config" ;;
+	help) echo "check user hash rooms members report evacuate notice room media queue audit doctor migrate store batch config" ;;
 	esac
 }
 
-_mxdba_commands="check user hash rooms members report evacuate notice queue audit doctor migrate store batch config help"
+_mxdba_commands="check user hash rooms members report evacuate notice room media queue audit doctor migrate store batch config help"
 
 # The check names of the configured homeserver (`mxdba doctor --list`, at most 2 seconds).
 _mxdba_checks() {

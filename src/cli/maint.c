@@ -277,7 +277,7 @@ int cmd_room_purge_history(struct ctx *c, int argc, char **argv)
 	long long before;
 	char *body = NULL;
 	int ret = -1;
-	if (opts_parse(c, argc, argv, history_opts, &o) < 0)
+	if (opts_parse(c, argc, argv, history_opts, &o) < 0 || ctx_needs(c, HS_NEED_PURGE_HISTORY, "room purge-history") < 0)
 		goto out;
 	if (o.npos != 1) {
 		err_set(EX_USAGE, "expected exactly one ROOM");
@@ -323,7 +323,7 @@ int cmd_media_purge_remote(struct ctx *c, int argc, char **argv)
 	long long before;
 	char *body = NULL;
 	int ret = -1;
-	if (opts_parse(c, argc, argv, media_opts, &o) < 0)
+	if (opts_parse(c, argc, argv, media_opts, &o) < 0 || ctx_needs(c, HS_NEED_PURGE_MEDIA, "media purge-remote") < 0)
 		goto out;
 	if (o.npos) {
 		err_set(EX_USAGE, "media purge-remote takes no arguments");
@@ -347,7 +347,7 @@ int cmd_media_purge_remote(struct ctx *c, int argc, char **argv)
 	}
 	if (write_end(c, r.h) < 0)
 		goto out;
-	op_report(&r, "remote media purge(s)", 1);
+	op_report(&r, "remote media purge(s)", 0);
 	dry_run_note(c);
 	ret = EX_OK;
 out:
