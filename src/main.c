@@ -115,7 +115,7 @@ const struct command commands[] = {
 	{ "room", "delete", cmd_room_delete,
 	  "ROOM… [--purge|--no-purge] [--block] [--new-room-user USER [--message TEXT]] [--from FILE] [--as ADMIN]",
 	  "queue the deletion of rooms through the server's admin API (Synapse: Delete Room API v2, followed to "
-	  "completion; Dendrite: evacuateRoom then purgeRoom); checked first against what would make the server fail",
+	  "completion; Dendrite: purgeRoom, or evacuateRoom alone with --no-purge); checked first against what would make the server fail",
 	  "--purge\tremove the room's data from the database (the default)\n"
 	  "--no-purge\tonly remove its local members; keep its data\n"
 	  "--block\t(Synapse) no one may join it again\n"

@@ -227,7 +227,11 @@ static int job_op(struct applier *ap, const struct queue_row *q)
 }
 
 /* A deletion on a server that answers when it is done (Dendrite): the
- * local members made to leave first, then the purge (unless --no-purge). */
+ * purge alone, or with --no-purge the evacuation alone (each local member's
+ * own leave). Never both: seen on the real v0.13.8, a purge right after an
+ * evacuation makes the sync API meet the leave events of a room whose rows
+ * are gone, and Dendrite panics ("roomserver output log: write room event
+ * failure") and exits. */
 static int sync_delete(struct applier *ap, const struct queue_row *q)
 {
 	const struct hs_admin_api *api = hs_admin_api(ap->h);
@@ -235,16 +239,16 @@ static int sync_delete(struct applier *ap, const struct queue_row *q)
 	int purge = !json_is_false(json_object_get(opts, "purge")), rc;
 	struct http_resp r;
 	json_decref(opts);
-	if (api->evacuate_path) {
+	if (!purge) {
+		if (!api->evacuate_path)
+			return finish(ap, q, "failed", 0, NULL, "this homeserver cannot remove members without purging");
 		if ((rc = send_op(ap, q, "POST", api->evacuate_path, "{}", &r)) <= 0)
 			return rc;
-		/* 404: the room is already gone from the roomserver (an earlier run's purge) */
-		if (r.status != 200 && r.status != 404)
+		if (r.status != 200)
 			return fail_with(ap, q, &r);
 		http_resp_free(&r);
-	}
-	if (!purge)
 		return finish(ap, q, "done", 200, NULL, "local members removed; the room's data kept (--no-purge)");
+	}
 	if ((rc = send_op(ap, q, api->delete_method, api->delete_path, "{}", &r)) <= 0)
 		return rc;
 	if (r.status != 200)

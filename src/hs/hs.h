@@ -235,7 +235,7 @@ struct hs_admin_api {
 	/* where the job a delete answered (its delete_id) is followed; NULL: the
 	 * delete is done when it answers */
 	const char *delete_status_path;
-	/* asked first, when the delete itself leaves local members joined (Dendrite's evacuateRoom) */
+	/* --no-purge on a server whose delete is a purge only: its members' leaves (Dendrite's evacuateRoom) */
 	const char *evacuate_path;
 	unsigned delete_options;
 	/* purge a room's history (POST, {purge_up_to_ts, delete_local_events}), its job followed at STATUS */

@@ -308,10 +308,10 @@ int dendrite_probe_running(struct hs *h, db *d, char *who, size_t n)
 
 
 /* Queued room maintenance: Dendrite's admin endpoints (v0.13.8). purgeRoom
- * answers when the roomserver's rows are gone and leaves local members
- * joined in the other components, so evacuateRoom (each local member's
- * own leave) comes first; --no-purge is the evacuation alone. It has no
- * block, no history purge and no media cache purge. */
+ * answers when the roomserver's rows are gone (it tells the other
+ * components itself); --no-purge is evacuateRoom (each local member's own
+ * leave) alone: both in a row make Dendrite panic (apply_rooms.c). It has
+ * no block, no history purge and no media cache purge. */
 static const struct hs_admin_api dendrite_admin_api = {
 	.delete_method = "POST",
 	.delete_path = "/_dendrite/admin/purgeRoom/%s",
