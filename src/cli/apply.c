@@ -68,15 +68,19 @@ static int mint(struct applier *ap, const struct hs_account *acct)
 	m.device_id = ap->device;
 	m.localpart = acct->localpart;
 	m.server = acct->server;
-	if (db_begin(u, 1) < 0)
-		return -1;
-	/* the registry row first: a crash after commit leaves a token the next run finds */
-	if (minted_insert(u, &m, now_ms()) < 0 || hs_token_mint(ap->h, acct, ap->token, ap->device) < 0) {
+	/* the registry row first: a crash after commit leaves a token the next run finds. Workers of
+	 * --parallel may pick the same next token id at once (Synapse on PostgreSQL): the loser tries again */
+	for (int tries = 0;; tries++) {
+		if (db_begin(u, 1) == 0 && minted_insert(u, &m, now_ms()) == 0 &&
+		    hs_token_mint(ap->h, acct, ap->token, ap->device) == 0 && db_commit(u) == 0)
+			break;
 		db_rollback(u);
-		return -1;
+		if (tries >= 5 || ap->workers <= 1)
+			return -1;
+		debugx("minting a device failed (%d); trying again", tries + 1);
+		err_clear();
+		sleep_ms(10 + (long)randombytes_uniform(90));
 	}
-	if (db_commit(u) < 0)
-		return -1;
 	ap->have_token = 1;
 	str_copy(ap->cur, sizeof(ap->cur), acct->user_id);
 	debugx("minted device %s for %s", ap->device, ap->cur);

@@ -117,20 +117,20 @@ def test_migrate_status_apply_and_idempotent(world):
     assert world.run("--dry-run", "migrate").rc == 0
     assert world.snapshot() == before
     r = world.run("migrate")
-    assert r.rc == 0 and "applied 3 migration(s)" in r.out and "0001_queue" in r.err and "0002_audit" in r.err, r
-    assert "0003_queue_sender" in r.err
+    assert r.rc == 0 and "applied 4 migration(s)" in r.out and "0001_queue" in r.err and "0002_audit" in r.err, r
+    assert "0003_queue_sender" in r.err and "0004_queue_job" in r.err
     after = world.snapshot()
     r = world.run("migrate")
     assert r.rc == 0 and "up to date" in r.out
     assert world.snapshot() == after
-    assert [m["applied"] for m in jl(world.run("--json", "migrate", "--status").out)] == [True, True, True]
+    assert [m["applied"] for m in jl(world.run("--json", "migrate", "--status").out)] == [True, True, True, True]
 
 
 # ---------- evacuate / notice / queue ----------
 
 def test_evacuate_user_queues_joined_rooms_and_is_idempotent(world):
     r = world.run("evacuate", "user", "alice")
-    assert r.rc == 0 and "queued 2 leave(s)" in r.out and "applied mxdba's own migration(s) (3)" in r.err, r
+    assert r.rc == 0 and "queued 2 leave(s)" in r.out and "applied mxdba's own migration(s) (4)" in r.err, r
     r = world.run("--json", "evacuate", "user", "alice", "--include-invites")
     assert r.rc == 0 and jl(r.out)[-1]["queued"] == 1 and jl(r.out)[-1]["already_pending"] == 2
     rows = jl(world.run("--json", "queue", "list").out)
