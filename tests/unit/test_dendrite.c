@@ -313,7 +313,7 @@ int main(void)
 	h = hs_open(c, HS_WRITE);
 	CHECK(h != NULL);
 	if (h) {
-		CHECK(migrate_pending(hs_db(h)) == 3);
+		CHECK(migrate_pending(hs_db(h)) == 4);
 		test_accounts(h);
 		test_rules(h);
 		test_rooms(h);
