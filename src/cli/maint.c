@@ -214,30 +214,38 @@ static void op_report(const struct room_op *r, const char *verb, size_t asked)
 	}
 }
 
+/* Queue BODY once for each of ROOMS (or once with no room: N 0) in one
+ * write transaction, audited; then say so. */
+static int queue_all(struct room_op *r, const struct idlist *rooms, const char *body, const char *verb)
+{
+	r->by = os_user_name();
+	if (write_begin(r->c, r->h) < 0)
+		return -1;
+	for (size_t i = 0; i < (rooms ? rooms->n : 1); i++)
+		if (queue_one(r, rooms ? rooms->ids[i] : "", body) < 0) {
+			db_rollback(hs_db(r->h));
+			return -1;
+		}
+	if (write_end(r->c, r->h) < 0)
+		return -1;
+	op_report(r, verb, rooms ? rooms->n : 0);
+	dry_run_note(r->c);
+	return 0;
+}
+
 int cmd_room_delete(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
 	struct room_op r = { .c = c, .kind = "room_delete" };
 	struct idlist rooms = { 0 };
-	char *body = NULL, verb[64];
+	char *body = NULL;
 	int ret = -1;
 	if (opts_parse(c, argc, argv, delete_opts, &o) < 0 || delete_rooms(&o, &rooms) < 0 || ctx_config(c) < 0 ||
 	    !(r.h = ctx_hs(c, HS_WRITE)) || hs_rooms_open(r.h) < 0 || !(body = delete_body(&r, &o)) ||
 	    op_admin(&r, opt(&o, delete_opts, "--as")) < 0 || precheck_rooms(&r, &rooms) < 0)
 		goto out;
-	r.by = os_user_name();
-	if (write_begin(c, r.h) < 0)
+	if (queue_all(&r, &rooms, body, "room deletion(s)") < 0)
 		goto out;
-	for (size_t i = 0; i < rooms.n; i++)
-		if (queue_one(&r, rooms.ids[i], body) < 0) {
-			db_rollback(hs_db(r.h));
-			goto out;
-		}
-	if (write_end(c, r.h) < 0)
-		goto out;
-	snprintf(verb, sizeof(verb), "room deletion(s)");
-	op_report(&r, verb, rooms.n);
-	dry_run_note(c);
 	ret = EX_OK;
 out:
 	free(body);
@@ -296,17 +304,8 @@ int cmd_room_purge_history(struct ctx *c, int argc, char **argv)
 		body = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
 	}
-	r.by = os_user_name();
-	if (write_begin(c, r.h) < 0)
+	if (queue_all(&r, &rooms, body, "history purge(s)") < 0)
 		goto out;
-	if (queue_one(&r, o.pos[0], body) < 0) {
-		db_rollback(hs_db(r.h));
-		goto out;
-	}
-	if (write_end(c, r.h) < 0)
-		goto out;
-	op_report(&r, "history purge(s)", 1);
-	dry_run_note(c);
 	ret = EX_OK;
 out:
 	free(body);
@@ -338,17 +337,8 @@ int cmd_media_purge_remote(struct ctx *c, int argc, char **argv)
 		body = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 	}
-	r.by = os_user_name();
-	if (write_begin(c, r.h) < 0)
+	if (queue_all(&r, NULL, body, "remote media purge(s)") < 0)
 		goto out;
-	if (queue_one(&r, "", body) < 0) {
-		db_rollback(hs_db(r.h));
-		goto out;
-	}
-	if (write_end(c, r.h) < 0)
-		goto out;
-	op_report(&r, "remote media purge(s)", 0);
-	dry_run_note(c);
 	ret = EX_OK;
 out:
 	free(body);

@@ -10,23 +10,10 @@ import threading
 
 import pytest
 
+from mxtest import jl, refused
+
 EX_USAGE, EX_CONFIG, EX_NOTFOUND, EX_REFUSED, EX_SERVER, EX_QUEUE = 2, 3, 4, 6, 9, 10
 A = "@alice:example.org"
-
-
-def refused(home, args, code, msg=None, input=None):
-    before = home.snapshot()
-    r = home.run(*args, input=input)
-    assert r.rc == code, r
-    assert r.err.startswith("mxdba: error: "), r.err
-    if msg:
-        assert msg in r.err, r.err
-    assert home.snapshot() == before
-    return r
-
-
-def jl(out):
-    return [json.loads(line) for line in out.splitlines()]
 
 
 @pytest.fixture

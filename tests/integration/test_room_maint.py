@@ -7,23 +7,10 @@ import json
 
 import pytest
 
+from mxtest import jl, refused
+
 EX_USAGE, EX_REFUSED = 2, 6
 A = "@alice:example.org"
-
-
-def refused(home, args, code, msg=None, input=None):
-    before = home.snapshot()
-    r = home.run(*args, input=input)
-    assert r.rc == code, r
-    assert r.err.startswith("mxdba: error: ") or "warning" in r.err, r.err
-    if msg:
-        assert msg in r.err, r.err
-    assert home.snapshot() == before
-    return r
-
-
-def jl(out):
-    return [json.loads(line) for line in out.splitlines()]
 
 
 @pytest.fixture

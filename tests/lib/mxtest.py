@@ -180,3 +180,20 @@ def snapshot_pg(pg, db, prefix=""):
     for name, row in pg.psql(db, " UNION ALL ".join(parts) + " ORDER BY 1, 2"):
         snap.setdefault(name, []).append(row)
     return {"tables": tables, "rows": snap}
+
+
+def refused(home, args, code, msg=None, input=None):
+    """HOME runs ARGS and is refused with exit CODE (and MSG in its error), the database unchanged."""
+    before = home.snapshot()
+    r = home.run(*args, input=input)
+    assert r.rc == code, r
+    assert r.err.startswith("mxdba: error: ") or "warning" in r.err, r.err
+    if msg:
+        assert msg in r.err, r.err
+    assert home.snapshot() == before
+    return r
+
+
+def jl(out):
+    """The JSON lines of OUT."""
+    return [json.loads(line) for line in out.splitlines()]
