@@ -144,3 +144,35 @@ def test_dry_run_queues_nothing(world):
 def test_queue_apply_parallel_is_bounded(world):
     refused(world, ["queue", "apply", "--parallel", "0"], EX_USAGE, "--parallel")
     refused(world, ["queue", "apply", "--parallel", "33"], EX_USAGE, "--parallel")
+
+
+def test_a_store_of_the_previous_release_upgrades_with_its_rows_and_ids(home):
+    """Migration 0004 on a store an older mxdba left at 0003 (made here from migrations/ 0001-0003, as that
+    release applied them): every row, its id and the id counter kept, room operations accepted after."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "migrations" / home.backend
+    script = "CREATE TABLE mxdba_migrations (version TEXT PRIMARY KEY, applied_ts BIGINT NOT NULL," \
+             " mxdba_version TEXT NOT NULL);\n"
+    for name in ("0001_queue", "0002_audit", "0003_queue_sender"):
+        script += (root / f"{name}.sql").read_text() + "\n"
+        script += f"INSERT INTO mxdba_migrations VALUES ('{name}', 1, '0.2.0');\n"
+    script += ("INSERT INTO mxdba_queue (kind, user_id, room_id, body, state, created_ts, updated_ts, sender) VALUES"
+               " ('leave', '@alice:example.org', '!a:example.org', '', 'done', 1, 1, ''),"
+               " ('notice', '@alice:example.org', '', 'hi', 'pending', 2, 2, '@alice:example.org'),"
+               " ('leave', '@alice:example.org', '!c:example.org', '', 'pending', 3, 3, '');\n"
+               "DELETE FROM mxdba_queue WHERE id = 3;\n")
+    home.add_account("alice", admin=True)
+    home.add_room("!a:example.org")
+    if home.backend == "sqlite":
+        import sqlite3
+        con = sqlite3.connect(home.path)
+        con.executescript(script)
+        con.commit()
+        con.close()
+    else:
+        home.pg.psql(home.db, script)
+    r = home.run("room", "delete", "!a:example.org")
+    assert r.rc == 0 and "0004_queue_job" not in r.out, r
+    rows = jl(home.run("--json", "queue", "list").out)
+    assert [(x["id"], x["kind"], x["state"]) for x in rows] == [
+        (1, "leave", "done"), (2, "notice", "pending"), (4, "room_delete", "pending")], rows
