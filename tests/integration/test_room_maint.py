@@ -176,3 +176,19 @@ def test_a_store_of_the_previous_release_upgrades_with_its_rows_and_ids(home):
     rows = jl(home.run("--json", "queue", "list").out)
     assert [(x["id"], x["kind"], x["state"]) for x in rows] == [
         (1, "leave", "done"), (2, "notice", "pending"), (4, "room_delete", "pending")], rows
+
+
+def test_doctor_warns_of_a_task_left_active_while_synapse_is_stopped(world):
+    """The state a killed Synapse leaves mid-deletion (the e2e suite makes it on the real server)."""
+    if world.kind != "synapse":
+        pytest.skip("Synapse's task scheduler")
+    from mxtest import doctor_findings
+    assert "synapse-tasks-interrupted" not in doctor_findings(world.run("--json", "doctor"))
+    world.sql("INSERT INTO scheduled_tasks (id, action, status, timestamp, resource_id, params, result, error)"
+              " VALUES ('JOB9', 'shutdown_and_purge_room', 'active', 1, '!a:example.org', '{}', NULL, NULL)")
+    before = world.snapshot()
+    r = world.run("--json", "doctor")
+    f = doctor_findings(r)["synapse-tasks-interrupted"]
+    assert r.rc == 0 and f["severity"] == "warning" and f["count"] == 1, f
+    assert f["rows"] == ["JOB9 shutdown_and_purge_room !a:example.org"], f
+    assert world.snapshot() == before

@@ -105,6 +105,12 @@ SELECT 1, (SELECT COUNT(*) FROM users u WHERE u.deactivated = 0 AND u.is_guest =
 SELECT (SELECT count(*) FROM background_updates), update_name
   FROM background_updates WHERE $1 = 1 ORDER BY ordering, update_name LIMIT 5;
 
+-- name: doctor_syn_tasks_interrupted
+-- jobs of Synapse's task scheduler (room deletions, history purges) still
+-- active while Synapse is stopped ($1 = 1): the process running them died
+SELECT (SELECT count(*) FROM scheduled_tasks WHERE status = 'active'), id || ' ' || action || coalesce(' ' || resource_id, '')
+  FROM scheduled_tasks WHERE $1 = 1 AND status = 'active' ORDER BY timestamp, id LIMIT 5;
+
 -- name: doctor_syn_update_cycle
 -- the pending updates whose depends_on chain comes back to itself
 WITH RECURSIVE chain(start, cur, depth) AS (

@@ -57,6 +57,13 @@ const struct hs_check synapse_checks[] = {
 	  "start Synapse and let them finish (GET /_synapse/admin/v1/background_updates/status shows progress); "
 	  "`mxdba report updates` lists them",
 	  NULL, HS_ARG_STOPPED, "doctor_syn_updates_pending", { NULL }, NULL, NULL, 0 },
+	{ "synapse-tasks-interrupted", HS_WARNING, "job(s) of the task scheduler still active while Synapse is stopped",
+	  "the process running them died (a crash, a kill): a room deletion or history purge is half done. Seen on "
+	  "the real 1.163.2: Synapse relaunches them at its scheduler's first pass after it starts (a minute), and a "
+	  "purge then waits for the dead process's lock to expire (two minutes)",
+	  "start Synapse and leave it up for three minutes; `mxdba queue apply` follows the deletions it queued to "
+	  "their end (GET /_synapse/admin/v2/rooms/delete_status/ID shows the others)",
+	  NULL, HS_ARG_STOPPED, "doctor_syn_tasks_interrupted", { NULL }, NULL, NULL, 0 },
 	{ "synapse-update-cycle", HS_ERROR, "pending background update(s) that wait for each other",
 	  "Synapse runs an update only once the one it depends_on is no longer pending; these never are, so they "
 	  "never run, and once every other update is done Synapse logs \"dependency cycle?\" on every attempt "

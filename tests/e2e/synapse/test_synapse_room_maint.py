@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from mxtest import BIN, ok, run
+from mxtest import BIN, doctor_findings, ok, run
 from realserver import json_lines as lines
 from synapse import q
 import scratch
@@ -88,6 +88,9 @@ def test_synapse_killed_mid_deletion_completes_it_once(s):
     if state_at_kill != "complete":
         assert proc.returncode == 9 and "stopped answering" in err, (proc.returncode, err)
         assert rows_of(s, "room_delete")[-1]["state"] == "pending"
+        # the state doctor warns of, on the real server's database
+        found = doctor_findings(s.mxdba("--json", "doctor"))
+        assert found["synapse-tasks-interrupted"]["count"] >= 1, found
     s.start()
     # Synapse relaunches an interrupted task at its scheduler's first pass (a minute after starting), and
     # the task then waits for the dead process's purge lock to expire (two minutes without renewal):
