@@ -59,6 +59,8 @@ BREAK = {
          " ts_added_ms, key_json) VALUES ('@gone:example.org', 'OLDDEV', 1, '{}')"], False),
         ("synapse-foreign-users", "INSERT INTO users (name, creation_ts) VALUES ('@old:old.example', 1)", False),
         ("synapse-deactivated-admins", "UPDATE users SET admin = 1 WHERE name = '@gone:example.org'", False),
+        ("synapse-tasks-interrupted", "INSERT INTO scheduled_tasks (id, action, status, timestamp, resource_id, params)"
+         " VALUES ('JOB1', 'shutdown_and_purge_room', 'active', 1, '!gone:example.org', '{}')", False),
     ],
 }
 
