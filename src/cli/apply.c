@@ -35,8 +35,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-
-
 void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -92,7 +90,7 @@ static int remove_device(struct applier *ap, const char *token, const char *labe
 {
 	db *u = hs_db(ap->h);
 	int via_db = 1;
-	if (!ap->gone && !ap->c->dry_run) {
+	if (!ap->n.gone && !ap->c->dry_run) {
 		char *url = xasprintf("%s/_matrix/client/v3/logout", ap->url), err[256];
 		struct http_resp r;
 		if (http_call("POST", url, token, "{}", &r, err, sizeof(err)) == 0) {
@@ -205,11 +203,11 @@ int finish(struct applier *ap, const struct queue_row *q, const char *state, lon
 	if (!strcmp(state, "pending"))
 		; /* --dry-run: what would happen */
 	else if (!strcmp(state, "done"))
-		ap->done++;
+		ap->n.done++;
 	else if (!strcmp(state, "skipped"))
-		ap->skipped++;
+		ap->n.skipped++;
 	else
-		ap->failed++;
+		ap->n.failed++;
 	report_row(ap, q, state, status, errcode, error);
 	return 0;
 }
@@ -279,8 +277,8 @@ static long retry_wait_ms(const struct http_resp *r, int tries)
 
 /* Send one request as the minted device, retrying 429 (rate limited) up
  * to MAX_RETRIES times and 5xx up to MAX_5XX times. 0 with R; -1 when
- * there is no answer: the server is gone (ap->gone set), or it is up but
- * this one request got no answer (ap->gone_why says which; the row stays
+ * there is no answer: the server is gone (ap->n.gone set), or it is up but
+ * this one request got no answer (ap->n.gone_why says which; the row stays
  * pending and the run goes on; Dendrite can leave a room's event waiting
  * for a minute when the room's worker stops at that moment). */
 int send_as_once(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r)
@@ -290,12 +288,12 @@ int send_as_once(struct applier *ap, const char *method, const char *url, const 
 		char err[256];
 		if (http_call(method, url, ap->token, body, r, err, sizeof(err)) < 0) {
 			if (server_up(ap)) {
-				ap->unanswered++;
-				snprintf(ap->gone_why, sizeof(ap->gone_why), "no answer while the server is up: %.200s", err);
+				ap->n.unanswered++;
+				snprintf(ap->n.gone_why, sizeof(ap->n.gone_why), "no answer while the server is up: %.200s", err);
 				return -1;
 			}
-			ap->gone = 1;
-			snprintf(ap->gone_why, sizeof(ap->gone_why), "%s", err);
+			ap->n.gone = 1;
+			snprintf(ap->n.gone_why, sizeof(ap->n.gone_why), "%s", err);
 			return -1;
 		}
 		if (r->status == 429 && limited < MAX_RETRIES && !stop_requested) {
@@ -333,7 +331,7 @@ static int do_leave(struct applier *ap, const struct queue_row *q)
 	url = xasprintf("%s/_matrix/client/v3/rooms/%s/leave", ap->url, room);
 	free(room);
 	if (send_as_once(ap, "POST", url, "{}", &r) < 0) {
-		note_attempt(ap, q, ap->gone_why);
+		note_attempt(ap, q, ap->n.gone_why);
 		free(url);
 		return 0;
 	}
@@ -385,7 +383,7 @@ static int do_notice(struct applier *ap, const struct queue_row *q)
 	int ready, rc;
 	const char *sender = q->sender && *q->sender ? q->sender : default_sender(ap);
 	if (!sender) {
-		ap->deferred++;
+		ap->n.deferred++;
 		return 0; /* stays pending; said once */
 	}
 	if (ap->c->dry_run)
@@ -397,7 +395,7 @@ static int do_notice(struct applier *ap, const struct queue_row *q)
 	json_decref(j);
 	url = xasprintf("%s/_synapse/admin/v1/send_server_notice/mxdba-%lld", ap->url, q->id);
 	if (send_as_once(ap, "PUT", url, body, &r) < 0) {
-		note_attempt(ap, q, ap->gone_why);
+		note_attempt(ap, q, ap->n.gone_why);
 		free(url);
 		free(body);
 		return 0;
@@ -442,10 +440,9 @@ static int wait_up(struct applier *ap, long wait_s)
 static const struct optspec apply_opts[] = { { "--url", 1 },	 { "--limit", 1 },    { "--wait", 1 },
 					     { "--timeout", 1 }, { "--parallel", 1 }, { 0, 0 } };
 
-/* Operations in flight by default: measured in `make bench` (BENCHMARKS.md,
- * queue apply rows): 4 at once is where leaves through the real servers stop
- * getting faster on 2 cores, and below Synapse's own limit of 5 concurrent
- * room deletions. */
+/* Operations in flight by default: below Synapse's own limit of 5 room
+ * deletions running at once (its task scheduler). Not measured yet: the
+ * apply-throughput rows of `make bench` are still to come (issue 26). */
 #define DEFAULT_PARALLEL 4
 #define MAX_PARALLEL 32
 
@@ -505,7 +502,7 @@ static int apply_setup(struct ctx *c, struct applier *ap)
 
 static int more(const struct applier *ap, long limit)
 {
-	return !ap->gone && !stop_requested && (!limit || ap->processed < limit);
+	return !ap->n.gone && !stop_requested && (!limit || ap->n.processed < limit);
 }
 
 /* Every pending row, oldest first, BATCH at a time. */
@@ -526,7 +523,7 @@ static int apply_rows(struct applier *ap, long limit)
 				break;
 			}
 			after = rows[i].id;
-			ap->processed++;
+			ap->n.processed++;
 		}
 		queue_rows_free(rows, n);
 	}
@@ -536,34 +533,34 @@ static int apply_rows(struct applier *ap, long limit)
 static void apply_summary(struct ctx *c, const struct applier *ap)
 {
 	if (g_json)
-		out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done", (json_int_t)ap->done,
-				   "skipped", (json_int_t)ap->skipped, "failed", (json_int_t)ap->failed, "deferred",
-				   (json_int_t)ap->deferred, "unanswered", (json_int_t)ap->unanswered, "server_gone",
-				   ap->gone, "dry_run", c->dry_run));
+		out_json(json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:b, s:b}}", "summary", "done", (json_int_t)ap->n.done,
+				   "skipped", (json_int_t)ap->n.skipped, "failed", (json_int_t)ap->n.failed, "deferred",
+				   (json_int_t)ap->n.deferred, "unanswered", (json_int_t)ap->n.unanswered, "server_gone",
+				   ap->n.gone, "dry_run", c->dry_run));
 	else if (!c->dry_run)
-		infox("done %lld, skipped %lld, failed %lld%s%s", ap->done, ap->skipped, ap->failed,
-		      ap->deferred ? " (server notices left pending: no sender)" : "",
-		      ap->unanswered ? "; some requests got no answer (left pending)" : "");
+		infox("done %lld, skipped %lld, failed %lld%s%s", ap->n.done, ap->n.skipped, ap->n.failed,
+		      ap->n.deferred ? " (server notices left pending: no sender)" : "",
+		      ap->n.unanswered ? "; some requests got no answer (left pending)" : "");
 }
 
 /* The run's outcome as an exit code: EX_OK, or -1 with the error set. */
 static int apply_outcome(const struct applier *ap, long timeout_s)
 {
-	if (ap->gone) {
-		err_set(EX_SERVER, "the homeserver stopped answering: %s", ap->gone_why);
+	if (ap->n.gone) {
+		err_set(EX_SERVER, "the homeserver stopped answering: %s", ap->n.gone_why);
 		err_detail("the rows not finished are still pending; no minted device was left behind");
 		return err_hint("run `mxdba queue apply` again once the server is back");
 	}
-	if (ap->unanswered) {
+	if (ap->n.unanswered) {
 		err_set(EX_SERVER, "%lld request(s) got no answer within %ld s although the homeserver is up",
-			ap->unanswered, timeout_s);
+			ap->n.unanswered, timeout_s);
 		err_detail("those rows stay pending (`mxdba queue list --state pending`); every other row was carried out");
 		return err_hint("run `mxdba queue apply` again; rows already done are never repeated");
 	}
 	if (stop_requested)
 		return err_set(EX_FAIL, "interrupted; the rows not finished are still pending");
-	if (ap->failed) {
-		err_set(EX_QUEUE, "%lld queued operation(s) failed", ap->failed);
+	if (ap->n.failed) {
+		err_set(EX_QUEUE, "%lld queued operation(s) failed", ap->n.failed);
 		return err_hint("see `mxdba queue list --state failed`; fix the cause and queue them again");
 	}
 	return EX_OK;
@@ -573,9 +570,8 @@ static int apply_outcome(const struct applier *ap, long timeout_s)
 
 /* What a worker tells the parent when it ends. */
 struct worker_report {
-	long long done, skipped, failed, deferred, processed, unanswered;
-	int gone, error;
-	char gone_why[300];
+	struct apply_counts n;
+	int error;
 };
 
 /* In a worker: its own connection and its own minted devices, the rows
@@ -592,15 +588,8 @@ static void worker_run(struct ctx *c, struct applier *ap, long limit, int k, int
 		ok = 0;
 	if (!ok && err_pending())
 		err_print();
-	w.done = ap->done;
-	w.skipped = ap->skipped;
-	w.failed = ap->failed;
-	w.deferred = ap->deferred;
-	w.processed = ap->processed;
-	w.unanswered = ap->unanswered;
-	w.gone = ap->gone;
+	w.n = ap->n;
 	w.error = !ok;
-	memcpy(w.gone_why, ap->gone_why, sizeof(w.gone_why));
 	if (write(fd, &w, sizeof(w)) != (ssize_t)sizeof(w))
 		ok = 0;
 	if (ap->h)
@@ -610,17 +599,27 @@ static void worker_run(struct ctx *c, struct applier *ap, long limit, int k, int
 	_exit(ok ? 0 : 1);
 }
 
-static void worker_add(struct applier *ap, const struct worker_report *w)
+static void counts_add(struct apply_counts *to, const struct apply_counts *n)
 {
-	ap->done += w->done;
-	ap->skipped += w->skipped;
-	ap->failed += w->failed;
-	ap->deferred += w->deferred;
-	ap->processed += w->processed;
-	ap->unanswered += w->unanswered;
-	if (w->gone && !ap->gone) {
-		ap->gone = 1;
-		memcpy(ap->gone_why, w->gone_why, sizeof(ap->gone_why));
+	to->done += n->done;
+	to->skipped += n->skipped;
+	to->failed += n->failed;
+	to->deferred += n->deferred;
+	to->processed += n->processed;
+	to->unanswered += n->unanswered;
+	if (n->gone && !to->gone) {
+		to->gone = 1;
+		memcpy(to->gone_why, n->gone_why, sizeof(to->gone_why));
+	}
+}
+
+/* Pass a SIGINT/SIGTERM the parent got on to every worker, once. */
+static void forward_stop(const pid_t *pids, int n, int *forwarded)
+{
+	if (stop_requested && !*forwarded) {
+		*forwarded = 1;
+		for (int i = 0; i < n; i++)
+			kill(pids[i], SIGTERM);
 	}
 }
 
@@ -642,8 +641,11 @@ static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
 		long lim = limit ? limit / n + (k < limit % n) : 0;
 		if (limit && !lim)
 			break;
-		if (pipe(p) < 0)
-			return err_set(EX_FAIL, "pipe: %s", strerror(errno));
+		if (pipe(p) < 0) {
+			err_set(EX_FAIL, "pipe: %s", strerror(errno));
+			bad = 1; /* the workers started are still waited for */
+			break;
+		}
 		if ((pids[k] = fork()) < 0) {
 			close(p[0]);
 			close(p[1]);
@@ -666,14 +668,12 @@ static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
 		int st;
 		ssize_t got;
 		while ((got = read(fds[k], &w, sizeof(w))) < 0 && errno == EINTR)
-			if (stop_requested && !forwarded++)
-				for (int i = 0; i < started; i++)
-					kill(pids[i], SIGTERM);
+			forward_stop(pids, started, &forwarded);
 		close(fds[k]);
 		while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
-			;
+			forward_stop(pids, started, &forwarded);
 		if (got == (ssize_t)sizeof(w)) {
-			worker_add(ap, &w);
+			counts_add(&ap->n, &w.n);
 			bad |= w.error;
 		} else
 			bad = 1; /* it died before it could report: its rows are still pending */

@@ -11,6 +11,14 @@
 #include "net/http.h"
 #include "store/store.h"
 
+/* What a run counts, and whether the server went away (a worker of
+ * --parallel sends its own to the parent, which sums them). */
+struct apply_counts {
+	long long done, skipped, failed, deferred, processed, unanswered;
+	int gone;
+	char gone_why[300];
+};
+
 struct applier {
 	struct ctx *c;
 	struct hs *h;
@@ -21,9 +29,7 @@ struct applier {
 	char token[64];
 	char device[32];
 	int have_token;
-	long long done, skipped, failed, deferred, processed, unanswered;
-	int gone;
-	char gone_why[300];
+	struct apply_counts n;
 	int workers, worker; /* --parallel: this process takes the rows whose id % workers == worker */
 };
 
@@ -44,7 +50,7 @@ void note_attempt(struct applier *ap, const struct queue_row *q, const char *why
 void matrix_error(const struct http_resp *r, char *errcode, size_t n1, char *error, size_t n2);
 /* Send one request as the minted device, retrying 429 and 5xx with
  * backoff (Retry-After, retry_after_ms honoured). 0 with R; -1 when no
- * answer came (ap->gone or ap->unanswered says which). */
+ * answer came (ap->n.gone or ap->n.unanswered says which). */
 int send_as_once(struct applier *ap, const char *method, const char *url, const char *body, struct http_resp *r);
 
 /* apply_rooms.c: a queued room deletion, history purge or remote media purge */

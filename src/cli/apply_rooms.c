@@ -56,45 +56,64 @@ static int commit_job(struct applier *ap, const struct queue_row *q, const char 
 	return 0;
 }
 
-/* A string member of a JSON body, or NULL. */
-static char *json_text(const struct http_resp *r, const char *key)
+/* The job id under KEY of a JSON answer (malloc'd), or NULL. */
+static char *job_id(const struct http_resp *r, const char *key)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	const char *v = j ? json_string_value(json_object_get(j, key)) : NULL;
-	char *out = v && *v && strlen(v) < 64 && text_is_clean(v) ? xstrdup(v) : NULL;
+	const char *v = json_string_value(json_object_get(j, key));
+	char *out = v && *v && strlen(v) < sizeof(((struct hs_room_job *)0)->id) && text_is_clean(v) ? xstrdup(v) : NULL;
 	json_decref(j);
 	return out;
 }
 
-/* What the finished job says in one line: the deletion's kicked users. */
-static void job_outcome(const struct http_resp *r, char *buf, size_t n)
+/* What one status answer of job JOB says: 1 the job ended (*DONE whether
+ * it completed; OUT the row's message: the deletion's removed members, or
+ * the server's error), 0 it runs on. */
+static int job_ended(const struct http_resp *r, const struct job_kind *k, const char *job, int *done, char *out,
+		     size_t n)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	json_t *sr = j ? json_object_get(j, "shutdown_room") : NULL;
-	buf[0] = '\0';
-	if (json_is_object(sr)) {
-		size_t kicked = json_array_size(json_object_get(sr, "kicked_users"));
-		size_t failed = json_array_size(json_object_get(sr, "failed_to_kick_users"));
-		snprintf(buf, n, "%zu local member(s) removed%s", kicked, failed ? ", some could not be" : "");
+	const char *state = json_string_value(json_object_get(j, "status"));
+	int ended = state && (!strcmp(state, "complete") || !strcmp(state, "failed"));
+	out[0] = '\0';
+	*done = ended && !strcmp(state, "complete");
+	if (*done) {
+		json_t *sr = json_object_get(j, "shutdown_room");
+		if (json_is_object(sr))
+			snprintf(out, n, "%zu local member(s) removed%s",
+				 json_array_size(json_object_get(sr, "kicked_users")),
+				 json_array_size(json_object_get(sr, "failed_to_kick_users")) ? ", some could not be" : "");
+	} else if (ended) {
+		const char *e = json_string_value(json_object_get(j, "error"));
+		int shown = e && text_is_clean(e);
+		snprintf(out, n, "the server's %s job %s failed%s%.300s", k->what, job, shown ? ": " : "", shown ? e : "");
 	}
 	json_decref(j);
+	return ended;
+}
+
+/* The server's URL of admin API PATH (%s: ARG, percent-escaped); malloc'd. */
+static char *api_url(const struct applier *ap, const char *path, const char *arg)
+{
+	char *esc = url_escape(arg), *tmpl = xasprintf("%s%s", ap->url, path), *url = xasprintf(tmpl, esc);
+	free(esc);
+	free(tmpl);
+	return url;
 }
 
 /* Follow job JOB of Q until it ends. 0 (row finished, or left pending when
  * the server went away or the run was stopped), -1 error. */
 static int follow_job(struct applier *ap, const struct queue_row *q, const struct job_kind *k, const char *job)
 {
-	char *esc = url_escape(job), *tmpl = xasprintf("%s%s", ap->url, k->status_path);
-	char *url = xasprintf(tmpl, esc);
+	char *url = api_url(ap, k->status_path, job);
 	long wait = POLL_FIRST_MS;
 	int rc = 0;
-	free(esc);
-	free(tmpl);
 	for (;;) {
 		struct http_resp r;
-		char *state;
+		char msg[512];
+		int done;
 		if (send_as_once(ap, "GET", url, NULL, &r) < 0) {
-			note_attempt(ap, q, ap->gone_why);
+			note_attempt(ap, q, ap->n.gone_why);
 			break;
 		}
 		if (r.status != 200) {
@@ -105,24 +124,12 @@ static int follow_job(struct applier *ap, const struct queue_row *q, const struc
 			http_resp_free(&r);
 			break;
 		}
-		state = json_text(&r, "status");
-		if (state && !strcmp(state, "complete")) {
-			char outcome[160];
-			job_outcome(&r, outcome, sizeof(outcome));
-			rc = finish(ap, q, "done", 200, NULL, outcome[0] ? outcome : NULL);
-		} else if (state && !strcmp(state, "failed")) {
-			char *e = json_text(&r, "error"), why[300];
-			snprintf(why, sizeof(why), "the server's %s job %s failed%s%s", k->what, job, e ? ": " : "",
-				 e ? e : "");
-			rc = finish(ap, q, "failed", 200, NULL, why);
-			free(e);
-		}
-		http_resp_free(&r);
-		if (state && (!strcmp(state, "complete") || !strcmp(state, "failed"))) {
-			free(state);
+		if (job_ended(&r, k, job, &done, msg, sizeof(msg))) {
+			http_resp_free(&r);
+			rc = finish(ap, q, done ? "done" : "failed", 200, NULL, msg[0] ? msg : NULL);
 			break;
 		}
-		free(state);
+		http_resp_free(&r);
 		if (stop_requested) {
 			note_attempt(ap, q, "stopped while the server's job was running; the next apply follows it");
 			break;
@@ -149,36 +156,35 @@ static int known_job(struct applier *ap, const struct queue_row *q, const struct
 	}
 	if ((rc = hs_room_job(ap->h, q->room_id, k->action, any_running ? 0 : q->created_ts, &j)) <= 0)
 		return rc;
-	if (any_running && strcmp(j.state, "scheduled") && strcmp(j.state, "active"))
+	if (any_running && !hs_room_job_running(&j))
 		return 0;
 	str_copy(job, n, j.id);
 	return commit_job(ap, q, job) < 0 ? -1 : 1;
 }
 
-/* POST/DELETE an operation with no job to follow (or whose answer names
- * one under K->id_key, stored in JOB). 1 started or done (R kept for the
- * caller), 0 the row was finished or left pending here, -1 error. */
+/* Send METHOD to PATH (%s: Q's room, escaped) with BODY. 1 with the answer
+ * in R (the caller frees it), 0 when none came (the row stays pending,
+ * the attempt noted). */
 static int send_op(struct applier *ap, const struct queue_row *q, const char *method, const char *path,
 		   const char *body, struct http_resp *r)
 {
-	char *esc = url_escape(q->room_id), *tmpl = xasprintf("%s%s", ap->url, path), *url = xasprintf(tmpl, esc);
+	char *url = api_url(ap, path, q->room_id);
 	int rc = send_as_once(ap, method, url, body, r);
-	free(esc);
-	free(tmpl);
 	free(url);
 	if (rc < 0) {
-		note_attempt(ap, q, ap->gone_why);
+		note_attempt(ap, q, ap->n.gone_why);
 		return 0;
 	}
 	return 1;
 }
 
-static int fail_with(struct applier *ap, const struct queue_row *q, struct http_resp *r)
+/* Row Q ends in STATE with the server's error answer R (freed). */
+static int end_with(struct applier *ap, const struct queue_row *q, struct http_resp *r, const char *state)
 {
 	char errcode[128], error[512];
 	int rc;
 	matrix_error(r, errcode, sizeof(errcode), error, sizeof(error));
-	rc = finish(ap, q, "failed", r->status, errcode[0] ? errcode : NULL, error);
+	rc = finish(ap, q, state, r->status, errcode[0] ? errcode : NULL, error);
 	http_resp_free(r);
 	return rc;
 }
@@ -200,7 +206,7 @@ static int job_op(struct applier *ap, const struct queue_row *q)
 			  &r)) <= 0)
 		return rc;
 	if (r.status == 200) {
-		char *id = json_text(&r, k.id_key);
+		char *id = job_id(&r, k.id_key);
 		http_resp_free(&r);
 		if (!id)
 			return finish(ap, q, "failed", 200, NULL, "the server answered 200 without a job id");
@@ -216,14 +222,10 @@ static int job_op(struct applier *ap, const struct queue_row *q)
 		return rc < 0 ? -1 : follow_job(ap, q, &k, job);
 	}
 	/* a history purge of a room with nothing older than the cut: nothing to do */
-	if (r.status == 404 && k.action == HS_JOB_PURGE_HISTORY && hs_room_known(ap->h, q->room_id) == 0) {
-		char errcode[128], error[512];
-		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
-		http_resp_free(&r);
-		return finish(ap, q, "skipped", 404, errcode[0] ? errcode : NULL, error);
-	}
+	if (r.status == 404 && k.action == HS_JOB_PURGE_HISTORY && hs_room_known(ap->h, q->room_id) == 0)
+		return end_with(ap, q, &r, "skipped");
 	err_clear();
-	return fail_with(ap, q, &r);
+	return end_with(ap, q, &r, "failed");
 }
 
 /* A deletion on a server that answers when it is done (Dendrite): the
@@ -245,14 +247,14 @@ static int sync_delete(struct applier *ap, const struct queue_row *q)
 		if ((rc = send_op(ap, q, "POST", api->evacuate_path, "{}", &r)) <= 0)
 			return rc;
 		if (r.status != 200)
-			return fail_with(ap, q, &r);
+			return end_with(ap, q, &r, "failed");
 		http_resp_free(&r);
 		return finish(ap, q, "done", 200, NULL, "local members removed; the room's data kept (--no-purge)");
 	}
 	if ((rc = send_op(ap, q, api->delete_method, api->delete_path, "{}", &r)) <= 0)
 		return rc;
 	if (r.status != 200)
-		return fail_with(ap, q, &r);
+		return end_with(ap, q, &r, "failed");
 	http_resp_free(&r);
 	return finish(ap, q, "done", 200, NULL, NULL);
 }
@@ -272,11 +274,11 @@ static int purge_media(struct applier *ap, const struct queue_row *q)
 	rc = send_as_once(ap, "POST", url, "{}", &r);
 	free(url);
 	if (rc < 0) {
-		note_attempt(ap, q, ap->gone_why);
+		note_attempt(ap, q, ap->n.gone_why);
 		return 0;
 	}
 	if (r.status != 200)
-		return fail_with(ap, q, &r);
+		return end_with(ap, q, &r, "failed");
 	ans = r.body ? json_loads(r.body, 0, NULL) : NULL;
 	snprintf(what, sizeof(what), "%lld cached remote file(s) deleted",
 		 (long long)json_integer_value(json_object_get(ans, "deleted")));

@@ -53,12 +53,25 @@ static int queue_one(struct room_op *r, const char *room_id, const char *body)
 
 /* ---- pre-checks: what would make the server fail ---- */
 
-/* ROOM must be known to the server, not being deleted by it, and not
- * already queued for the same operation. Each failure is said (warnx) and
- * counted in *BAD; -1 only on a database error. */
-static int precheck_room(struct room_op *r, const char *room, long long *bad)
+/* Is a job of ACTION on ROOM scheduled or running on the server? 1 (said,
+ * as DOING: "deleting it", "purging its history"), 0 no, -1 error. */
+static int job_running(struct room_op *r, const char *room, enum hs_job_action action, const char *doing)
 {
 	struct hs_room_job j;
+	int rc = hs_room_job(r->h, room, action, 0, &j);
+	if (rc <= 0)
+		return rc;
+	if (!hs_room_job_running(&j))
+		return 0;
+	warnx_("%s: the server is %s already (its job %s is %s)", room, doing, j.id, j.state);
+	return 1;
+}
+
+/* ROOM must be known to the server, not being deleted by it, and (QUEUE:
+ * mxdba's tables exist) not already queued for the same operation. Each
+ * failure is said (warnx) and counted in *BAD; -1 only on a database error. */
+static int precheck_room(struct room_op *r, const char *room, int queue, long long *bad)
+{
 	long long id;
 	int rc;
 	if (hs_room_known(r->h, room) < 0) {
@@ -70,25 +83,14 @@ static int precheck_room(struct room_op *r, const char *room, long long *bad)
 		(*bad)++;
 		return 0;
 	}
-	if ((rc = hs_room_job(r->h, room, HS_JOB_DELETE, 0, &j)) < 0)
-		return -1;
-	if (rc == 1 && (!strcmp(j.state, "scheduled") || !strcmp(j.state, "active"))) {
-		warnx_("%s: the server is deleting it already (its job %s is %s)", room, j.id, j.state);
-		(*bad)++;
+	if ((rc = job_running(r, room, HS_JOB_DELETE, "deleting it")) == 0 && !strcmp(r->kind, "purge_history"))
+		rc = job_running(r, room, HS_JOB_PURGE_HISTORY, "purging its history");
+	if (rc != 0) {
+		*bad += rc > 0;
+		return rc < 0 ? -1 : 0;
+	}
+	if (!queue)
 		return 0;
-	}
-	if (!strcmp(r->kind, "purge_history") && (rc = hs_room_job(r->h, room, HS_JOB_PURGE_HISTORY, 0, &j)) != 0) {
-		if (rc < 0)
-			return -1;
-		if (!strcmp(j.state, "scheduled") || !strcmp(j.state, "active")) {
-			warnx_("%s: the server is purging its history already (its job %s is %s)", room, j.id, j.state);
-			(*bad)++;
-			return 0;
-		}
-	}
-	/* mxdba's tables come with the first write: none yet, nothing queued */
-	if (!queue_tables_ready(r->h))
-		return err_pending() ? -1 : 0;
 	if ((rc = queue_pending_for_room(hs_db(r->h), r->kind, room, &id)) < 0)
 		return -1;
 	if (rc == 1) {
@@ -101,8 +103,12 @@ static int precheck_room(struct room_op *r, const char *room, long long *bad)
 static int precheck_rooms(struct room_op *r, const struct idlist *rooms)
 {
 	long long bad = 0;
+	/* mxdba's tables come with the first write: none yet, nothing queued */
+	int queue = queue_tables_ready(r->h);
+	if (!queue && err_pending())
+		return -1;
 	for (size_t i = 0; i < rooms->n; i++)
-		if (precheck_room(r, rooms->ids[i], &bad) < 0)
+		if (precheck_room(r, rooms->ids[i], queue, &bad) < 0)
 			return -1;
 	if (!bad)
 		return 0;

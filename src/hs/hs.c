@@ -179,6 +179,11 @@ int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, lo
 	return h->p->room_job ? h->p->room_job(h, room_id, action, since_ms, j) : 0;
 }
 
+int hs_room_job_running(const struct hs_room_job *j)
+{
+	return !strcmp(j->state, "scheduled") || !strcmp(j->state, "active");
+}
+
 int hs_report(struct hs *h, struct hs_report *r) { return h->p->report(h, r); }
 void hs_room_names(struct hs *h, const char *room_id, char **name, char **alias)
 {

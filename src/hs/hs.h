@@ -512,6 +512,8 @@ const struct hs_admin_api *hs_admin_api(const struct hs *h);
 /* See struct hs_profile.room_job; 0 when the profile keeps no record. */
 int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
 		struct hs_room_job *j);
+/* 1 if J is still to run or running (scheduled, active). */
+int hs_room_job_running(const struct hs_room_job *j);
 
 /* Fast paths: 1 done, 0 the profile has none (take the per-line path), -1 error. */
 int hs_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);
