@@ -71,13 +71,13 @@ def test_a_bad_list_is_refused_naming_its_line(world, tmp_path, text, msg):
 
 def test_an_unknown_room_refuses_the_whole_command(world):
     r = refused(world, ["room", "delete", "!a:example.org", "!nope:example.org"], EX_REFUSED,
-                "1 of 2 room(s) cannot be queued")
+                "1 of 2 room(s) cannot be queued", warned=True)
     assert "!nope:example.org: not known to this homeserver" in r.err
 
 
 def test_a_room_queued_already_is_refused(world):
     assert world.run("room", "delete", "!a:example.org").rc == 0
-    r = refused(world, ["room", "delete", "!a:example.org", "--no-purge"], EX_REFUSED)
+    r = refused(world, ["room", "delete", "!a:example.org", "--no-purge"], EX_REFUSED, warned=True)
     assert "already queued (row" in r.err
 
 
@@ -113,7 +113,7 @@ def test_synapse_refuses_a_room_it_is_deleting_already(world):
         pytest.skip("Synapse's scheduled_tasks")
     world.sql("INSERT INTO scheduled_tasks (id, action, status, timestamp, resource_id, params, result, error)"
               " VALUES ('JOB1', 'shutdown_and_purge_room', 'active', 1, '!a:example.org', '{}', NULL, NULL)")
-    r = refused(world, ["room", "delete", "!a:example.org"], EX_REFUSED)
+    r = refused(world, ["room", "delete", "!a:example.org"], EX_REFUSED, warned=True)
     assert "the server is deleting it already (its job JOB1 is active)" in r.err
     world.sql("UPDATE scheduled_tasks SET status = 'complete'")
     assert world.run("room", "delete", "!a:example.org").rc == 0

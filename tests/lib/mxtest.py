@@ -182,12 +182,18 @@ def snapshot_pg(pg, db, prefix=""):
     return {"tables": tables, "rows": snap}
 
 
-def refused(home, args, code, msg=None, input=None):
-    """HOME runs ARGS and is refused with exit CODE (and MSG in its error), the database unchanged."""
+def refused(home, args, code, msg=None, input=None, warned=False):
+    """HOME runs ARGS and is refused with exit CODE (and MSG in its error), the database unchanged. The
+    error comes first on stderr; WARNED: after one or more warnings (what a pre-check found), and only them."""
     before = home.snapshot()
     r = home.run(*args, input=input)
     assert r.rc == code, r
-    assert r.err.startswith("mxdba: error: ") or "warning" in r.err, r.err
+    if warned:
+        lines = r.err.splitlines()
+        first_error = next(i for i, line in enumerate(lines) if line.startswith("mxdba: error: "))
+        assert first_error > 0 and all(line.startswith("mxdba: warning: ") for line in lines[:first_error]), r.err
+    else:
+        assert r.err.startswith("mxdba: error: "), r.err
     if msg:
         assert msg in r.err, r.err
     assert home.snapshot() == before
