@@ -83,21 +83,23 @@ test-integration: mxdba build/mxdba-san pytest-env
 
 # the real Dendrite v0.13.8 and the real Synapse 1.163.2 (each built or
 # installed into .cache/ once), and every release of tests/releases; the
-# release matrix runs beside the main suites (most of its time is servers
-# starting: two processes fill two cores), its output after theirs; a hang
-# fails the run instead of eating CI
-E2E_RELEASES = tests/e2e/dendrite/test_dendrite_releases.py tests/e2e/synapse/test_synapse_releases.py
+# release matrix and the Synapse-killed-mid-deletion case (minutes of waiting
+# for Synapse's scheduler) run beside the main suites, their output after
+# theirs: two processes fill two cores; the slowest tests of each are listed
+# (--durations); a hang fails the run instead of eating CI
+E2E_BESIDE = tests/e2e/dendrite/test_dendrite_releases.py tests/e2e/synapse/test_synapse_releases.py \
+	tests/e2e/synapse/test_synapse_room_kill.py
 test-e2e: mxdba pytest-env
 	scripts/dendrite build-all
 	scripts/synapse build-all
 	scripts/synapse synadm >/dev/null
 	@mkdir -p build
-	@echo "e2e: the release matrix runs beside the main suites (its output: build/e2e-releases.log, shown at the end)"
-	@MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q $(E2E_RELEASES) >build/e2e-releases.log 2>&1 & rel=$$!; \
-	 MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q tests/e2e/dendrite tests/e2e/synapse \
-	   $(patsubst %,--ignore=%,$(E2E_RELEASES)); main=$$?; \
-	 wait $$rel; releases=$$?; echo "e2e: the release matrix:"; cat build/e2e-releases.log; \
-	 test $$main -eq 0 && test $$releases -eq 0
+	@echo "e2e: the release matrix and the slow kill case run beside the main suites (their output: build/e2e-beside.log, shown at the end)"
+	@MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q --durations=8 $(E2E_BESIDE) >build/e2e-beside.log 2>&1 & rel=$$!; \
+	 MXDBA_BIN=$(CURDIR)/mxdba timeout 2400 $(PYTEST) -q --durations=15 tests/e2e/dendrite tests/e2e/synapse \
+	   $(patsubst %,--ignore=%,$(E2E_BESIDE)); main=$$?; \
+	 wait $$rel; beside=$$?; echo "e2e: the release matrix and the kill case:"; cat build/e2e-beside.log; \
+	 test $$main -eq 0 && test $$beside -eq 0
 
 # every step under one temp folder of its own, checked empty at the end (scripts/tmp-root)
 test: deps

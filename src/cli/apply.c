@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -505,6 +506,22 @@ static int more(const struct applier *ap, long limit)
 	return !ap->n.gone && !stop_requested && (!limit || ap->n.processed < limit);
 }
 
+/* A database error while the server is down is the server's death seen
+ * from its files (a server killed mid-write leaves a journal that only a
+ * writer may roll back): the run stops as if the server had gone, the row
+ * stays pending. 1 when that is what happened (the error dropped), else 0. */
+static int db_error_of_a_dead_server(struct applier *ap)
+{
+	if (err_code() != EX_DB || server_up(ap))
+		return 0;
+	debugx("a database read failed while the server is down; treated as the server gone");
+	err_clear();
+	ap->n.gone = 1;
+	snprintf(ap->n.gone_why, sizeof(ap->n.gone_why),
+		 "it is not up, and its database could not be read (a server killed mid-write leaves it so until it starts again)");
+	return 1;
+}
+
 /* Every pending row, oldest first, BATCH at a time. */
 static int apply_rows(struct applier *ap, long limit)
 {
@@ -519,7 +536,7 @@ static int apply_rows(struct applier *ap, long limit)
 				 : is_room_op(rows[i].kind)      ? do_room_op(ap, &rows[i])
 								 : do_notice(ap, &rows[i]);
 			if (rc < 0) {
-				ret = -1;
+				ret = db_error_of_a_dead_server(ap) ? 0 : -1;
 				break;
 			}
 			after = rows[i].id;
@@ -629,6 +646,7 @@ static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
 {
 	pid_t pids[MAX_PARALLEL];
 	int fds[MAX_PARALLEL], started = 0, bad = 0, forwarded = 0;
+	pid_t parent = getpid();
 	/* the parent's connection and HTTP handle are not shared with children */
 	hs_close(ap->h);
 	ap->h = NULL;
@@ -654,6 +672,10 @@ static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
 			break;
 		}
 		if (pids[k] == 0) {
+			/* a worker dies with the parent: a killed apply is one killed
+			 * process, its minted tokens left for the next run to delete */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+				_exit(1);
 			close(p[0]);
 			for (int i = 0; i < k; i++)
 				close(fds[i]);

@@ -26,6 +26,7 @@ struct room_op {
 	const char *kind; /* room_delete, purge_history, purge_remote_media */
 	struct mxid admin;
 	const char *by;
+	int purge; /* room_delete: the room's data purged (not --no-purge) */
 	long long queued, already;
 };
 
@@ -67,6 +68,27 @@ static int job_running(struct room_op *r, const char *room, enum hs_job_action a
 	return 1;
 }
 
+/* Is there a leftover row the server's purge of ROOM would fail on? 1 (said
+ * with its repair), 0 no, -1 error. */
+static int delete_blocked(struct room_op *r, const char *room)
+{
+	struct hs_delete_blocker b;
+	const char *server = hs_display(r->c->cfg);
+	int rc = hs_room_delete_blocker(r->h, room, &b);
+	if (rc <= 0)
+		return rc;
+	if (b.consumers)
+		warnx_("%s: %s's deletion would fail: its row in %s, which the purge leaves, is still to be read by the "
+		       "pending background update %s; start %s and let it finish (`mxdba report updates`), then queue "
+		       "the deletion", room, server, b.table, b.update, server);
+	else
+		warnx_("%s: %s's deletion would fail: its row in %s, which the purge leaves and nothing will read "
+		       "(doctor's %s); `mxdba doctor --check %s --fix` schedules %s's own update that clears it: "
+		       "start %s until it is done (`mxdba report updates`), then queue the deletion",
+		       room, server, b.table, b.check, b.check, server, server);
+	return 1;
+}
+
 /* ROOM must be known to the server, not being deleted by it, and (QUEUE:
  * mxdba's tables exist) not already queued for the same operation. Each
  * failure is said (warnx) and counted in *BAD; -1 only on a database error. */
@@ -85,6 +107,8 @@ static int precheck_room(struct room_op *r, const char *room, int queue, long lo
 	}
 	if ((rc = job_running(r, room, HS_JOB_DELETE, "deleting it")) == 0 && !strcmp(r->kind, "purge_history"))
 		rc = job_running(r, room, HS_JOB_PURGE_HISTORY, "purging its history");
+	if (rc == 0 && !strcmp(r->kind, "room_delete") && r->purge)
+		rc = delete_blocked(r, room);
 	if (rc != 0) {
 		*bad += rc > 0;
 		return rc < 0 ? -1 : 0;
@@ -195,6 +219,7 @@ static char *delete_body(struct room_op *r, const struct opts *o)
 		}
 		hs_account_clear(&a);
 	}
+	r->purge = !no_purge;
 	j = json_pack("{s:b, s:b}", "purge", !no_purge, "block", block);
 	if (message)
 		json_object_set_new(j, "message", json_string(message));

@@ -179,6 +179,12 @@ int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, lo
 	return h->p->room_job ? h->p->room_job(h, room_id, action, since_ms, j) : 0;
 }
 
+int hs_room_delete_blocker(struct hs *h, const char *room_id, struct hs_delete_blocker *b)
+{
+	memset(b, 0, sizeof(*b));
+	return h->p->room_delete_blocker ? h->p->room_delete_blocker(h, room_id, b) : 0;
+}
+
 int hs_room_job_running(const struct hs_room_job *j)
 {
 	return !strcmp(j->state, "scheduled") || !strcmp(j->state, "active");

@@ -249,6 +249,13 @@ struct hs_room_job {
 	char state[16]; /* scheduled, active, complete, failed */
 };
 enum hs_job_action { HS_JOB_DELETE, HS_JOB_PURGE_HISTORY };
+/* A leftover row that makes the server's room deletion fail. */
+struct hs_delete_blocker {
+	char table[64];        /* where it is */
+	long long consumers;   /* pending background updates that will still clear it (0: none will) */
+	const char *check;     /* the doctor check that repairs it */
+	const char *update;    /* the update that clears it, for the hint */
+};
 
 /* ---- the profile ---- */
 
@@ -304,6 +311,9 @@ struct hs_profile {
 	 * SINCE_MS: 1 found (J), 0 none, -1 error. NULL: it keeps no record. */
 	int (*room_job)(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
 			struct hs_room_job *j);
+	/* a row the server's own deletion of ROOM_ID is known to fail on: 1
+	 * (B filled), 0 none, -1 error. NULL: none known. */
+	int (*room_delete_blocker)(struct hs *h, const char *room_id, struct hs_delete_blocker *b);
 
 	/* accounts */
 	int (*account_find)(struct hs *h, const struct mxid *id, struct hs_account *a);
@@ -514,6 +524,8 @@ int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, lo
 		struct hs_room_job *j);
 /* 1 if J is still to run or running (scheduled, active). */
 int hs_room_job_running(const struct hs_room_job *j);
+/* See struct hs_profile.room_delete_blocker; 0 when the profile knows none. */
+int hs_room_delete_blocker(struct hs *h, const char *room_id, struct hs_delete_blocker *b);
 
 /* Fast paths: 1 done, 0 the profile has none (take the per-line path), -1 error. */
 int hs_bulk_set_admin(struct hs *h, struct hs_bulk_admin *b);

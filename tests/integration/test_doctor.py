@@ -61,6 +61,9 @@ BREAK = {
         ("synapse-deactivated-admins", "UPDATE users SET admin = 1 WHERE name = '@gone:example.org'", False),
         ("synapse-tasks-interrupted", "INSERT INTO scheduled_tasks (id, action, status, timestamp, resource_id, params)"
          " VALUES ('JOB1', 'shutdown_and_purge_room', 'active', 1, '!gone:example.org', '{}')", False),
+        ("synapse-sliding-sync-leftovers", ["INSERT INTO rooms (room_id, is_public, creator) VALUES"
+         " ('!listed:example.org', FALSE, '@alice:example.org')", "INSERT INTO sliding_sync_joined_rooms_to_recalculate"
+         " (room_id) VALUES ('!listed:example.org')"], True),
     ],
 }
 
@@ -142,10 +145,15 @@ def test_fix_repairs_what_it_can_audited_and_leaves_the_rest(clean):
         if fixable:
             assert got[name]["fixed"] >= 1 and got[name]["left"] == 0, got[name]
     after = doctor_findings(clean.run("--json", "doctor"))
-    assert sorted(after) == sorted(n for n, _, fixable in BREAK[clean.kind] if not fixable), after
+    left = [n for n, _, fixable in BREAK[clean.kind] if not fixable]
+    if clean.kind == "synapse":
+        left.append("synapse-updates-pending")  # the sliding-sync repair is an update for Synapse to run
+    assert sorted(after) == sorted(left), after
     fields = {row[0] for row in clean.sql("SELECT field FROM mxdba_audit")}
     if clean.kind == "synapse":
-        assert fields == {"profile", "access_token", "pending_deactivation"}, fields
+        assert fields == {"profile", "access_token", "pending_deactivation", "background_update"}, fields
+        assert clean.sql("SELECT update_name, progress_json FROM background_updates") == \
+            [("sliding_sync_joined_rooms_bg_update", "{}")]
         assert clean.sql("SELECT displayname, full_user_id FROM profiles WHERE user_id = 'alice'") == \
             [("alice", "@alice:example.org")]
         assert clean.sql("SELECT user_id FROM users_pending_deactivation") == [("@gone:example.org",)]

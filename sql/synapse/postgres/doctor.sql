@@ -127,6 +127,22 @@ SELECT (SELECT count(*) FROM blocked), name FROM blocked ORDER BY name LIMIT 5;
 WITH fe AS (SELECT room_id, count(*) AS n FROM event_forward_extremities GROUP BY room_id HAVING count(*) > $1::bigint)
 SELECT (SELECT count(*) FROM fe), room_id || ' (' || n || ')' FROM fe ORDER BY n DESC, room_id LIMIT 5;
 
+-- name: doctor_syn_sliding_sync_leftovers
+-- rooms listed for a sliding-sync recalculation while no background update
+-- is pending to do it (nothing will read or delete those rows)
+SELECT count(*) OVER (), room_id FROM sliding_sync_joined_rooms_to_recalculate
+ WHERE NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN ('sliding_sync_prefill_joined_rooms_to_recalculate_table_bg_update', 'sliding_sync_joined_rooms_bg_update'))
+ ORDER BY room_id LIMIT 5;
+
+-- name: doctor_syn_sliding_sync_leftovers_fix
+-- Synapse's own update that recalculates the listed rooms and empties the
+-- list, scheduled as its release 1.114 schedules it (ordering 8701)
+INSERT INTO background_updates (ordering, update_name, progress_json)
+SELECT 8701, 'sliding_sync_joined_rooms_bg_update', '{}'
+ WHERE EXISTS (SELECT 1 FROM sliding_sync_joined_rooms_to_recalculate)
+   AND NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN ('sliding_sync_prefill_joined_rooms_to_recalculate_table_bg_update', 'sliding_sync_joined_rooms_bg_update'))
+RETURNING update_name, 'not pending', 'scheduled';
+
 -- ---- mxdba-minted-leftovers (the check is mxdba's own: src/hs/doctor.c) ----
 -- fragment: minted_leftover
 NOT EXISTS (SELECT 1 FROM mxdba_queue q WHERE q.state = 'pending' AND q.user_id = '@' || m.localpart || ':' || m.server_name)

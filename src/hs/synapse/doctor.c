@@ -77,6 +77,15 @@ const struct hs_check synapse_checks[] = {
 	  "DELETE /_synapse/admin/v1/rooms/ROOM/forward_extremities while Synapse runs (the admin API clears "
 	  "them); `mxdba report rooms --sort forward_extremities` lists them all",
 	  NULL, HS_ARG_EXTREMITIES, "doctor_syn_forward_extremities", { NULL }, NULL, NULL, 0 },
+	{ "synapse-sliding-sync-leftovers", HS_WARNING,
+	  "room(s) listed in sliding_sync_joined_rooms_to_recalculate with no background update pending to read them",
+	  "Synapse's room deletion does not clear that list, and the row's foreign key to rooms makes the whole "
+	  "purge fail (\"is still referenced from table sliding_sync_joined_rooms_to_recalculate\", seen on the real "
+	  "1.163.2; element-hq/synapse#19822); nothing else reads the list while its update is not pending",
+	  "--fix schedules Synapse's own update that recalculates the listed rooms and empties the list "
+	  "(sliding_sync_joined_rooms_bg_update): start Synapse and let it finish (`mxdba report updates`)",
+	  "sliding_sync_joined_rooms_to_recalculate", HS_ARG_NONE, "doctor_syn_sliding_sync_leftovers",
+	  { "doctor_syn_sliding_sync_leftovers_fix" }, "background_update", NULL, 0 },
 	{ "synapse-no-active-admin", HS_NOTE, "no active admin",
 	  "nobody can use the admin API (or synadm) until one exists",
 	  "mxdba user create NAME --admin, or mxdba user promote USER", NULL, HS_ARG_SERVER, "doctor_syn_no_admin",

@@ -38,3 +38,27 @@ int synapse_room_job(struct hs *h, const char *room_id, enum hs_job_action actio
 	db_rows_free(r);
 	return rc;
 }
+
+/* Synapse's purge leaves sliding_sync_joined_rooms_to_recalculate (schema
+ * 87, 1.114, to 1.163.2 at least), whose room_id references rooms: a row
+ * there for the room makes the whole purge fail on that foreign key, on
+ * both backends (element-hq/synapse#19822; seen on the real 1.163.2). */
+int synapse_room_delete_blocker(struct hs *h, const char *room_id, struct hs_delete_blocker *b)
+{
+	db_arg a[1] = { DB_ARG_TEXT(room_id) };
+	db *d = synapse_rooms_db(h);
+	db_rows *r;
+	int rc;
+	if (!d || (rc = db_table_exists(d, "sliding_sync_joined_rooms_to_recalculate")) < 0)
+		return -1;
+	if (rc == 0 || !(r = db_query(d, "room_delete_blocker", a, 1)))
+		return rc == 0 ? 0 : -1;
+	if ((rc = db_step(r)) == 1) {
+		str_copy(b->table, sizeof(b->table), db_text(r, 0));
+		b->consumers = db_int(r, 1, NULL);
+		b->check = "synapse-sliding-sync-leftovers";
+		b->update = "sliding_sync_joined_rooms_bg_update";
+	}
+	db_rows_free(r);
+	return rc;
+}

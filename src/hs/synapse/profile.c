@@ -249,6 +249,7 @@ const struct hs_profile hs_synapse = {
 	.ready_path = "/health",
 	.admin_api = &synapse_admin_api,
 	.room_job = synapse_room_job,
+	.room_delete_blocker = synapse_room_delete_blocker,
 	.account_find = synapse_account_find,
 	.accounts_list = synapse_accounts_list,
 	.create_conflicts = synapse_create_conflicts,

@@ -72,6 +72,7 @@ const char *synapse_schema_layout(struct hs *h, char *buf, size_t n);
 extern const struct hs_admin_api synapse_admin_api;
 int synapse_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,
 		     struct hs_room_job *j);
+int synapse_room_delete_blocker(struct hs *h, const char *room_id, struct hs_delete_blocker *b);
 
 /* report.c */
 int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);

@@ -2,26 +2,17 @@
 """Queued room maintenance against the real Synapse 1.163.2 on SQLite and
 PostgreSQL: `room delete` carried out by `queue apply` through the Delete
 Room API v2 (the admin API and the client API then say the room is gone and
-blocked, `report rooms` no longer lists it, doctor finds nothing); Synapse
-SIGKILLed in the middle of a deletion, the deletion completed once after a
-restart and another apply; `room purge-history` keeping the newest events
+blocked, `report rooms` no longer lists it, doctor finds nothing);
+`room purge-history` keeping the newest events
 (seen through /messages); `media purge-remote` answered by the media admin
-API."""
-import os
-import signal
-import subprocess
+API. Synapse killed mid-deletion: test_synapse_room_kill.py."""
 import time
 
-from mxtest import BIN, doctor_findings, ok, run
+from mxtest import doctor_findings, ok
 from realserver import json_lines as lines
 from synapse import q
-import scratch
 
 PW = "maint-password-1"
-
-
-def rows_of(s, kind):
-    return [x for x in lines(ok(s.mxdba("--json", "queue", "list"))) if x["kind"] == kind]
 
 
 def test_room_delete_through_the_admin_api(s):
@@ -64,47 +55,6 @@ def test_room_delete_through_the_admin_api(s):
     s.stop()
 
 
-def test_synapse_killed_mid_deletion_completes_it_once(s):
-    s.start()
-    s.register("kill_root", PW, admin=True)
-    ann = s.register("kill_ann", PW)["access_token"]
-    big = s.create_room(ann, name="Big")
-    for i in range(400):
-        s.send(ann, big, f"filler {i:04d} " + "x" * 200)
-    ok(s.mxdba("room", "delete", big, "--as", "@kill_root:example.org"))
-    pid = int((s.dir / "synapse.pid").read_text())
-    proc = scratch.spawn([BIN, "-c", str(s.config), "queue", "apply", "--parallel", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    job, deadline = "", time.time() + 60
-    while not job and time.time() < deadline:
-        job = (s.sql(f"SELECT job FROM mxdba_queue WHERE room_id = '{big}'") or [("",)])[0][0]
-        time.sleep(0.02)
-    assert job, "the delete_id was never stored"
-    os.kill(pid, signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
-    (s.dir / "synapse.pid").unlink()
-    state_at_kill = s.sql(f"SELECT status FROM scheduled_tasks WHERE id = '{job}'")[0][0]
-    print(f"the job {job} was {state_at_kill} when Synapse was killed")
-    if state_at_kill != "complete":
-        assert proc.returncode == 9 and "stopped answering" in err, (proc.returncode, err)
-        assert rows_of(s, "room_delete")[-1]["state"] == "pending"
-        # the state doctor warns of, on the real server's database
-        found = doctor_findings(s.mxdba("--json", "doctor"))
-        assert found["synapse-tasks-interrupted"]["count"] >= 1, found
-    s.start()
-    # Synapse relaunches an interrupted task at its scheduler's first pass (a minute after starting), and
-    # the task then waits for the dead process's purge lock to expire (two minutes without renewal):
-    # apply follows the same delete_id meanwhile
-    r = ok(run(["-c", s.config, "--json", "queue", "apply"], timeout=420))
-    row = next(x for x in lines(r) if x.get("kind") == "room_delete")
-    assert row["state"] == "done", row
-    tasks = s.sql(f"SELECT id, status FROM scheduled_tasks WHERE resource_id = '{big}'"
-                  " AND action = 'shutdown_and_purge_room'")
-    assert tasks == [(job, "complete")], tasks
-    assert int(s.sql(f"SELECT count(*) FROM events WHERE room_id = '{big}'")[0][0]) == 0
-    s.stop()
-
-
 def test_purge_history_keeps_the_newest_events(s):
     s.start()
     s.register("hist_root", PW, admin=True)
@@ -127,4 +77,53 @@ def test_purge_history_keeps_the_newest_events(s):
     assert status == 200
     bodies = [e["content"].get("body") for e in m["chunk"] if e["type"] == "m.room.message"]
     assert bodies == ["new 2", "new 1", "new 0"], bodies
+    s.stop()
+
+
+def test_a_leftover_sliding_sync_row_blocks_the_deletion(s):
+    """Synapse's purge does not clear sliding_sync_joined_rooms_to_recalculate (1.163.2: not in its
+    list of tables), whose room_id references rooms(room_id): a row left there for a room makes
+    the deletion fail on the foreign key (element-hq/synapse#19822). Seen here first on the real
+    server, then refused by mxdba's pre-check and repaired by doctor --fix."""
+    s.start()
+    root = s.register("ss_root", PW, admin=True)["access_token"]
+    ann = s.register("ss_ann", PW)["access_token"]
+    seen = s.create_room(ann, name="Shown failing")
+    held = s.create_room(ann, name="Held back")
+    s.send(ann, seen, "hello")
+    s.stop()
+    s.sql("INSERT INTO sliding_sync_joined_rooms_to_recalculate (room_id) VALUES "
+          f"('{seen}'), ('{held}')")
+    assert not s.sql("SELECT update_name FROM background_updates WHERE update_name LIKE 'sliding_sync%'")
+    # the real server, asked directly: the deletion fails on the leftover row
+    s.start()
+    status, j = s.req("DELETE", f"/_synapse/admin/v2/rooms/{q(seen)}", token=root, body={})
+    assert status == 200, j
+    deadline, st = time.time() + 60, {}
+    while time.time() < deadline:
+        status, st = s.req("GET", f"/_synapse/admin/v2/rooms/delete_status/{j['delete_id']}", token=root)
+        if st.get("status") in ("complete", "failed"):
+            break
+        time.sleep(0.3)
+    assert st["status"] == "failed" and "sliding_sync_joined_rooms_to_recalculate" in st.get("error", ""), st
+    s.stop()
+    # mxdba refuses to queue it, names the row and the repair, and changes nothing
+    before = s.snapshot()
+    r = s.mxdba("room", "delete", held, "--as", "@ss_root:example.org")
+    assert r.rc == 6, r
+    assert f"{held}: Synapse's deletion would fail" in r.err and "sliding_sync_joined_rooms_to_recalculate" in r.err, r
+    assert "synapse-sliding-sync-leftovers" in r.err, r
+    assert s.snapshot() == before
+    found = doctor_findings(s.mxdba("--json", "doctor"))
+    assert found["synapse-sliding-sync-leftovers"]["count"] == 2, found
+    ok(s.mxdba("doctor", "--check", "synapse-sliding-sync-leftovers", "--fix"))
+    assert s.sql("SELECT room_id FROM sliding_sync_joined_rooms_to_recalculate") == []
+    # now both deletions go through, the failed one queued again
+    ok(s.mxdba("room", "delete", seen, held, "--as", "@ss_root:example.org"))
+    s.start()
+    done = [x for x in lines(ok(s.mxdba("--json", "queue", "apply"))) if x.get("kind") == "room_delete"]
+    assert [x["state"] for x in done] == ["done", "done"], done
+    for room in (seen, held):
+        status, _ = s.req("GET", f"/_synapse/admin/v1/rooms/{q(room)}", token=root)
+        assert status == 404
     s.stop()
