@@ -69,8 +69,8 @@ static char *job_id(const struct http_resp *r, const char *key)
 /* What one status answer of job JOB says: 1 the job ended (*DONE whether
  * it completed; OUT the row's message: the deletion's removed members, or
  * the server's error), 0 it runs on. */
-static int job_ended(const struct http_resp *r, const struct job_kind *k, const char *job, int *done, char *out,
-		     size_t n)
+static int job_ended(struct applier *ap, const struct queue_row *q, const struct http_resp *r,
+		     const struct job_kind *k, const char *job, int *done, char *out, size_t n)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *state = json_string_value(json_object_get(j, "status"));
@@ -85,7 +85,18 @@ static int job_ended(const struct http_resp *r, const struct job_kind *k, const 
 				 json_array_size(json_object_get(sr, "failed_to_kick_users")) ? ", some could not be" : "");
 	} else if (ended) {
 		const char *e = json_string_value(json_object_get(j, "error"));
-		int shown = e && text_is_clean(e);
+		struct hs_room_job rec;
+		int shown;
+		/* Synapse 1.163.2's delete_status has no error: its scheduled_tasks row does */
+		if ((!e || !*e) && hs_room_job(ap->h, q->room_id, k->action, 0, &rec) == 1 && !strcmp(rec.id, job)) {
+			for (char *c = rec.error; *c; c++)
+				if (*c == '\n' || *c == '\t' || *c == '\r')
+					*c = ' '; /* PostgreSQL's DETAIL line */
+			e = rec.error;
+		}
+		else if (err_pending())
+			err_clear(); /* the reason is a nicety; the state is what counts */
+		shown = e && *e && text_is_clean(e);
 		snprintf(out, n, "the server's %s job %s failed%s%.300s", k->what, job, shown ? ": " : "", shown ? e : "");
 	}
 	json_decref(j);
@@ -124,7 +135,7 @@ static int follow_job(struct applier *ap, const struct queue_row *q, const struc
 			http_resp_free(&r);
 			break;
 		}
-		if (job_ended(&r, k, job, &done, msg, sizeof(msg))) {
+		if (job_ended(ap, q, &r, k, job, &done, msg, sizeof(msg))) {
 			http_resp_free(&r);
 			rc = finish(ap, q, done ? "done" : "failed", 200, NULL, msg[0] ? msg : NULL);
 			break;

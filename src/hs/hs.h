@@ -247,6 +247,7 @@ struct hs_admin_api {
 struct hs_room_job {
 	char id[64];
 	char state[16]; /* scheduled, active, complete, failed */
+	char error[320]; /* what the server recorded of a failure ("" none) */
 };
 enum hs_job_action { HS_JOB_DELETE, HS_JOB_PURGE_HISTORY };
 /* A leftover row that makes the server's room deletion fail. */

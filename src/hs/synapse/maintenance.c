@@ -34,6 +34,7 @@ int synapse_room_job(struct hs *h, const char *room_id, enum hs_job_action actio
 	if ((rc = db_step(r)) == 1) {
 		str_copy(j->id, sizeof(j->id), db_text(r, 0) ? db_text(r, 0) : "");
 		str_copy(j->state, sizeof(j->state), db_text(r, 1) ? db_text(r, 1) : "");
+		str_copy(j->error, sizeof(j->error), db_text(r, 2) ? db_text(r, 2) : "");
 	}
 	db_rows_free(r);
 	return rc;
