@@ -143,3 +143,40 @@ def test_a_leftover_sliding_sync_row_blocks_the_deletion(s):
         status, _ = s.req("GET", f"/_synapse/admin/v1/rooms/{q(room)}", token=root)
         assert status == 404
     s.stop()
+
+
+def test_purge_remote_removes_only_old_cached_media(s):
+    """Remote media in Synapse's cache (rows and files as its media repository writes them after a
+    federation download): `media purge-remote --before 1d` removes what was last used before the
+    cut, keeps the recent and the quarantined, as the media admin API then answers."""
+    s.start()
+    root = s.register("rm_root", PW, admin=True)["access_token"]
+    s.stop()
+    now = int(time.time() * 1000)
+    old = now - 10 * 86400 * 1000
+    cached = {"OLDMEDIA": ("oldfile01", old, None), "NEWMEDIA": ("newfile01", now, None),
+              "QUARMEDIA": ("quarfile1", old, "@rm_root:example.org")}
+    files = {}
+    for media_id, (fs_id, ts, quarantined) in cached.items():
+        path = s.dir / "media_store" / "remote_content" / "remote.example" / fs_id[0:2] / fs_id[2:4] / fs_id[4:]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(media_id.encode() * 10)
+        files[media_id] = path
+        s.sql("INSERT INTO remote_media_cache (media_origin, media_id, media_type, created_ts, upload_name,"
+              " media_length, filesystem_id, last_access_ts, quarantined_by) VALUES ('remote.example',"
+              f" '{media_id}', 'text/plain', {ts}, 'x.txt', {len(media_id) * 10}, '{fs_id}', {ts},"
+              f" {'NULL' if quarantined is None else repr(quarantined)})")
+    s.start()
+    for media_id in cached:
+        status, info = s.req("GET", f"/_synapse/admin/v1/media/remote.example/{media_id}", token=root)
+        assert status == 200 and info["media_info"]["filesystem_id"] == cached[media_id][0], info
+    ok(s.mxdba("media", "purge-remote", "--before", "1d", "--as", "@rm_root:example.org"))
+    row = next(x for x in lines(ok(s.mxdba("--json", "queue", "apply"))) if x.get("kind") == "purge_remote_media")
+    assert row["state"] == "done" and row["error"] == "1 cached remote file(s) deleted", row
+    status, _ = s.req("GET", "/_synapse/admin/v1/media/remote.example/OLDMEDIA", token=root)
+    assert status == 404
+    for media_id in ("NEWMEDIA", "QUARMEDIA"):
+        status, _ = s.req("GET", f"/_synapse/admin/v1/media/remote.example/{media_id}", token=root)
+        assert status == 200, media_id
+    assert not files["OLDMEDIA"].exists() and files["NEWMEDIA"].exists() and files["QUARMEDIA"].exists()
+    s.stop()
