@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "net/answers.h"
 #include "net/http.h"
 #include "apply.h"
 #include "queue.h"
@@ -225,17 +226,7 @@ void note_attempt(struct applier *ap, const struct queue_row *q, const char *why
 /* errcode / error of a Matrix error body (either may be NULL). */
 void matrix_error(const struct http_resp *r, char *errcode, size_t n1, char *error, size_t n2)
 {
-	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	const char *ec = j ? json_string_value(json_object_get(j, "errcode")) : NULL;
-	const char *em = j ? json_string_value(json_object_get(j, "error")) : NULL;
-	if (!em && j)
-		em = json_string_value(json_object_get(j, "message"));
-	snprintf(errcode, n1, "%s", ec ? ec : "");
-	if (em)
-		snprintf(error, n2, "%s", em);
-	else
-		snprintf(error, n2, "HTTP %ld: %.120s", r->status, r->body && text_is_clean(r->body) ? r->body : "(no text)");
-	json_decref(j);
+	answer_error(r->body, r->status, errcode, n1, error, n2);
 }
 
 /* GET the homeserver's readiness URL once: the HTTP status, or 0 with the
@@ -266,9 +257,7 @@ static int server_up(struct applier *ap)
 static long retry_wait_ms(const struct http_resp *r, int tries)
 {
 	long wait = 500L << (tries < 4 ? tries : 4);
-	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	json_int_t ms = j ? json_integer_value(json_object_get(j, "retry_after_ms")) : 0;
-	json_decref(j);
+	long long ms = answer_retry_after_ms(r->body);
 	if (ms > 0)
 		wait = ms < 60000 ? (long)ms : 60000;
 	else if (r->retry_after_s > 0)
@@ -337,12 +326,10 @@ static int do_leave(struct applier *ap, const struct queue_row *q)
 		return 0;
 	}
 	if (r.status == 200) {
-		json_t *j = r.body ? json_loads(r.body, 0, NULL) : NULL;
-		if (json_is_object(j))
+		if (answer_is_object(r.body))
 			rc = finish(ap, q, "done", 200, NULL, NULL);
 		else
 			rc = finish(ap, q, "failed", 200, NULL, "the server answered 200 with something that is not JSON");
-		json_decref(j);
 	} else {
 		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
 		/* "not joined" means someone (or an earlier run) already did it */

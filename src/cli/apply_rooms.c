@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/output.h"
 #include "core/util.h"
+#include "net/answers.h"
 
 /* Polling a job: 0.25 s, doubling to 2 s between asks. */
 #define POLL_FIRST_MS 250
@@ -56,51 +57,31 @@ static int commit_job(struct applier *ap, const struct queue_row *q, const char 
 	return 0;
 }
 
-/* The job id under KEY of a JSON answer (malloc'd), or NULL. */
-static char *job_id(const struct http_resp *r, const char *key)
-{
-	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	const char *v = json_string_value(json_object_get(j, key));
-	char *out = v && *v && strlen(v) < sizeof(((struct hs_room_job *)0)->id) && text_is_clean(v) ? xstrdup(v) : NULL;
-	json_decref(j);
-	return out;
-}
-
 /* What one status answer of job JOB says: 1 the job ended (*DONE whether
  * it completed; OUT the row's message: the deletion's removed members, or
  * the server's error), 0 it runs on. */
 static int job_ended(struct applier *ap, const struct queue_row *q, const struct http_resp *r,
 		     const struct job_kind *k, const char *job, int *done, char *out, size_t n)
 {
-	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	const char *state = json_string_value(json_object_get(j, "status"));
-	int ended = state && (!strcmp(state, "complete") || !strcmp(state, "failed"));
+	struct job_answer a;
+	struct hs_room_job rec;
+	const char *e;
+	answer_job(r->body, &a);
 	out[0] = '\0';
-	*done = ended && !strcmp(state, "complete");
-	if (*done) {
-		json_t *sr = json_object_get(j, "shutdown_room");
-		if (json_is_object(sr))
-			snprintf(out, n, "%zu local member(s) removed%s",
-				 json_array_size(json_object_get(sr, "kicked_users")),
-				 json_array_size(json_object_get(sr, "failed_to_kick_users")) ? ", some could not be" : "");
-	} else if (ended) {
-		const char *e = json_string_value(json_object_get(j, "error"));
-		struct hs_room_job rec;
-		int shown;
+	*done = a.done;
+	if (a.done && a.shutdown)
+		snprintf(out, n, "%zu local member(s) removed%s", a.kicked, a.some_failed ? ", some could not be" : "");
+	else if (a.ended && !a.done) {
+		e = a.error;
 		/* Synapse 1.163.2's delete_status has no error: its scheduled_tasks row does */
-		if ((!e || !*e) && hs_room_job(ap->h, q->room_id, k->action, 0, &rec) == 1 && !strcmp(rec.id, job)) {
-			for (char *c = rec.error; *c; c++)
-				if (*c == '\n' || *c == '\t' || *c == '\r')
-					*c = ' '; /* PostgreSQL's DETAIL line */
+		if (!*e && hs_room_job(ap->h, q->room_id, k->action, 0, &rec) == 1 && !strcmp(rec.id, job)) {
+			answer_clean(rec.error);
 			e = rec.error;
-		}
-		else if (err_pending())
+		} else if (err_pending())
 			err_clear(); /* the reason is a nicety; the state is what counts */
-		shown = e && *e && text_is_clean(e);
-		snprintf(out, n, "the server's %s job %s failed%s%.300s", k->what, job, shown ? ": " : "", shown ? e : "");
+		snprintf(out, n, "the server's %s job %s failed%s%.300s", k->what, job, *e ? ": " : "", e);
 	}
-	json_decref(j);
-	return ended;
+	return a.ended;
 }
 
 /* The server's URL of admin API PATH (%s: ARG, percent-escaped); malloc'd. */
@@ -217,7 +198,7 @@ static int job_op(struct applier *ap, const struct queue_row *q)
 			  &r)) <= 0)
 		return rc;
 	if (r.status == 200) {
-		char *id = job_id(&r, k.id_key);
+		char *id = answer_job_id(r.body, k.id_key, sizeof(((struct hs_room_job *)0)->id));
 		http_resp_free(&r);
 		if (!id)
 			return finish(ap, q, "failed", 200, NULL, "the server answered 200 without a job id");
@@ -278,7 +259,6 @@ static int purge_media(struct applier *ap, const struct queue_row *q)
 	long long before = (long long)json_integer_value(json_object_get(j, "before_ts"));
 	char *tmpl = xasprintf("%s%s", ap->url, api->purge_media_path), *url = xasprintf(tmpl, before), what[64];
 	struct http_resp r;
-	json_t *ans;
 	int rc;
 	json_decref(j);
 	free(tmpl);
@@ -290,10 +270,7 @@ static int purge_media(struct applier *ap, const struct queue_row *q)
 	}
 	if (r.status != 200)
 		return end_with(ap, q, &r, "failed");
-	ans = r.body ? json_loads(r.body, 0, NULL) : NULL;
-	snprintf(what, sizeof(what), "%lld cached remote file(s) deleted",
-		 (long long)json_integer_value(json_object_get(ans, "deleted")));
-	json_decref(ans);
+	snprintf(what, sizeof(what), "%lld cached remote file(s) deleted", answer_deleted(r.body));
 	http_resp_free(&r);
 	return finish(ap, q, "done", 200, NULL, what);
 }

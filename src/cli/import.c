@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "core/csv.h"
+#include "core/importrow.h"
 #include "core/err.h"
 #include "core/mxid.h"
 #include "core/output.h"
@@ -20,10 +21,6 @@
 
 #define MAX_BAD 50
 #define MAX_FIELDS 16
-
-enum col { C_USER, C_HASH, C_PASSWORD, C_ADMIN, C_DISPLAY, C_DEACT, C_COUNT };
-static const char *const col_names[C_COUNT] = { "user", "password_hash", "password", "admin", "display_name",
-						"deactivated" };
 
 struct irow {
 	int lineno;
@@ -50,21 +47,6 @@ struct import {
 	long long created, updated, skipped;
 };
 
-static int parse_bool(const char *v, int *out)
-{
-	if (!*v) {
-		*out = -1;
-		return 0;
-	}
-	if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "t"))
-		*out = 1;
-	else if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "f"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
 static void free_fields(char **fields, int from, int n)
 {
 	for (int i = from; i < n; i++) {
@@ -78,28 +60,18 @@ static void free_fields(char **fields, int from, int n)
 static int read_header(struct import *im)
 {
 	char *fields[MAX_FIELDS], why[256];
-	int nf = csv_record(im->f, fields, MAX_FIELDS, &im->lineno, why, sizeof(why));
-	for (int i = 0; i < C_COUNT; i++)
-		im->map[i] = -1;
-	if (nf <= 0)
+	int nf = csv_record(im->f, fields, MAX_FIELDS, &im->lineno, why, sizeof(why)), rc;
+	if (nf <= 0) {
+		for (int i = 0; i < C_COUNT; i++)
+			im->map[i] = -1;
 		return err_set(EX_USAGE, "%s:1: %s", im->path, nf == 0 ? "empty file: a header line is needed" : why);
-	for (int i = 0; i < nf; i++) {
-		int k;
-		for (k = 0; k < C_COUNT; k++)
-			if (!strcmp(fields[i], col_names[k]))
-				break;
-		if (k == C_COUNT || im->map[k] >= 0) {
-			err_set(EX_USAGE, "%s:1: %s column \"%.40s\"", im->path, k == C_COUNT ? "unknown" : "duplicate",
-				fields[i]);
-			err_hint("columns: user, password_hash, password, admin, display_name, deactivated");
-			free_fields(fields, i, nf);
-			return -1;
-		}
-		im->map[k] = i;
-		free(fields[i]);
 	}
-	if (im->map[C_USER] < 0)
-		return err_set(EX_USAGE, "%s:1: the header has no user column", im->path);
+	rc = import_header(fields, nf, im->map, why, sizeof(why));
+	free_fields(fields, 0, nf);
+	if (rc < 0) {
+		err_set(EX_USAGE, "%s:1: %s", im->path, why);
+		return err_hint("columns: " IMPORT_COLUMNS);
+	}
 	return 0;
 }
 
@@ -110,23 +82,14 @@ static int validate(struct import *im, const char *const *v, struct irow *r, cha
 {
 	struct pw_scheme s;
 	struct hs_account a;
-	size_t pwlen = strlen(v[C_PASSWORD]);
+	struct import_values iv;
 	int rc;
 	hs_password_scheme(im->c->cfg, &s);
-	if (mxid_parse(v[C_USER], im->c->cfg->server_name, &r->id) < 0) {
-		err_clear();
-		return snprintf(why, n, "user: not a local user ID or localpart");
-	}
-	if (*v[C_HASH] && *v[C_PASSWORD])
-		return snprintf(why, n, "both password and password_hash are set");
-	if (*v[C_HASH] && !hash_is_bcrypt(v[C_HASH]))
-		return snprintf(why, n, "password_hash is not a bcrypt hash ($2a$/$2b$/$2y$, cost 04-31, 60 characters)");
-	if (*v[C_PASSWORD] && (pwlen < s.min || pwlen > s.max))
-		return snprintf(why, n, "password must be %zu to %zu bytes", s.min, s.max);
-	if (parse_bool(v[C_ADMIN], &r->admin) < 0 || parse_bool(v[C_DEACT], &r->deact) < 0)
-		return snprintf(why, n, "admin and deactivated take true/false/1/0/yes/no");
-	if (strlen(v[C_DISPLAY]) > 256)
-		return snprintf(why, n, "display_name is longer than 256 bytes");
+	if (import_check(v, im->c->cfg->server_name, s.min, s.max, &iv, why, n) < 0)
+		return 1;
+	r->id = iv.id;
+	r->admin = iv.admin;
+	r->deact = iv.deact;
 	/* a new account must pass the homeserver's localpart rules: say so now, for every line */
 	if ((rc = hs_account_find(im->h, &r->id, &a)) < 0)
 		return -1;

@@ -167,3 +167,19 @@ def test_build_fails_when_a_statement_exists_for_one_backend_only(tmp_path):
     broken("dendrite/postgres/memberships.sql", "\n-- name: uses_nothing\nSELECT {{no_such_fragment}};\n",
            "no_such_fragment")
     broken("dendrite/postgres/memberships.sql", "\n-- fragment: never_used\nSELECT 1\n", "never_used")
+
+
+def test_a_bad_bcrypt_cost_in_dendrite_yaml_is_said_safely():
+    """Found by tests/fuzz/fuzz_yaml.c: the error once quoted the value after the YAML document holding it
+    was freed. Now a config error (exit 3), the value quoted only when it is short clean text."""
+    home = DendriteHome("sqlite")
+    for value, shown in (("abc", '"abc"'), ("3", '"3"'), ("x" * 500, '"' + "x" * 40 + '"'),
+                         ('"bad\\u0007bell"', '"(not clean text)"')):
+        (home.dir / "dendrite.yaml").write_text(YAML.format(server="example.org", userapi_db="file:dendrite_userapi.db",
+                                                            global_db="").replace("bcrypt_cost: 5", f"bcrypt_cost: {value}"))
+        (home.dir / "irc.yaml").write_text(IRC)
+        home.write_config("[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n")
+        before = home.snapshot()
+        r = home.run("user", "list")
+        assert r.rc == EX_CONFIG and f"user_api.bcrypt_cost {shown} is not a whole number" in r.err, r
+        assert home.snapshot() == before

@@ -27,9 +27,12 @@ int dendrite_yaml_load(const char *path, struct dendrite_yaml *y)
 	if ((v = hsy_scalar(&doc, root, "user_api.bcrypt_cost"))) {
 		long cost;
 		if (parse_int(v, 4, 31, &cost) < 0) {
+			/* said before the document (which holds V) is freed */
+			err_set(EX_CONFIG, "%s: user_api.bcrypt_cost \"%.40s\" is not a whole number from 4 to 31", path,
+				text_is_clean(v) ? v : "(not clean text)");
 			yaml_document_delete(&doc);
 			dendrite_yaml_free(y);
-			return err_set(EX_CONFIG, "%s: user_api.bcrypt_cost \"%s\" is not a whole number from 4 to 31", path, v);
+			return -1;
 		}
 		y->bcrypt_cost = (int)cost;
 	}

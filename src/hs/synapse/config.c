@@ -339,7 +339,8 @@ static int read_one(const char *file, const char *base, struct syaml *y)
 	if ((v = hsy_scalar(&doc, root, "bcrypt_rounds"))) {
 		long r;
 		if (parse_int(v, 4, 31, &r) < 0)
-			rc = err_set(EX_CONFIG, "%s: bcrypt_rounds \"%s\" is not a whole number from 4 to 31", file, v);
+			rc = err_set(EX_CONFIG, "%s: bcrypt_rounds \"%.40s\" is not a whole number from 4 to 31", file,
+				     text_is_clean(v) ? v : "(not clean text)");
 		y->bcrypt_rounds = (int)r;
 	}
 	if ((n = hsy_get(&doc, root, "password_config")))
@@ -347,7 +348,8 @@ static int read_one(const char *file, const char *base, struct syaml *y)
 	if ((v = hsy_scalar(&doc, root, "dummy_events_threshold"))) {
 		long t;
 		if (parse_int(v, 1, 1000000, &t) < 0)
-			rc = err_set(EX_CONFIG, "%s: dummy_events_threshold \"%s\" is not a whole number from 1", file, v);
+			rc = err_set(EX_CONFIG, "%s: dummy_events_threshold \"%.40s\" is not a whole number from 1", file,
+				     text_is_clean(v) ? v : "(not clean text)");
 		y->dummy_threshold = (int)t;
 	}
 	if ((n = hsy_get(&doc, root, "server_notices"))) {
