@@ -12,11 +12,22 @@
 #include "core/err.h"
 #include "core/util.h"
 
-/* Flow collections ([ and {) nested deeper than this are refused before
- * libyaml reads the file: its parser takes time that grows with the square
- * of that nesting (20,000 levels: 0.5 s; 50,000: 3.7 s; 200,000: minutes),
- * while no homeserver config nests them more than two or three deep. */
+/* Limits no homeserver config comes near, each checked in one linear pass
+ * before libyaml reads the file (hsy_load), because libyaml's own cost is
+ * not linear past them:
+ * - flow collections ([ and {) nested deeper than HSY_MAX_FLOW_DEPTH: its
+ *   parser takes time growing with the square of the nesting (20,000
+ *   levels: 0.5 s; 50,000: 3.7 s; 200,000: minutes); configs nest two or
+ *   three deep;
+ * - more than HSY_MAX_ANCHORS anchors (&name) or HSY_MAX_ALIASES aliases
+ *   (*name): each alias is looked up among all anchors one by one (40,000
+ *   of each in 1 MB: 12 s, twice that: 81 s); configs have a handful;
+ * - files over HSY_MAX_BYTES (a generated homeserver.yaml is 1.4 KB, a
+ *   dendrite.yaml 4 KB, the old fully commented samples about 100 KB). */
 #define HSY_MAX_FLOW_DEPTH 64
+#define HSY_MAX_ANCHORS 1000
+#define HSY_MAX_ALIASES 10000
+#define HSY_MAX_BYTES (4L * 1024 * 1024)
 
 /* Where a quote or a flow collection may start: after blanks and
  * indicators, never inside a plain scalar ("a[0]", "it's"). */
@@ -26,14 +37,28 @@ static int token_start(int prev)
 	       prev == '-' || prev == '?';
 }
 
-/* One pass over F (linear in its size): the flow nesting outside quoted
- * scalars and comments. 0, or -1 + EX_CONFIG naming the line. */
-static int flow_depth_ok(FILE *f, const char *path)
+static int too_many(const char *path, size_t line, const char *what, long max)
+{
+	err_set(EX_CONFIG, "%s:%zu: more than %ld YAML %s", path, line, max, what);
+	return err_hint("no homeserver config has that many (and reading them takes time that grows faster than the "
+			"file): check that this is the homeserver's own config file");
+}
+
+/* One pass over F (linear in its size): its size, and the flow nesting,
+ * anchors and aliases outside quoted scalars and comments. 0, or -1 +
+ * EX_CONFIG naming the line. */
+static int yaml_shape_ok(FILE *f, const char *path)
 {
 	char buf[65536];
 	size_t n, line = 1;
+	long total = 0, anchors = 0, aliases = 0;
 	int depth = 0, quote = 0, comment = 0, esc = 0, prev = '\n';
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if ((total += (long)n) > HSY_MAX_BYTES) {
+			err_set(EX_CONFIG, "%s is larger than %ld MiB", path, HSY_MAX_BYTES >> 20);
+			return err_hint("no homeserver config is that large: check that this is the homeserver's own "
+					"config file");
+		}
 		for (size_t i = 0; i < n; prev = (unsigned char)buf[i++]) {
 			int ch = (unsigned char)buf[i];
 			if (ch == '\n') {
@@ -57,6 +82,10 @@ static int flow_depth_ok(FILE *f, const char *path)
 				comment = 1;
 			else if ((ch == '"' || ch == '\'') && token_start(prev))
 				quote = ch;
+			else if (ch == '&' && token_start(prev) && ++anchors > HSY_MAX_ANCHORS)
+				return too_many(path, line, "anchors (&name)", HSY_MAX_ANCHORS);
+			else if (ch == '*' && token_start(prev) && ++aliases > HSY_MAX_ALIASES)
+				return too_many(path, line, "aliases (*name)", HSY_MAX_ALIASES);
 			else if ((ch == '[' || ch == '{') && (token_start(prev) || depth > 0)) {
 				if (++depth > HSY_MAX_FLOW_DEPTH) {
 					err_set(EX_CONFIG, "%s:%zu: YAML nested more than %d levels deep ([ and { inside one "
@@ -84,7 +113,7 @@ int hsy_load(const char *path, yaml_document_t *doc)
 		err_set(EX_CONFIG, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (flow_depth_ok(f, path) < 0) {
+	if (yaml_shape_ok(f, path) < 0) {
 		fclose(f);
 		return -1;
 	}

@@ -321,3 +321,54 @@ def test_deep_flow_nesting_is_refused_in_linear_time():
     synapse_yaml(home, text=ok_text)
     r = home.run("user", "list")
     assert r.rc == 0 and home.uid("leo") in r.out, r
+
+
+def test_every_yaml_shape_costs_time_linear_in_its_size():
+    """The worst shapes of a homeserver.yaml that stay within mxdba's limits (a long scalar, many keys,
+    many list items, block nesting, flow nesting at its limit over and over, anchors and aliases at theirs),
+    each read at two sizes, the second twice the first: the time about doubles (quadratic would be 4x).
+    Past the limits (anchors, aliases, size) the file is refused in bounded time, the database unchanged."""
+    import time
+    home = SynapseHome("sqlite")
+    home.add_account("mia")
+    before = home.snapshot()
+    mib = 1 << 20
+    shapes = {
+        "long scalar": lambda n: "form_secret: " + "x" * n + "\n",
+        "many keys": lambda n: "".join(f"k{i:07d}: v\n" for i in range(n // 12)),
+        "many items": lambda n: "list:\n" + "  - item\n" * (n // 9),
+        "block nesting": lambda n: "".join(" " * i + f"k{i}:\n" for i in range(int((2 * n) ** 0.5))),
+        "flow nesting": lambda n: "".join(f"f{i}: " + "[" * 64 + "]" * 64 + "\n" for i in range(n // 140)),
+        "aliases": lambda n: "".join(f"a{i}: &x{i} v\n" for i in range(1000)) + "list:\n"
+                             + "".join(f"  - *x{i % 1000}\n" for i in range(min(10000, n // 100))),
+    }
+
+    def cost(text):
+        synapse_yaml(home, text=MAIN + text)
+        best = None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            r = home.run("user", "list")
+            dt = time.perf_counter() - t0
+            assert r.rc == 0 and home.uid("mia") in r.out, r.err[-300:]
+            best = dt if best is None else min(best, dt)
+        return best
+
+    for name, make in shapes.items():
+        small, large = (500_000, 1_000_000) if name == "aliases" else (mib, 2 * mib)
+        t1, t2 = cost(make(small)), cost(make(large))
+        assert t2 < 3 * t1 + 0.05, (name, t1, t2)
+    refused = {
+        "anchors": ("".join(f"a{i}: &x{i} v\n" for i in range(1001)), "more than 1000 YAML anchors"),
+        "aliases": ("base: &b v\nlist:\n" + "  - *b\n" * 10001, "more than 10000 YAML aliases"),
+        "size": ("form_secret: " + "x" * (4 * mib) + "\n", "larger than 4 MiB"),
+        "anchors and aliases": ("".join(f"a{i}: &x{i} v\n" for i in range(40000)) + "list:\n"
+                                + "".join(f"  - *x{i}\n" for i in range(40000)), "more than 1000 YAML anchors"),
+    }
+    for name, (text, msg) in refused.items():
+        synapse_yaml(home, text=MAIN + text)
+        t0 = time.perf_counter()
+        r = home.run("user", "list")
+        assert time.perf_counter() - t0 < 5, name      # 40,000 of each took libyaml 12 s
+        assert r.rc == 3 and msg in r.err and "HINT" in r.err, (name, r.err)
+    assert home.snapshot() == before
