@@ -88,6 +88,25 @@ BAD_CSV = [
 ]
 BAD_CSV_BYTES = [b"user\nal\x00ice\n", b"user\n\xff\xfe\n", b"user,display_name\nnewuser,\xc3\x28\n"]
 
+# dendrite.yaml (read through [homeserver] dendrite_config): each shape the fuzzers and the doubling tests
+# found, and the classic YAML attacks; refused (exit 3) in bounded time
+DENDRITE_YAML = "version: 2\nglobal:\n  server_name: example.org\n"
+BAD_YAML = [
+    DENDRITE_YAML + "deep: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    DENDRITE_YAML + "deep: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",
+    DENDRITE_YAML + "".join(f"a{i}: &x{i} v\n" for i in range(40_000)) + "l:\n" + "".join(f"  - *x{i}\n" for i in range(40_000)),
+    DENDRITE_YAML + "b: &b v\nl:\n" + "  - *b\n" * 20_000,
+    DENDRITE_YAML + "s: " + "x" * (5 << 20) + "\n",
+    DENDRITE_YAML + "user_api:\n  bcrypt_cost: abc\n",            # once quoted after the document was freed
+    DENDRITE_YAML + "user_api:\n  bcrypt_cost: " + "9" * 5000 + "\n",
+    DENDRITE_YAML + 'user_api:\n  bcrypt_cost: "1\\u001b[31m"\n',
+    DENDRITE_YAML + "x: !!python/object/apply:os.system ['true']\nbad: [\n",
+    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",                # billion laughs, and no server_name
+    "version: 2\nglobal: [unterminated\n", "\t\x01", "global:\n  server_name: [not, a, scalar]\n",
+]
+BAD_YAML_BYTES = [DENDRITE_YAML.encode() + b"k: v\x00w\n", DENDRITE_YAML.encode() + b"k: \xff\xfe\n"]
+
 BAD_OPTIONS = [["user", "list", "--admin"], ["user", "list", "extra"], ["user", "create"], ["user", "create", "a", "b"],
                ["user", "passwd", "alice", "--scheme"], ["user", "passwd", "alice", "--scheme=md5", "--password-stdin"],
                ["user", "list", "--admins=yes"], ["--config"], ["hash", "--cost"], ["hash", "--cost", "abc"],
@@ -171,6 +190,20 @@ def test_hostile_import_files(h, tmp_path, text):
     check_refused(h, ["user", "import", str(f)], {EX_USAGE, EX_CONFLICT})
 
 
+@pytest.mark.parametrize("text", BAD_YAML + BAD_YAML_BYTES, ids=range(len(BAD_YAML) + len(BAD_YAML_BYTES)))
+def test_hostile_dendrite_yaml(h, tmp_path, text):
+    import time
+    (tmp_path / "dendrite.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
+    cfg = tmp_path / "mxdba.ini"
+    cfg.write_text(f"[homeserver]\ntype = dendrite\ndendrite_config = dendrite.yaml\n"
+                   f"[database]\nuserapi = file:{h.dir / 'dendrite_userapi.db'}\n")
+    os.chmod(cfg, 0o600)
+    t0 = time.perf_counter()
+    err = check_refused(h, ["user", "promote", "alice"], {EX_CONFIG}, config=cfg)
+    assert time.perf_counter() - t0 < 10, err[:200]
+    assert "dendrite.yaml" in err
+
+
 @pytest.mark.parametrize("args", BAD_OPTIONS, ids=lambda a: "-".join(a))
 def test_hostile_options(h, args):
     check_refused(h, args, {EX_USAGE}, input=b"")
@@ -178,5 +211,6 @@ def test_hostile_options(h, args):
 
 def test_corpus_is_large_enough():
     n = (len(BAD_IDS) * len(ID_COMMANDS) + len(BAD_ROOMS) * 2 + len(BAD_INI) + len(BAD_INI_BYTES) + len(BAD_BATCH)
-         + len(BAD_BATCH_BYTES) + len(BAD_CSV) + len(BAD_CSV_BYTES) + len(BAD_OPTIONS))
+         + len(BAD_BATCH_BYTES) + len(BAD_CSV) + len(BAD_CSV_BYTES) + len(BAD_OPTIONS) + len(BAD_YAML)
+         + len(BAD_YAML_BYTES))
     assert n >= 200, n
