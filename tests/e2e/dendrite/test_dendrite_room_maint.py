@@ -27,6 +27,11 @@ def test_room_delete_purges(dendrite):
     d.join(ben, doomed)
     for i in range(5):
         d.send(ann, doomed, f"message {i}")
+    d.upload(ann, b"z" * 500)
+    # a remote-looking member: a user of another server, banned (no federation needed)
+    status, j = d.req("POST", f"/_matrix/client/v3/rooms/{q(doomed)}/ban", token=ann,
+                      body={"user_id": "@spammer:remote.example", "reason": "spam"})
+    assert status == 200, j
     for opt in (["--block"], ["--new-room-user", "@del_root:example.org", "--message", "x"]):
         r = d.mxdba("room", "delete", doomed, "--as", "@del_root:example.org", *opt)
         assert r.rc == 6 and "Dendrite cannot do" in r.err, r

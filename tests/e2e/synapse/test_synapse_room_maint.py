@@ -26,6 +26,12 @@ def test_room_delete_through_the_admin_api(s):
     for i in range(5):
         s.send(ann, doomed, f"message {i}")
     s.upload(ann, b"z" * 500)
+    # a remote-looking member: a user of another server, banned (no federation needed)
+    status, j = s.req("POST", f"/_matrix/client/v3/rooms/{q(doomed)}/ban", token=ann,
+                      body={"user_id": "@spammer:remote.example", "reason": "spam"})
+    assert status == 200, j
+    assert s.sql(f"SELECT membership FROM room_memberships WHERE room_id = '{doomed}'"
+                 " AND user_id = '@spammer:remote.example'") == [("ban",)]
     # refused before anything is queued: a typo'd room (Synapse itself would "complete" its deletion)
     r = s.mxdba("room", "delete", doomed, "!typo:example.org", "--as", "@del_root:example.org")
     assert r.rc == 6 and "!typo:example.org: not known" in r.err, r
@@ -47,6 +53,8 @@ def test_room_delete_through_the_admin_api(s):
     tasks = s.sql(f"SELECT id, status FROM scheduled_tasks WHERE action = 'shutdown_and_purge_room'"
                   f" AND resource_id = '{doomed}'")
     assert len(tasks) == 1 and tasks[0][1] == "complete", tasks
+    assert s.sql(f"SELECT count(*) FROM room_memberships WHERE room_id = '{doomed}'") == [("0",)]
+    assert s.sql(f"SELECT count(*) FROM events WHERE room_id = '{doomed}'") == [("0",)]
     assert s.sql(f"SELECT job FROM mxdba_queue WHERE room_id = '{doomed}'") == [(tasks[0][0],)]
     assert doomed not in {x["room_id"] for x in lines(ok(s.mxdba("--json", "report", "rooms")))}
     # queued again: the room is unknown now, nothing queued
