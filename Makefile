@@ -77,18 +77,22 @@ PYTEST = $(CURDIR)/.cache/pytest-env/bin/python -m pytest
 pytest-env:
 	@scripts/pytest-env >/dev/null
 
+# two workers (pytest-xdist; a whole file to one worker, so a file's fixtures
+# stay shared; each worker its own PostgreSQL cluster); the slowest listed
 test-integration: mxdba build/mxdba-san pytest-env
 	scripts/synapse build-all
-	MXDBA_BIN=$(CURDIR)/build/mxdba-san $(PYTEST) -q tests/integration
+	MXDBA_BIN=$(CURDIR)/build/mxdba-san $(PYTEST) -q -n 2 --dist loadfile --durations=15 tests/integration
 
 # the real Dendrite v0.13.8 and the real Synapse 1.163.2 (each built or
 # installed into .cache/ once), and every release of tests/releases; the
-# release matrix and the Synapse-killed-mid-deletion case (minutes of waiting
-# for Synapse's scheduler) run beside the main suites, their output after
-# theirs: two processes fill two cores; the slowest tests of each are listed
+# release matrix, the Synapse-killed-mid-deletion case (minutes of waiting
+# for Synapse's scheduler), Synapse's doctor and port suites run beside the
+# main suites (about 20 minutes each on 2 cores), their output after theirs:
+# two processes fill two cores; the slowest tests of each are listed
 # (--durations); a hang fails the run instead of eating CI
 E2E_BESIDE = tests/e2e/dendrite/test_dendrite_releases.py tests/e2e/synapse/test_synapse_releases.py \
-	tests/e2e/synapse/test_synapse_room_kill.py
+	tests/e2e/synapse/test_synapse_room_kill.py tests/e2e/synapse/test_synapse_doctor.py \
+	tests/e2e/synapse/test_synapse_port.py
 test-e2e: mxdba pytest-env
 	scripts/dendrite build-all
 	scripts/synapse build-all
