@@ -22,7 +22,7 @@ OBJ  = $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/sql_embed.o
 SAN_OBJ = $(patsubst src/%.c,build/san/%.o,$(SRC)) build/san/sql_embed.o
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: test-steps pytest-env deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz bench install uninstall clean help
+.PHONY: test-steps pytest-env deb test-deb test-fresh all deps demo test test-unit test-integration test-e2e test-bench-tiny test-fuzz-smoke fuzz fuzz-plateau bench install uninstall clean help
 all: mxdba
 
 help:
@@ -127,6 +127,9 @@ test-fuzz-smoke:
 	tests/fuzz/run 10
 fuzz:
 	tests/fuzz/run $(FUZZ_SECONDS)
+# every harness until its coverage stops growing (tests/fuzz/plateau; figures in tests/fuzz/PLATEAU.md)
+fuzz-plateau:
+	JOBS=2 tests/fuzz/plateau
 
 # the benchmark suite (BENCHMARKS.md, bench.png); see scripts/bench
 bench: deps mxdba

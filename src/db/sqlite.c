@@ -38,15 +38,27 @@ static int lite_fail(db *d, const char *what)
 	return -1;
 }
 
-/* Is PATH a database in WAL mode (header bytes 18 and 19 both 2)? */
+/* Is PATH a database in WAL mode (header bytes 18 and 19 both 2)? Read
+ * through SQLite's own file layer, never open()/close(): closing any
+ * descriptor of a file drops every POSIX lock this process holds on it, so
+ * a plain fclose() here took away the locks of a connection this process
+ * already had on the same file (a second, read-only connection opened
+ * beside the write one). The connection lost its SHARED lock, another
+ * process's last close then took the WAL for its own and deleted it, and a
+ * transaction committed into that WAL was gone. SQLite's close keeps the
+ * descriptor open while another connection here holds a lock. */
 static int in_wal_mode(const char *path)
 {
+	sqlite3 *c = NULL;
+	sqlite3_file *f = NULL;
 	unsigned char h[20];
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(h, 1, sizeof(h), f) : 0;
-	if (f)
-		fclose(f);
-	return n == sizeof(h) && h[18] == 2 && h[19] == 2;
+	int wal = 0;
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    sqlite3_file_control(c, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f && f->pMethods &&
+	    f->pMethods->xRead(f, h, (int)sizeof(h), 0) == SQLITE_OK)
+		wal = h[18] == 2 && h[19] == 2;
+	sqlite3_close(c);
+	return wal;
 }
 
 /* A read-only connection to a WAL database (Synapse's) cannot remove the

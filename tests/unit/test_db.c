@@ -3,9 +3,13 @@
  * and the common ones), transactions, row counts, streaming, batch mode;
  * and mxdba's own tables on top of it (src/store/): migrations, audit rows,
  * the queue and the minted-token registry. */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/util.h"
@@ -111,6 +115,67 @@ static void test_batch(db *d)
 	CHECK(audit_list(d, "t", 0, count_rows, &seen) == 0 && seen == 0);
 }
 
+/* The pid holding a lock on SQLite's shared range of PATH, asked from
+ * another process (a process never conflicts with its own locks); 0: none. */
+static long lock_holder_seen_by_a_child(const char *path)
+{
+	int p[2];
+	long pid = -1;
+	pid_t child;
+	if (pipe(p) < 0)
+		return -1;
+	if ((child = fork()) == 0) {
+		struct flock fl;
+		int fd = open(path, O_RDONLY);
+		long got = -1;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 0x40000002L;
+		fl.l_len = 510;
+		if (fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0)
+			got = fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+		if (write(p[1], &got, sizeof(got)) != (ssize_t)sizeof(got))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (child > 0 && read(p[0], &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		pid = -1;
+	close(p[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	return pid;
+}
+
+/* A second connection to a WAL database (a write connection and a read-only
+ * one on Synapse's one file) must not take away the first one's locks: a
+ * close() of any descriptor of the file drops them all, and then another
+ * process's last close deletes the WAL with the first one's commits in it. */
+static void test_a_second_connection_keeps_the_first_ones_locks(void)
+{
+	char *path = xasprintf("%s/wal.db", dir);
+	sqlite3 *s;
+	db *w, *r;
+	char *v = NULL;
+	db_arg a = DB_ARG_TEXT("x");
+	sqlite3_open(path, &s);
+	sqlite3_exec(s, "PRAGMA journal_mode=WAL; CREATE TABLE x (a);", NULL, NULL, NULL);
+	sqlite3_close(s);
+	w = db_open(DB_SQLITE, path, path, 0, "dendrite");
+	CHECK(w && db_scalar(w, "table_exists", &a, 1, &v) == 1);
+	free(v);
+	CHECK(lock_holder_seen_by_a_child(path) == getpid());
+	r = db_open(DB_SQLITE, path, path, 1, "dendrite");
+	CHECK(r != NULL);
+	CHECK(lock_holder_seen_by_a_child(path) == getpid());
+	db_close(r);
+	CHECK(lock_holder_seen_by_a_child(path) == getpid());
+	db_close(w);
+	CHECK(lock_holder_seen_by_a_child(path) == 0);
+	free(path);
+}
+
 int main(void)
 {
 	db *d;
@@ -124,6 +189,7 @@ int main(void)
 		test_batch(d);
 		db_close(d);
 	}
+	test_a_second_connection_keeps_the_first_ones_locks();
 	/* a file that is not there is never created */
 	CHECK(db_open(DB_SQLITE, "/nonexistent/x.db", "x", 0, NULL) == NULL && err_code() == EX_DB);
 	err_clear();

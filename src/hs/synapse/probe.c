@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -19,12 +20,40 @@
 #define SHARED_FIRST 0x40000002L
 #define SHARED_SIZE 510
 
+/* A descriptor of PATH to ask about locks with. It stays open until the
+ * process ends: closing any descriptor of a file drops every POSIX lock
+ * this process holds on it, SQLite's own included, and a connection that
+ * lost its locks can have its WAL deleted under it by another process's
+ * last close (src/db/sqlite.c). One per file, a few files per run. */
+static int probe_fd(const char *path)
+{
+	static struct {
+		dev_t dev;
+		ino_t ino;
+		int fd;
+	} kept[16];
+	static int nkept;
+	struct stat st;
+	int fd;
+	if (stat(path, &st) < 0)
+		return -1;
+	for (int i = 0; i < nkept; i++)
+		if (kept[i].dev == st.st_dev && kept[i].ino == st.st_ino)
+			return kept[i].fd;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && nkept < (int)(sizeof(kept) / sizeof(kept[0]))) {
+		kept[nkept].dev = st.st_dev;
+		kept[nkept].ino = st.st_ino;
+		kept[nkept++].fd = fd;
+	}
+	return fd;
+}
+
 /* The pid of another process holding a lock on [START, START+LEN) of PATH,
  * 0 if none, -1 if PATH cannot be read. */
 static long holder(const char *path, off_t start, off_t len)
 {
 	struct flock fl;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = probe_fd(path);
 	long pid = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -37,7 +66,6 @@ static long holder(const char *path, off_t start, off_t len)
 		pid = -1;
 	else if (fl.l_type != F_UNLCK)
 		pid = fl.l_pid;
-	close(fd);
 	return pid;
 }
 
@@ -72,7 +100,7 @@ int synapse_probe_running(struct hs *h, db *d, char *who, size_t n)
 	long long count;
 	int rc;
 	if (h && SYN(h) && d == h->db && db_kind(d) == DB_SQLITE) {
-		/* probed before this process opened the file: a probe now would drop its own locks */
+		/* probed once, when the file was opened */
 		snprintf(who, n, "%s", SYN(h)->who);
 		return SYN(h)->running;
 	}

@@ -117,7 +117,7 @@ static int open_main(struct hs *h, enum hs_mode mode)
 			return -1;
 		h->conf = c.conf;
 	}
-	/* SQLite: probed before this process holds any lock on the file */
+	/* SQLite: probed before this process holds any lock on the file (it never sees its own) */
 	if (h->conf.kind == DB_SQLITE)
 		sy->running = synapse_probe_file(h->conf.target, sy->who, sizeof(sy->who));
 	if (!(h->db = db_open(h->conf.kind, h->conf.target, h->conf.label, !write, "synapse")))

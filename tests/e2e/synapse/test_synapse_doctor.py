@@ -5,8 +5,10 @@ old docs, a killed process), Synapse is shown misbehaving on it, doctor
 reports it, doctor --fix repairs it, and Synapse is shown behaving again.
 The same Synapse serves the whole file; at the end, after all of that use,
 doctor finds nothing on it (no false alarms)."""
+import fcntl
 import os
 import signal
+import struct
 import subprocess
 import time
 
@@ -176,6 +178,22 @@ def test_a_malformed_pending_deactivation_row_no_longer_stops_the_parter(s):
     s.stop()
 
 
+def sqlite_lock_holder(path):
+    """The pid holding a lock on SQLite's shared range of PATH (0: none)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fl = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0x40000002, 510, 0)
+        kind, _, _, _, pid = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, fl))
+        return 0 if kind == fcntl.F_UNLCK else pid
+    finally:
+        os.close(fd)
+
+
+def child_pids(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(x) for x in f.read().split()]
+
+
 def test_a_token_left_by_a_killed_queue_apply(s):
     s.start()
     admin = s.register("boss", PW, admin=True)["access_token"]
@@ -189,6 +207,11 @@ def test_a_token_left_by_a_killed_queue_apply(s):
         p = scratch.spawn([BIN, "-c", str(s.config), "queue", "apply", "--url", hang.url],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hang.held.wait(30), "queue apply never sent the leave"
+        if s.backend == "sqlite":
+            # the worker sending the leave still holds its SQLite read lock: once
+            # a second connection's open dropped it, another worker's close took
+            # the WAL for unused and deleted it, and the token's commit with it
+            assert sqlite_lock_holder(s.dir / "homeserver.db") in child_pids(p.pid)
         os.kill(p.pid, signal.SIGKILL)  # killed while the leave was in flight
         p.wait()
     finally:
