@@ -29,6 +29,7 @@ _mxdba_opts_for() {
 	"room delete") echo "--purge --no-purge --block --message --new-room-user --from --as" ;;
 	"room purge-history") echo "--before --keep-local --as" ;;
 	"media purge-remote") echo "--before --as" ;;
+	"token create") echo "--token --uses --expires" ;;
 	"audit list") echo "--user --since" ;;
 	"migrate") echo "--status" ;;
 	"store copy") echo "--from" ;;
@@ -48,12 +49,13 @@ _mxdba_subs_for() {
 	report) echo "rooms media tables updates" ;;
 	room) echo "delete purge-history" ;;
 	media) echo "purge-remote" ;;
+	token) echo "create list show delete" ;;
 	evacuate) echo "user room" ;;
-	help) echo "check user hash rooms members report evacuate notice room media queue audit doctor migrate store batch config" ;;
+	help) echo "check user hash rooms members report evacuate notice room media token queue audit doctor migrate store batch config" ;;
 	esac
 }
 
-_mxdba_commands="check user hash rooms members report evacuate notice room media queue audit doctor migrate store batch config help"
+_mxdba_commands="check user hash rooms members report evacuate notice room media token queue audit doctor migrate store batch config help"
 
 # The check names of the configured homeserver (`mxdba doctor --list`, at most 2 seconds).
 _mxdba_checks() {

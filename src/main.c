@@ -137,6 +137,23 @@ const struct command commands[] = {
 	  "--before TIME\t2026-11-01, 2026-11-01T12:00 (UTC), or an age: 30d\n"
 	  "--as ADMIN\tthe local admin the API is called as\n",
 	  "mxdba media purge-remote --before 30d", HS_NEED_PURGE_MEDIA },
+	{ "token", "create", cmd_token_create, "[--token TOKEN] [--uses N] [--expires TIME]",
+	  "Synapse: make a registration token (for registration_requires_token: true), as the admin API does; "
+	  "works at once, the server running or not",
+	  "--token TOKEN\tthe token: 1-64 of A-Z a-z 0-9 . _ ~ - (default: 16 random ones)\n"
+	  "--uses N\tregistrations it allows, 1 or more (default: no limit)\n"
+	  "--expires TIME\twhen it stops working: 2027-01-31, 2027-01-31T12:00 (UTC), or from now: 7d, 12h\n",
+	  "mxdba token create --uses 10 --expires 7d", HS_NEED_REG_TOKENS },
+	{ "token", "list", cmd_token_list, "",
+	  "Synapse: every registration token with its uses allowed, pending and completed registrations, expiry, "
+	  "and whether the server accepts it now (streamed)",
+	  "", "mxdba token list", HS_NEED_REG_TOKENS },
+	{ "token", "show", cmd_token_show, "TOKEN",
+	  "Synapse: one registration token and the registrations that used it (pending or completed, with the "
+	  "user made), which the admin API does not show",
+	  "", "mxdba token show Ab3_xY9~kq", HS_NEED_REG_TOKENS },
+	{ "token", "delete", cmd_token_delete, "TOKEN", "Synapse: remove a registration token (audited)", "",
+	  "mxdba token delete Ab3_xY9~kq", HS_NEED_REG_TOKENS },
 	{ "queue", "list", cmd_queue_list, "[--state pending,done,skipped,failed,cancelled]",
 	  "queued operations with their state and last result (streamed)", "--state LIST\tonly these states\n",
 	  "mxdba queue list --state failed", 0 },
@@ -230,7 +247,7 @@ static const char global_help[] =
 	"  --dry-run           do the work, print what would change, roll back\n"
 	"  --json              one JSON object per line on stdout\n"
 	"  --csv               listings as CSV with a header line (user list, rooms, members, queue list,\n"
-	"                      audit list, migrate --status, doctor)\n"
+	"                      audit list, migrate --status, doctor, report, token list, token show)\n"
 	"  --backup            copy the SQLite userapi file into [safety] backup_dir before writing\n"
 	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
@@ -252,6 +269,7 @@ static int is_listing(const struct command *c)
 {
 	static const char *const names[] = { "user list", "rooms", "members", "queue list", "audit list", "migrate",
 					     "doctor", "report rooms", "report media", "report tables", "report updates",
+					     "token list", "token show",
 					     NULL };
 	char buf[64];
 	command_name(c, buf, sizeof(buf));

@@ -99,7 +99,8 @@ int hs_profile_supports(const struct hs_profile *p, unsigned needs)
 	return !((needs & HS_NEED_LOCK) && !p->set_locked) && !((needs & HS_NEED_ROOM_REPORT) && !p->report_rooms) &&
 	       !((needs & HS_NEED_MEDIA_REPORT) && !p->report_media) && !((needs & HS_NEED_UPDATES) && !p->report_updates) &&
 	       !((needs & HS_NEED_PURGE_HISTORY) && !(p->admin_api && p->admin_api->purge_history_path)) &&
-	       !((needs & HS_NEED_PURGE_MEDIA) && !(p->admin_api && p->admin_api->purge_media_path));
+	       !((needs & HS_NEED_PURGE_MEDIA) && !(p->admin_api && p->admin_api->purge_media_path)) &&
+	       !((needs & HS_NEED_REG_TOKENS) && !p->reg_tokens);
 }
 
 const char *hs_profile_names(void)
@@ -433,6 +434,36 @@ int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, c
 }
 
 int hs_token_drop(struct hs *h, const char *token) { return h->p->token_drop(h, token); }
+
+/* ---- registration tokens (a command checks HS_NEED_REG_TOKENS first) ---- */
+
+int hs_reg_tokens(struct hs *h, const char *token, hs_reg_token_fn fn, void *user)
+{
+	return h->p->reg_tokens(h, token, fn, user);
+}
+
+int hs_reg_token_create(struct hs *h, const struct hs_reg_token *t) { return h->p->reg_token_create(h, t); }
+
+int hs_reg_token_delete(struct hs *h, const char *token, long long *changed)
+{
+	return h->p->reg_token_delete(h, token, changed);
+}
+
+int hs_reg_token_uses(struct hs *h, const char *token, hs_reg_use_fn fn, void *user)
+{
+	return h->p->reg_token_uses(h, token, fn, user);
+}
+
+/* Synapse's registration_token_is_valid: an expiry in the past, or pending
+ * and completed together at the uses allowed, refuse it. It tests both for
+ * truth first, so an expiry of 0 never expires and 0 uses allowed is no
+ * limit at all (which is why `token create` refuses --uses 0). */
+int hs_reg_token_valid(const struct hs_reg_token *t, long long now)
+{
+	if (t->expiry_ms > 0 && t->expiry_ms < now)
+		return 0;
+	return !(t->uses_allowed > 0 && t->pending + t->completed >= t->uses_allowed);
+}
 
 /* ---- the other databases (check) ---- */
 

@@ -133,6 +133,24 @@ struct hs_table_size {
 	int rows_estimated;           /* rows is the planner's estimate, not a count */
 };
 typedef int (*hs_table_size_fn)(const struct hs_table_size *t, void *user);
+/* A registration token (Synapse's registration_tokens), as its admin API shows it. */
+struct hs_reg_token {
+	const char *token;
+	long long uses_allowed;  /* -1: no limit */
+	long long pending;       /* registrations that passed the token stage and are not finished */
+	long long completed;     /* registrations finished with it */
+	long long expiry_ms;     /* -1: never */
+};
+typedef int (*hs_reg_token_fn)(const struct hs_reg_token *t, void *user);
+/* One registration that used a token: a user-interactive auth session the
+ * server keeps (Synapse: 48 hours), which no admin API shows. */
+struct hs_reg_use {
+	const char *session_id;
+	long long started_ms;
+	const char *username;       /* the localpart asked for, NULL when none was given yet */
+	const char *registered;     /* the user ID made, NULL while pending */
+};
+typedef int (*hs_reg_use_fn)(const struct hs_reg_use *u, void *user);
 
 /* What `check` reports of the database mxdba writes. */
 struct hs_report {
@@ -387,6 +405,14 @@ struct hs_profile {
 	int (*bulk_taken)(struct hs *h, const struct mxid *ids, int n, char *taken);
 	int (*bulk_create)(struct hs *h, const struct hs_new_account *a, int n);
 
+	/* registration tokens (NULL: the homeserver has none): every one (TOKEN
+	 * NULL) or one; a new one (a duplicate: -1 + EX_CONFLICT); one removed
+	 * (*CHANGED 0 when there was none); the sessions that used one */
+	int (*reg_tokens)(struct hs *h, const char *token, hs_reg_token_fn fn, void *user);
+	int (*reg_token_create)(struct hs *h, const struct hs_reg_token *t);
+	int (*reg_token_delete)(struct hs *h, const char *token, long long *changed);
+	int (*reg_token_uses)(struct hs *h, const char *token, hs_reg_use_fn fn, void *user);
+
 	/* doctor: the profile's checks (hs/PROFILE/doctor.c), ending with a NULL name */
 	const struct hs_check *checks;
 };
@@ -411,6 +437,7 @@ enum hs_need {
 	HS_NEED_UPDATES = 1 << 3,      /* report_updates: the server's background updates */
 	HS_NEED_PURGE_HISTORY = 1 << 4, /* admin_api->purge_history_path */
 	HS_NEED_PURGE_MEDIA = 1 << 5,   /* admin_api->purge_media_path */
+	HS_NEED_REG_TOKENS = 1 << 6,    /* reg_tokens and the rest: registration tokens */
 };
 /* 1 if profile P has everything NEEDS names. */
 int hs_profile_supports(const struct hs_profile *p, unsigned needs);
@@ -515,6 +542,14 @@ int hs_report_updates(struct hs *h, hs_update_fn fn, void *user);
 /* Every table of every database of config C (each opened read-only on its
  * own), biggest first within a database; SQLite adds a row "(free pages)". */
 int hs_report_tables(const struct config *c, hs_table_size_fn fn, void *user);
+
+/* Registration tokens: see struct hs_profile.reg_tokens. */
+int hs_reg_tokens(struct hs *h, const char *token, hs_reg_token_fn fn, void *user);
+int hs_reg_token_create(struct hs *h, const struct hs_reg_token *t);
+int hs_reg_token_delete(struct hs *h, const char *token, long long *changed);
+int hs_reg_token_uses(struct hs *h, const char *token, hs_reg_use_fn fn, void *user);
+/* Would the server accept T now (not expired, not used up)? Its own rule. */
+int hs_reg_token_valid(const struct hs_reg_token *t, long long now_ms);
 
 int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
 int hs_token_drop(struct hs *h, const char *token);

@@ -244,6 +244,15 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
         check("room delete", j("room", "delete", "!big:example.org", "--block"))
         check("room purge-history", j("room", "purge-history", "!big:example.org", "--before", "30d"))
         check("media purge-remote", j("media", "purge-remote", "--before", "30d"))
+        check("token create", j("token", "create", "--token", "t1", "--uses", "2"))
+        check("token list", j("token", "list"))
+        world.sql("INSERT INTO ui_auth_sessions (session_id, creation_time, serverdict, clientdict, uri, method,"
+                  " description) VALUES ('s1', 1, '{\"m.login.registration_token\": \"t1\"}',"
+                  " '{\"username\": \"x\"}', '/register', 'POST', 'register')")
+        shown = j("token", "show", "t1")
+        check("token show", shown[:1])
+        check("token show", shown[1:])
+        check("token delete", j("token", "delete", "t1"))
     check("user deactivate", j("user", "deactivate", "dave"))
     check("user reactivate", j("user", "reactivate", "dave"))
     if world.kind == "synapse":
@@ -277,7 +286,8 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))  # already copied
     expected = set(doc) - (set() if world.kind in ROOM_KINDS else ROOM_COMMANDS)
     expected -= {"user lock", "user unlock"} if world.kind == "dendrite" else set()  # Dendrite has no lock
-    expected -= ({"report rooms", "report media", "report updates", "room purge-history", "media purge-remote"}
+    expected -= ({"report rooms", "report media", "report updates", "room purge-history", "media purge-remote",
+                  "token create", "token list", "token show", "token delete"}
                  if world.kind == "dendrite" else set())
     assert sorted(seen) == sorted(expected), expected ^ set(seen)
 
@@ -298,7 +308,12 @@ def test_every_listing_parses_as_csv_with_the_same_rows_as_json(world):
         world.add_room("!big:example.org", name="Big, bigger")
         world.sql("INSERT INTO local_media_repository (media_id, media_type, media_length, created_ts, user_id)"
                   " VALUES ('m1', 'image/png', 123, 1, '@alice:example.org')")
-        listings += [["report", "rooms"], ["report", "media"], ["report", "updates"]]
+        world.sql("INSERT INTO registration_tokens (token, uses_allowed, pending, completed, expiry_time) VALUES"
+                  " ('csv-t', 3, 1, 0, NULL)")
+        world.sql("INSERT INTO ui_auth_sessions (session_id, creation_time, serverdict, clientdict, uri, method,"
+                  " description) VALUES ('s2', 1, '{\"m.login.registration_token\": \"csv-t\"}',"
+                  " '{\"username\": \"a, b\"}', '/register', 'POST', 'register')")
+        listings += [["report", "rooms"], ["report", "media"], ["report", "updates"], ["token", "list"]]
     if world.kind in ROOM_KINDS:
         listings += [["rooms", "alice", "--membership", "all"], ["members", "!r1:example.org"]]
     for cmd in listings:
@@ -309,6 +324,9 @@ def test_every_listing_parses_as_csv_with_the_same_rows_as_json(world):
         header, body = rows[0], rows[1:]
         assert all(re.fullmatch(r"[a-z0-9_]+", h) for h in header), header
         assert len(body) == len(js) and all(len(row) == len(header) for row in body), (cmd, rows)
+    if world.kind == "synapse":  # token show: the token's line in JSON, then its registrations; CSV: those alone
+        raw = list(csv.reader(io.StringIO(raw_csv(world, "token", "show", "csv-t"), newline="")))
+        assert raw[1][2] == "a, b" and len(raw) - 1 == len(objects(world.run("--json", "token", "show", "csv-t"))) - 1
     if world.kind in ROOM_KINDS:
         q = list(csv.DictReader(io.StringIO(raw_csv(world, "queue", "list"), newline="")))
         assert any(row["room_text"] == '"a "quoted", text"' for row in q), q

@@ -78,6 +78,11 @@ int synapse_room_delete_blocker(struct hs *h, const char *room_id, struct hs_del
 int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
 int synapse_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
 int synapse_report_updates(struct hs *h, hs_update_fn fn, void *user);
+/* tokens.c: registration tokens */
+int synapse_reg_tokens(struct hs *h, const char *token, hs_reg_token_fn fn, void *user);
+int synapse_reg_token_create(struct hs *h, const struct hs_reg_token *t);
+int synapse_reg_token_delete(struct hs *h, const char *token, long long *changed);
+int synapse_reg_token_uses(struct hs *h, const char *token, hs_reg_use_fn fn, void *user);
 
 /* config.c */
 int synapse_config_key(struct config *c, const char *section, const char *name, const char *value, char *msg,
