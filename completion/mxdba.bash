@@ -11,7 +11,8 @@ _mxdba_global_opts="-c --config --dry-run --json --csv --backup --no-backup -y -
 
 _mxdba_opts_for() {
 	case "$1" in
-	"user list") echo "--admins --deactivated --ids" ;;
+	"user list") echo "--admins --deactivated --shadow-banned --ids" ;;
+	"user ratelimit set") echo "--messages-per-second --burst" ;;
 	"user create") echo "--admin --display-name --password-stdin --password-file --random-password --password-hash --no-password" ;;
 	"user import") echo "--on-conflict" ;;
 	"user passwd") echo "--password-stdin --password-file --random-password --password-hash --logout-devices --scheme" ;;
@@ -41,7 +42,7 @@ _mxdba_opts_for() {
 
 _mxdba_subs_for() {
 	case "$1" in
-	user) echo "list show create import promote demote passwd verify-password deactivate reactivate lock unlock" ;;
+	user) echo "list show create import promote demote passwd verify-password deactivate reactivate lock unlock shadow-ban unshadow-ban ratelimit directory" ;;
 	queue) echo "list cancel apply" ;;
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
@@ -50,6 +51,8 @@ _mxdba_subs_for() {
 	room) echo "delete purge-history" ;;
 	media) echo "purge-remote" ;;
 	token) echo "create list show delete" ;;
+	"user ratelimit") echo "set clear" ;;
+	"user directory") echo "rebuild" ;;
 	evacuate) echo "user room" ;;
 	help) echo "check user hash rooms members report evacuate notice room media token queue audit doctor migrate store batch config" ;;
 	esac
@@ -104,8 +107,8 @@ _mxdba_main() {
 		esac
 		if [ ${#cmd[@]} -eq 0 ]; then
 			cmd=("$w")
-		elif [ ${#cmd[@]} -eq 1 ] && [ -n "$(_mxdba_subs_for "${cmd[0]}")" ] &&
-			[[ " $(_mxdba_subs_for "${cmd[0]}") " == *" $w "* ]]; then
+		elif [ ${#cmd[@]} -le 2 ] && [ -n "$(_mxdba_subs_for "${cmd[*]}")" ] &&
+			[[ " $(_mxdba_subs_for "${cmd[*]}") " == *" $w "* ]]; then
 			cmd+=("$w")
 		else
 			nargs=$((nargs + 1))
@@ -144,6 +147,11 @@ _mxdba_main() {
 	subs="$(_mxdba_subs_for "${cmd[0]}")"
 	if [ ${#cmd[@]} -eq 1 ] && [ -n "$subs" ] && [ "${cmd[0]}" != evacuate ] && [ "${cmd[0]}" != help ]; then
 		COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+		return
+	fi
+	# a command of three words (user ratelimit set): its last word
+	if [ ${#cmd[@]} -eq 2 ] && [ "${cmd[0]}" != help ] && [ -n "$(_mxdba_subs_for "${cmd[*]}")" ]; then
+		COMPREPLY=($(compgen -W "$(_mxdba_subs_for "${cmd[*]}")" -- "$cur"))
 		return
 	fi
 	if [ "${cmd[0]}" = help ] || { [ "${cmd[0]}" = evacuate ] && [ ${#cmd[@]} -eq 1 ]; }; then

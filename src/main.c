@@ -25,8 +25,9 @@ const struct command commands[] = {
 	{ "check", NULL, cmd_check, "",
 	  "connect read-only, detect the schema and homeserver version, count accounts, probe for a running server", "",
 	  "mxdba check", 0 },
-	{ "user", "list", cmd_user_list, "[--admins] [--deactivated] [--ids]", "list accounts (streamed)",
+	{ "user", "list", cmd_user_list, "[--admins] [--deactivated] [--shadow-banned] [--ids]", "list accounts (streamed)",
 	  "--admins\tonly admins\n--deactivated\tonly deactivated accounts\n"
+	  "--shadow-banned\t(Synapse) only shadow-banned accounts (the admin API's user list has no such filter)\n"
 	  "--ids\tonly the user IDs, one per line (scripts, shell completion)\n",
 	  "mxdba user list --admins", 0 },
 	{ "user", "show", cmd_user_show, "USER",
@@ -69,6 +70,25 @@ const struct command commands[] = {
 	  "mxdba user lock @mallory:example.org", HS_NEED_LOCK },
 	{ "user", "unlock", cmd_user_unlock, "USER", "Synapse: unlock a locked account", "",
 	  "mxdba user unlock @mallory:example.org", HS_NEED_LOCK },
+	{ "user", "shadow-ban", cmd_user_shadow_ban, "USER",
+	  "Synapse: shadow-ban the account: its requests seem to succeed, and what it sends reaches no one; audited, "
+	  "`audit undo` or unshadow-ban",
+	  "", "mxdba user shadow-ban @spammer:example.org", HS_NEED_SHADOW_BAN },
+	{ "user", "unshadow-ban", cmd_user_unshadow_ban, "USER", "Synapse: lift a shadow-ban", "",
+	  "mxdba user unshadow-ban @alice:example.org", HS_NEED_SHADOW_BAN },
+	{ "user", "ratelimit set", cmd_user_ratelimit_set, "USER [--messages-per-second N] [--burst N]",
+	  "Synapse: override the message rate limit (rc_message) of one account, as the admin API's override_ratelimit "
+	  "does; audited, `audit undo`",
+	  "--messages-per-second N\tmessages a second, 0 or more (default 0)\n"
+	  "--burst N\tmessages at once before the limit applies, 0 or more (default 0; 0 and 0: no limit at all)\n",
+	  "mxdba user ratelimit set @bridge:example.org --messages-per-second 0 --burst 0", HS_NEED_RATELIMIT },
+	{ "user", "ratelimit clear", cmd_user_ratelimit_clear, "USER",
+	  "Synapse: remove an account's rate-limit override: the server's rc_message applies again; audited", "",
+	  "mxdba user ratelimit clear @bridge:example.org", HS_NEED_RATELIMIT },
+	{ "user", "directory rebuild", cmd_user_directory_rebuild, "",
+	  "Synapse: schedule its own rebuild of the user directory (as its admin API's regenerate_directory job), "
+	  "run at its next start: users made by hand SQL appear in search again",
+	  "", "mxdba user directory rebuild", HS_NEED_DIR_REBUILD },
 	{ "hash", NULL, cmd_hash, "[--scheme bcrypt|argon2id] [--cost N] [--password-stdin|--password-file F]",
 	  "print a password hash (asks twice by default); needs no database",
 	  "--scheme S\tbcrypt (default: as the configured homeserver writes it) or argon2id\n--cost N\tbcrypt cost 4-31 "
@@ -252,7 +272,8 @@ static const char global_help[] =
 	"  --no-backup         no copy, not even before batch or user import (which make one by default)\n"
 	"  -y, --yes           answer yes to confirmations (logging out devices, demoting the last admin)\n"
 	"  --while-running     write values a running homeserver caches (Synapse: admin, deactivated, locked,\n"
-	"                      tokens) anyway; they take effect when every server process restarts\n"
+	"                      shadow_banned, rate-limit overrides, tokens) anyway; they take effect when\n"
+	"                      every server process restarts\n"
 	"  -v, --verbose       more messages on stderr (statement names, transactions)\n"
 	"  -q, --quiet         only errors on stderr\n"
 	"  -h, --help          help (also: mxdba help COMMAND, mxdba COMMAND --help)\n"
@@ -324,26 +345,38 @@ static void help_cmd(const struct command *c)
 /* Find the command named by ARGV; *used gets how many words it took. */
 static const struct command *find_command(int argc, char **argv, int *used)
 {
-	for (const struct command *c = commands; c->group; c++) {
-		if (argc < 1 || strcmp(argv[0], c->group))
-			continue;
-		if (!c->name) {
-			*used = 1;
+	for (const struct command *c = commands; c->group; c++)
+		if ((*used = command_words(c, argc, argv)))
 			return c;
-		}
-		if (argc >= 2 && !strcmp(argv[1], c->name)) {
-			*used = 2;
-			return c;
-		}
-	}
 	return NULL;
+}
+
+/* "set, clear" when GROUP WORD starts commands of three words ("user
+ * ratelimit set"), in BUF; NULL otherwise. */
+static const char *third_words(const char *group, const char *word, char *buf, size_t n)
+{
+	size_t len = strlen(word), used = 0;
+	buf[0] = '\0';
+	for (const struct command *c = commands; c->group; c++)
+		if (!strcmp(c->group, group) && c->name && !strncmp(c->name, word, len) && c->name[len] == ' ')
+			used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", used ? ", " : "", c->name + len + 1);
+	return buf[0] ? buf : NULL;
 }
 
 static int unknown_command(int argc, char **argv)
 {
 	int group = 0;
+	char subs[128];
 	for (const struct command *c = commands; c->group; c++)
 		group |= argc >= 1 && !strcmp(argv[0], c->group);
+	if (group && argc >= 2 && third_words(argv[0], argv[1], subs, sizeof(subs))) {
+		if (argc >= 3)
+			err_set(EX_USAGE, "unknown command: %s %.64s %.64s", argv[0], argv[1], argv[2]);
+		else
+			err_set(EX_USAGE, "%s %.64s needs a sub-command: %s", argv[0], argv[1], subs);
+		return err_hint("run `mxdba help %s %.64s SUB-COMMAND`, e.g. `mxdba help %s %.64s %.*s`", argv[0], argv[1],
+				argv[0], argv[1], (int)strcspn(subs, ","), subs);
+	}
 	if (group && argc >= 2)
 		err_set(EX_USAGE, "unknown command: %s %.64s", argv[0], argv[1]);
 	else if (group)

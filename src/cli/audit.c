@@ -134,7 +134,7 @@ out:
  * values as 0/1 (flags) or the hashes. Rows written before the homeserver
  * profiles name Dendrite's columns; they map onto the same fields. */
 struct change {
-	const char *field; /* admin, deactivated, password_hash */
+	const char *field; /* admin, deactivated, locked, shadow_banned, ratelimit, password_hash */
 	char old_value[HASH_MAX], new_value[HASH_MAX];
 };
 
@@ -158,6 +158,10 @@ static int change_of(long id, const struct audit_row *r, struct change *ch)
 		ch->field = "password_hash";
 	else if (!strcmp(f, "locked"))
 		ch->field = "locked";
+	else if (!strcmp(f, "shadow_banned"))
+		ch->field = "shadow_banned";
+	else if (!strcmp(f, "ratelimit"))
+		ch->field = "ratelimit";
 	else if (!strcmp(f, "account_type"))
 		ch->field = "admin";
 	else if (!strcmp(f, "is_deactivated"))
@@ -171,8 +175,14 @@ static int change_of(long id, const struct audit_row *r, struct change *ch)
 		else if (!strcmp(f, "queue") || !strcmp(f, "state"))
 			err_detail("queued operations are managed with `mxdba queue list` and `mxdba queue cancel`");
 		else
-			err_detail("only admin, deactivated, locked and password_hash changes can be undone");
+			err_detail("only admin, deactivated, locked, shadow_banned, ratelimit and password_hash changes can be "
+				   "undone");
 		return -1;
+	}
+	if (!r->old_value && !strcmp(f, "ratelimit")) { /* there was no override: undo removes it */
+		snprintf(ch->old_value, HASH_MAX, "NULL");
+		snprintf(ch->new_value, HASH_MAX, "%s", r->new_value ? r->new_value : "NULL");
+		return 0;
 	}
 	if (!r->old_value) {
 		err_set(EX_REFUSED, "audit row %ld has no old value to restore (it was NULL)", id);
@@ -198,7 +208,13 @@ static void current(const struct hs_account *a, const struct change *ch, char *c
 		snprintf(cur, HASH_MAX, "%s", a->deactivated < 0 ? "NULL" : a->deactivated ? "1" : "0");
 	else if (!strcmp(ch->field, "locked"))
 		snprintf(cur, HASH_MAX, "%d", a->locked);
-	else
+	else if (!strcmp(ch->field, "shadow_banned"))
+		snprintf(cur, HASH_MAX, "%d", a->shadow_banned);
+	else if (!strcmp(ch->field, "ratelimit")) {
+		char b[96];
+		const char *t = hs_ratelimit_text(&a->ratelimit, b, sizeof(b));
+		snprintf(cur, HASH_MAX, "%s", t ? t : "NULL");
+	} else
 		snprintf(cur, HASH_MAX, "%s", a->password_hash ? a->password_hash : "NULL");
 }
 
@@ -212,7 +228,15 @@ static int restore(struct hs *h, const struct hs_account *a, const struct change
 		rc = hs_set_deactivated(h, a, !strcmp(ch->old_value, "1"), &n);
 	else if (!strcmp(ch->field, "locked"))
 		rc = hs_set_locked(h, a, !strcmp(ch->old_value, "1"), &n);
-	else
+	else if (!strcmp(ch->field, "shadow_banned"))
+		rc = hs_set_shadow_banned(h, a, !strcmp(ch->old_value, "1"), &n);
+	else if (!strcmp(ch->field, "ratelimit")) {
+		struct hs_ratelimit rl;
+		if (hs_ratelimit_parse(strcmp(ch->old_value, "NULL") ? ch->old_value : NULL, &rl) < 0)
+			return err_set(EX_REFUSED, "audit row %ld: old rate limit \"%.80s\" is not one mxdba wrote", id,
+				       ch->old_value);
+		rc = hs_set_ratelimit(h, a, &rl, &n);
+	} else
 		rc = hs_set_password_hash(h, a, ch->old_value, &n);
 	if (rc < 0)
 		return -1;
@@ -249,6 +273,9 @@ static int undo_row(struct ctx *c, struct hs *h, long id, struct change *ch, str
 	if (rc < 0 || unchanged_since(a, ch, id) < 0 ||
 	    (strcmp(ch->field, "password_hash") && hs_check_cached_write(h, ch->field) < 0) || restore(h, a, ch, id) < 0)
 		return -1;
+	if (!strcmp(ch->field, "ratelimit")) /* no override is SQL NULL, as `user ratelimit` writes it */
+		return audit_write(c, h, who->full, ch->field, strcmp(ch->new_value, "NULL") ? ch->new_value : NULL,
+				   strcmp(ch->old_value, "NULL") ? ch->old_value : NULL);
 	return audit_write(c, h, who->full, ch->field, ch->new_value, ch->old_value);
 }
 

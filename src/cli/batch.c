@@ -60,14 +60,15 @@ struct batch {
 static const char *const batchable[][2] = {
 	{ "user", "create" }, { "user", "promote" },  { "user", "demote" }, { "user", "passwd" },
 	{ "user", "deactivate" }, { "user", "reactivate" }, { "user", "lock" }, { "user", "unlock" },
+	{ "user", "shadow-ban" }, { "user", "unshadow-ban" }, { "user", "ratelimit set" }, { "user", "ratelimit clear" },
 	{ "evacuate", NULL }, { "notice", NULL }, { "queue", "cancel" }, { "audit", "undo" },
 };
 
 static const struct command *lookup(int argc, char **argv, int *used)
 {
 	for (const struct command *c = commands; c->group; c++) {
-		int words = c->name ? 2 : 1;
-		if (argc < words || strcmp(argv[0], c->group) || (c->name && strcmp(argv[1], c->name)))
+		int words = command_words(c, argc, argv);
+		if (!words)
 			continue;
 		for (size_t i = 0; i < ARRAY_LEN(batchable); i++)
 			if (!strcmp(c->group, batchable[i][0]) &&

@@ -39,6 +39,9 @@ extern const struct command commands[];
 int is_global_option(const char *arg);
 /* The words naming command C ("user list", "check"), in BUF of N bytes. */
 const char *command_name(const struct command *c, char *buf, size_t n);
+/* How many of ARGV's words name command C (its group, then each word of
+ * its name: "ratelimit set" is two), or 0 when they do not. */
+int command_words(const struct command *c, int argc, char **argv);
 
 /* The audit row's OS user (looked up once). */
 const char *os_user_name(void);
@@ -124,6 +127,11 @@ int cmd_user_deactivate(struct ctx *, int, char **);
 int cmd_user_reactivate(struct ctx *, int, char **);
 int cmd_user_lock(struct ctx *, int, char **);
 int cmd_user_unlock(struct ctx *, int, char **);
+int cmd_user_shadow_ban(struct ctx *, int, char **);
+int cmd_user_unshadow_ban(struct ctx *, int, char **);
+int cmd_user_ratelimit_set(struct ctx *, int, char **);
+int cmd_user_ratelimit_clear(struct ctx *, int, char **);
+int cmd_user_directory_rebuild(struct ctx *, int, char **);
 int cmd_hash(struct ctx *, int, char **);
 int cmd_config_init(struct ctx *, int, char **);
 int cmd_rooms(struct ctx *, int, char **);

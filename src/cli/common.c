@@ -19,6 +19,22 @@
 #include <pwd.h>
 #include <stdlib.h>
 
+int command_words(const struct command *c, int argc, char **argv)
+{
+	const char *p = c->name;
+	int used = 1;
+	if (argc < 1 || strcmp(argv[0], c->group))
+		return 0;
+	while (p && *p) {
+		size_t len = strcspn(p, " ");
+		if (used >= argc || strlen(argv[used]) != len || strncmp(argv[used], p, len))
+			return 0;
+		used++;
+		p += len + (p[len] == ' ');
+	}
+	return used;
+}
+
 const char *command_name(const struct command *c, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");

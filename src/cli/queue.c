@@ -301,7 +301,7 @@ static int only_admin_row(const struct hs_account_row *r, void *user)
 
 int notice_sender(struct ctx *c, struct hs *h, const char *as, struct mxid *admin)
 {
-	struct hs_account_filter f = { 1, 0 };
+	struct hs_account_filter f = { 1, 0, 0 };
 	struct only_admin o = { 0, "" };
 	if (as)
 		return named_sender(c, h, as, "--as", admin);

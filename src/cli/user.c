@@ -45,7 +45,8 @@ static int new_password_hash(struct ctx *c, enum pw_source src, const char *file
 
 /* ---- user list ---- */
 
-static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { "--ids", 0 }, { 0, 0 } };
+static const struct optspec list_opts[] = { { "--admins", 0 }, { "--deactivated", 0 }, { "--shadow-banned", 0 },
+					    { "--ids", 0 }, { 0, 0 } };
 
 struct list_out {
 	struct table *t;
@@ -87,7 +88,6 @@ static int list_row(const struct hs_account_row *r, void *user)
 
 static int list_args(struct ctx *c, const struct opts *o, struct hs_account_filter *f, int *ids)
 {
-	(void)c;
 	*ids = opt(o, list_opts, "--ids") != NULL;
 	if (*ids && (g_json || g_csv)) {
 		err_set(EX_USAGE, "--ids prints bare user IDs; it does not go with --json or --csv");
@@ -99,6 +99,9 @@ static int list_args(struct ctx *c, const struct opts *o, struct hs_account_filt
 	}
 	f->admins_only = opt(o, list_opts, "--admins") != NULL;
 	f->deactivated_only = opt(o, list_opts, "--deactivated") != NULL;
+	f->shadow_banned_only = opt(o, list_opts, "--shadow-banned") != NULL;
+	if (f->shadow_banned_only && ctx_needs(c, HS_NEED_SHADOW_BAN, "user list --shadow-banned") < 0)
+		return -1;
 	return 0;
 }
 
@@ -162,6 +165,13 @@ static void show_account(struct hs *h, struct show *s)
 	out_kv("deactivated", "%s%s", yesno(s->a.deactivated), s->a.deactivated < 0 ? p->deactivated_null_note : "");
 	if (s->a.locked >= 0)
 		out_kv("locked", "%s", yesno(s->a.locked));
+	if (s->a.shadow_banned >= 0)
+		out_kv("shadow-banned", "%s", yesno(s->a.shadow_banned));
+	if (s->a.ratelimit.set && !s->a.ratelimit.per_second && !s->a.ratelimit.burst)
+		out_kv("rate limit", "none (override: no limit at all)");
+	else if (s->a.ratelimit.set)
+		out_kv("rate limit", "%lld message(s) a second, bursts of %lld (override)", s->a.ratelimit.per_second,
+		       s->a.ratelimit.burst);
 	out_kv("password hash", "%s", s->desc);
 	out_kv("created", "%s UTC", fmt_ms(s->a.created_ms, ts, sizeof(ts)));
 	out_kv("display name", "%s", s->display ? s->display : "(none)");
@@ -207,6 +217,14 @@ static void show_json(struct hs *h, struct show *s)
 			      "appservice_id", s->a.appservice_id, "devices", s->devs);
 	if (s->a.locked >= 0)
 		json_object_set_new(o, "locked", json_boolean(s->a.locked));
+	if (s->a.shadow_banned >= 0) {
+		json_object_set_new(o, "shadow_banned", json_boolean(s->a.shadow_banned));
+		json_object_set_new(o, "ratelimit",
+				    s->a.ratelimit.set ? json_pack("{s:I, s:I}", "messages_per_second",
+								   (json_int_t)s->a.ratelimit.per_second, "burst_count",
+								   (json_int_t)s->a.ratelimit.burst)
+						       : json_null());
+	}
 	out_json(o);
 }
 
@@ -622,11 +640,12 @@ struct flag_cmd {
 	const char *done;   /* "deactivated" */
 	const char *field;  /* the audit row's field (and the value a running server caches) */
 	int on;             /* the flag's new value */
+	unsigned needs;     /* enum hs_need the homeserver must have (0: every one) */
 };
 
 static int flag_now(const struct hs_account *a, const struct flag_cmd *f)
 {
-	return !strcmp(f->field, "locked") ? a->locked : a->deactivated;
+	return !strcmp(f->field, "locked") ? a->locked : !strcmp(f->field, "shadow_banned") ? a->shadow_banned : a->deactivated;
 }
 
 /* The change of F on A, with its audit rows; *CHANGED whether the flag moved, *TOKENS revoked. */
@@ -643,6 +662,10 @@ static int flag_write(struct ctx *c, struct hs *h, const struct hs_account *a, c
 		n = old != 1;
 	} else if (!strcmp(f->field, "locked")) {
 		if (hs_set_locked(h, a, f->on, &n) < 0)
+			return -1;
+		n = old != f->on;
+	} else if (!strcmp(f->field, "shadow_banned")) {
+		if (hs_set_shadow_banned(h, a, f->on, &n) < 0)
 			return -1;
 		n = old != f->on;
 	} else if (hs_set_deactivated(h, a, f->on, &n) < 0)
@@ -684,7 +707,16 @@ static int flag_command(struct ctx *c, int argc, char **argv, const struct flag_
 	int changed = 0, ret = -1;
 
 	memset(&a, 0, sizeof(a));
-	if (opts_parse(c, argc, argv, no_opts, &o) < 0 || one_user_arg(c, &o, &id) < 0)
+	if (opts_parse(c, argc, argv, no_opts, &o) < 0)
+		goto out;
+	if (f->needs) {
+		char *what = xasprintf("user %s", f->verb);
+		int rc = ctx_needs(c, f->needs, what);
+		free(what);
+		if (rc < 0)
+			goto out;
+	}
+	if (one_user_arg(c, &o, &id) < 0)
 		goto out;
 	if (!(h = ctx_hs(c, HS_WRITE)) || hs_find_user(h, &id, &a) < 0 || hs_check_modifiable(h, &a, f->verb) < 0 ||
 	    hs_check_cached_write(h, f->field) < 0)
@@ -703,24 +735,38 @@ out:
 
 int cmd_user_deactivate(struct ctx *c, int argc, char **argv)
 {
-	static const struct flag_cmd f = { "deactivate", "deactivated", "deactivated", 1 };
+	static const struct flag_cmd f = { "deactivate", "deactivated", "deactivated", 1, 0 };
 	return flag_command(c, argc, argv, &f);
 }
 
 int cmd_user_reactivate(struct ctx *c, int argc, char **argv)
 {
-	static const struct flag_cmd f = { "reactivate", "active", "deactivated", 0 };
+	static const struct flag_cmd f = { "reactivate", "active", "deactivated", 0, 0 };
 	return flag_command(c, argc, argv, &f);
 }
 
 int cmd_user_lock(struct ctx *c, int argc, char **argv)
 {
-	static const struct flag_cmd f = { "lock", "locked", "locked", 1 };
+	static const struct flag_cmd f = { "lock", "locked", "locked", 1, 0 };
 	return flag_command(c, argc, argv, &f);
 }
 
 int cmd_user_unlock(struct ctx *c, int argc, char **argv)
 {
-	static const struct flag_cmd f = { "unlock", "unlocked", "locked", 0 };
+	static const struct flag_cmd f = { "unlock", "unlocked", "locked", 0, 0 };
+	return flag_command(c, argc, argv, &f);
+}
+
+/* Shadow-banned (Synapse): the user's requests succeed for them, and what
+ * they send reaches no one. */
+int cmd_user_shadow_ban(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "shadow-ban", "shadow-banned", "shadow_banned", 1, HS_NEED_SHADOW_BAN };
+	return flag_command(c, argc, argv, &f);
+}
+
+int cmd_user_unshadow_ban(struct ctx *c, int argc, char **argv)
+{
+	static const struct flag_cmd f = { "unshadow-ban", "unshadow-banned", "shadow_banned", 0, HS_NEED_SHADOW_BAN };
 	return flag_command(c, argc, argv, &f);
 }

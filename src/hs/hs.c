@@ -100,7 +100,10 @@ int hs_profile_supports(const struct hs_profile *p, unsigned needs)
 	       !((needs & HS_NEED_MEDIA_REPORT) && !p->report_media) && !((needs & HS_NEED_UPDATES) && !p->report_updates) &&
 	       !((needs & HS_NEED_PURGE_HISTORY) && !(p->admin_api && p->admin_api->purge_history_path)) &&
 	       !((needs & HS_NEED_PURGE_MEDIA) && !(p->admin_api && p->admin_api->purge_media_path)) &&
-	       !((needs & HS_NEED_REG_TOKENS) && !p->reg_tokens);
+	       !((needs & HS_NEED_REG_TOKENS) && !p->reg_tokens) &&
+	       !((needs & HS_NEED_SHADOW_BAN) && !p->set_shadow_banned) &&
+	       !((needs & HS_NEED_RATELIMIT) && !p->set_ratelimit) &&
+	       !((needs & HS_NEED_DIR_REBUILD) && !p->user_dir_rebuild);
 }
 
 const char *hs_profile_names(void)
@@ -222,7 +225,44 @@ void hs_account_clear(struct hs_account *a)
 int hs_account_find(struct hs *h, const struct mxid *id, struct hs_account *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->shadow_banned = -1; /* a profile with the flag reads it */
 	return h->p->account_find(h, id, a);
+}
+
+int hs_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	return h->p->set_shadow_banned(h, a, on, changed);
+}
+
+int hs_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed)
+{
+	return h->p->set_ratelimit(h, a, rl, changed);
+}
+
+int hs_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user)
+{
+	return h->p->user_dir_rebuild(h, fn, user);
+}
+
+const char *hs_ratelimit_text(const struct hs_ratelimit *rl, char *buf, size_t n)
+{
+	if (!rl || !rl->set)
+		return NULL;
+	snprintf(buf, n, "messages_per_second=%lld burst_count=%lld", rl->per_second, rl->burst);
+	return buf;
+}
+
+int hs_ratelimit_parse(const char *text, struct hs_ratelimit *rl)
+{
+	int used = -1;
+	memset(rl, 0, sizeof(*rl));
+	if (!text)
+		return 0;
+	if (sscanf(text, "messages_per_second=%lld burst_count=%lld%n", &rl->per_second, &rl->burst, &used) != 2 ||
+	    used != (int)strlen(text) || rl->per_second < 0 || rl->burst < 0)
+		return -1;
+	rl->set = 1;
+	return 0;
 }
 
 int hs_err_not_found(struct hs *h, const struct mxid *id)

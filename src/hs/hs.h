@@ -44,6 +44,11 @@ struct hs_account {
 	int admin;
 	int deactivated;     /* 0, 1, or -1 for SQL NULL */
 	int locked;          /* 0, 1, or -1: the homeserver has no such flag */
+	int shadow_banned;   /* 0, 1, or -1: the homeserver has no such flag */
+	struct hs_ratelimit {
+		int set;             /* an override exists (Synapse's ratelimit_override row) */
+		long long per_second, burst; /* 0 and 0: no limit at all */
+	} ratelimit;
 	int guest;
 	int appservice;      /* an appservice's own account */
 	int kind;            /* the homeserver's own code for the kind (Dendrite: account_type), 0 if none */
@@ -62,7 +67,7 @@ struct hs_account_row {
 typedef int (*hs_account_fn)(const struct hs_account_row *row, void *user);
 
 struct hs_account_filter {
-	int admins_only, deactivated_only;
+	int admins_only, deactivated_only, shadow_banned_only;
 };
 
 /* A new account (user create, user import, batch). */
@@ -344,6 +349,14 @@ struct hs_profile {
 	int (*set_password_hash)(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
 	int (*set_deactivated)(struct hs *h, const struct hs_account *a, int on, long long *changed);
 	int (*set_display_name)(struct hs *h, const struct hs_account *a, const char *name);
+	/* Synapse's shadow-ban flag and per-user rate-limit override (NULL: none);
+	 * RL NULL removes the override */
+	int (*set_shadow_banned)(struct hs *h, const struct hs_account *a, int on, long long *changed);
+	int (*set_ratelimit)(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
+	/* schedule the server's own rebuild of its user directory (NULL: none):
+	 * FN gets each background update scheduled; one pending already is
+	 * -1 + EX_CONFLICT */
+	int (*user_dir_rebuild)(struct hs *h, int (*fn)(const char *update, void *user), void *user);
 	/* lock an account out now: deactivate and revoke every token (*tokens: how many) */
 	int (*deactivate)(struct hs *h, const struct hs_account *a, long long *tokens);
 	/* the homeserver's own lock flag (NULL: it has none) */
@@ -438,6 +451,9 @@ enum hs_need {
 	HS_NEED_PURGE_HISTORY = 1 << 4, /* admin_api->purge_history_path */
 	HS_NEED_PURGE_MEDIA = 1 << 5,   /* admin_api->purge_media_path */
 	HS_NEED_REG_TOKENS = 1 << 6,    /* reg_tokens and the rest: registration tokens */
+	HS_NEED_SHADOW_BAN = 1 << 7,    /* set_shadow_banned (and user list --shadow-banned) */
+	HS_NEED_RATELIMIT = 1 << 8,     /* set_ratelimit */
+	HS_NEED_DIR_REBUILD = 1 << 9,   /* user_dir_rebuild */
 };
 /* 1 if profile P has everything NEEDS names. */
 int hs_profile_supports(const struct hs_profile *p, unsigned needs);
@@ -496,6 +512,16 @@ int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *h
 int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
 int hs_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
+/* The shadow-ban flag and the rate-limit override (RL NULL: removed); the
+ * command checks HS_NEED_SHADOW_BAN / HS_NEED_RATELIMIT first. */
+int hs_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int hs_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
+/* "messages_per_second=N burst_count=M", or NULL when RL has no override:
+ * how the audit log writes it; and back (0, or -1 when TEXT is not that). */
+const char *hs_ratelimit_text(const struct hs_ratelimit *rl, char *buf, size_t n);
+/* See struct hs_profile.user_dir_rebuild (HS_NEED_DIR_REBUILD checked first). */
+int hs_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user);
+int hs_ratelimit_parse(const char *text, struct hs_ratelimit *rl);
 /* The lock flag: -1 + EX_REFUSED when the homeserver has none. */
 int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed);
 /* Before a write of WHAT (admin, deactivated, locked, tokens) a running

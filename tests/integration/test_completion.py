@@ -53,8 +53,10 @@ def test_commands_and_sub_commands(path_dir):
     cmds = help_commands()
     assert complete(path_dir, "mxdba ") == sorted({c.split()[0] for c in cmds} | {"help"})
     for group in {c.split()[0] for c in cmds if " " in c}:
-        subs = sorted(c.split()[1] for c in cmds if c.startswith(group + " "))
+        subs = sorted({c.split()[1] for c in cmds if c.startswith(group + " ")})
         assert complete(path_dir, f"mxdba {group} ") == subs, group
+    for two in {" ".join(c.split()[:2]) for c in cmds if len(c.split()) == 3}:   # user ratelimit set
+        assert complete(path_dir, f"mxdba {two} ") == sorted(c.split()[2] for c in cmds if c.startswith(two + " ")), two
     assert complete(path_dir, "mxdba evacuate ") == ["room", "user"]
     assert complete(path_dir, "mxdba --json us") == ["user"]
     assert complete(path_dir, "mxdba help queue ") == ["apply", "cancel", "list"]

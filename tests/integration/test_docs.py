@@ -258,6 +258,12 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     if world.kind == "synapse":
         check("user lock", j("user", "lock", "dave"))
         check("user unlock", j("user", "unlock", "dave"))
+        check("user shadow-ban", j("user", "shadow-ban", "dave"))
+        check("user unshadow-ban", j("user", "unshadow-ban", "dave"))
+        check("user ratelimit set", j("user", "ratelimit", "set", "dave", "--messages-per-second", "3", "--burst", "9"))
+        check("user ratelimit clear", j("user", "ratelimit", "clear", "dave"))
+        world.sql("DELETE FROM background_updates WHERE update_name LIKE 'populate_user_directory%'")
+        check("user directory rebuild", j("user", "directory", "rebuild"))
     check("audit list", j("audit", "list"))
     undo = [a for a in j("audit", "list") if a["field"] == "admin"][-1]["id"]  # the demote: still current
     check("audit undo", j("audit", "undo", str(undo)))
@@ -285,7 +291,9 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
     check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))
     check("store copy", objects(dst.run("--json", "store", "copy", "--from", src.path)))  # already copied
     expected = set(doc) - (set() if world.kind in ROOM_KINDS else ROOM_COMMANDS)
-    expected -= {"user lock", "user unlock"} if world.kind == "dendrite" else set()  # Dendrite has no lock
+    expected -= ({"user lock", "user unlock", "user shadow-ban", "user unshadow-ban", "user ratelimit set",
+                  "user ratelimit clear", "user directory rebuild"}
+                 if world.kind == "dendrite" else set())  # Dendrite has no lock, shadow-ban or rate-limit override
     expected -= ({"report rooms", "report media", "report updates", "room purge-history", "media purge-remote",
                   "token create", "token list", "token show", "token delete"}
                  if world.kind == "dendrite" else set())

@@ -156,6 +156,10 @@ class SynapseHome(Home):
                  f" {int(guest)}, {sql_literal(appservice)}, {int(deactivated)}, FALSE, TRUE, FALSE{susp[1]})")
         if profile:
             self.add_profile(localpart, localpart, server=server)
+        if not (deactivated or appservice or guest) and server == SERVER:
+            # as Synapse's registration leaves a user: in its directory (doctor's synapse-user-directory-missing)
+            self.sql("INSERT INTO user_directory (user_id, room_id, display_name, avatar_url) VALUES"
+                     f" ({sql_literal(uid)}, NULL, {sql_literal(localpart if profile else None)}, NULL)")
 
     def add_profile(self, localpart, display_name, server=SERVER):
         self.sql("INSERT INTO profiles (user_id, full_user_id, displayname) VALUES"
@@ -166,9 +170,13 @@ class SynapseHome(Home):
             self.sql(f"WITH RECURSIVE g(x) AS (SELECT {start} UNION ALL SELECT x + 1 FROM g WHERE x < {start + n - 1}) "
                      "INSERT INTO users (name, creation_ts, admin, is_guest, deactivated, approved, locked, suspended)"
                      f" SELECT '@{prefix}' || x || ':{SERVER}', 1700000000, 0, 0, 0, TRUE, FALSE, FALSE FROM g")
+            self.sql(f"WITH RECURSIVE g(x) AS (SELECT {start} UNION ALL SELECT x + 1 FROM g WHERE x < {start + n - 1}) "
+                     f"INSERT INTO user_directory (user_id) SELECT '@{prefix}' || x || ':{SERVER}' FROM g")
         else:
             self.sql("INSERT INTO users (name, creation_ts, admin, is_guest, deactivated, approved, locked, suspended)"
                      f" SELECT '@{prefix}' || x || ':{SERVER}', 1700000000, 0, 0, 0, TRUE, FALSE, FALSE"
+                     f" FROM generate_series({start}, {start + n - 1}) x")
+            self.sql(f"INSERT INTO user_directory (user_id) SELECT '@{prefix}' || x || ':{SERVER}'"
                      f" FROM generate_series({start}, {start + n - 1}) x")
 
     def _user(self, col, localpart, db=None):

@@ -4,14 +4,20 @@
 -- (COLLATE "C"), the order SQLite gives.
 
 -- name: account_get
-SELECT name, password_hash, creation_ts, admin, is_guest, appservice_id, deactivated, locked::int, user_type
-  FROM users WHERE name = $1;
+-- with the shadow-ban flag (NULL in rows older than the column: false, as
+-- Synapse reads it) and the rate-limit override, if any (NULL figures
+-- are 0: no limit, as Synapse reads them)
+SELECT u.name, u.password_hash, u.creation_ts, u.admin, u.is_guest, u.appservice_id, u.deactivated, u.locked::int,
+       u.user_type, coalesce(u.shadow_banned, FALSE)::int, (r.user_id IS NOT NULL)::int,
+       coalesce(r.messages_per_second, 0), coalesce(r.burst_count, 0)
+  FROM users u LEFT JOIN ratelimit_override r ON r.user_id = u.name
+ WHERE u.name = $1;
 
 -- name: accounts_list
 SELECT u.name, u.admin, u.deactivated, u.creation_ts, p.displayname, u.is_guest, u.appservice_id
   FROM users u
   LEFT JOIN profiles p ON p.full_user_id = u.name
- WHERE ($1::int = 0 OR u.admin = 1) AND ($2::int = 0 OR u.deactivated = 1)
+ WHERE ($1::int = 0 OR u.admin = 1) AND ($2::int = 0 OR u.deactivated = 1) AND ($3::int = 0 OR u.shadow_banned)
  ORDER BY u.name COLLATE "C";
 
 -- name: accounts_stats
@@ -58,6 +64,18 @@ UPDATE users SET deactivated = $1 WHERE name = $2;
 
 -- name: account_set_locked
 UPDATE users SET locked = ($1::int <> 0) WHERE name = $2;
+
+-- name: account_set_shadow_banned
+UPDATE users SET shadow_banned = ($1::int <> 0) WHERE name = $2;
+
+-- name: ratelimit_set
+-- as the admin API's override_ratelimit: one row per user, replaced
+INSERT INTO ratelimit_override (user_id, messages_per_second, burst_count) VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET messages_per_second = excluded.messages_per_second,
+                                    burst_count = excluded.burst_count;
+
+-- name: ratelimit_clear
+DELETE FROM ratelimit_override WHERE user_id = $1;
 
 -- name: profile_get
 SELECT displayname, avatar_url FROM profiles WHERE user_id = $1;
@@ -156,3 +174,18 @@ UPDATE users SET admin = $1 WHERE name = $2 AND admin = $3 AND is_guest = 0 AND 
 UPDATE users SET admin = $2 WHERE name IN (SELECT json_array_elements_text($1::json)) AND admin = $3
    AND is_guest = 0 AND appservice_id IS NULL
 RETURNING name;
+
+-- ---- user directory rebuild (the four updates: doctor.sql's fragment user_dir_jobs) ----
+-- name: user_dir_rebuild_pending
+-- the rebuild's updates still pending
+SELECT count(*) FROM background_updates WHERE update_name IN {{user_dir_jobs}};
+
+-- name: user_dir_rebuild
+-- `user directory rebuild`: the same four updates, whatever is missing
+WITH j(name, dep) AS (VALUES ('populate_user_directory_createtables', ''),
+  ('populate_user_directory_process_rooms', 'populate_user_directory_createtables'),
+  ('populate_user_directory_process_users', 'populate_user_directory_process_rooms'),
+  ('populate_user_directory_cleanup', 'populate_user_directory_process_users'))
+INSERT INTO background_updates (update_name, progress_json, depends_on)
+SELECT j.name, '{}', j.dep FROM j
+RETURNING update_name;

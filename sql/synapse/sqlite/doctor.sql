@@ -145,6 +145,38 @@ SELECT 8701, 'sliding_sync_joined_rooms_bg_update', '{}'
    AND NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN ('sliding_sync_prefill_joined_rooms_to_recalculate_table_bg_update', 'sliding_sync_joined_rooms_bg_update'))
 RETURNING update_name, 'not pending', 'scheduled';
 
+-- ---- synapse-user-directory-missing ----
+-- fragment: user_dir_jobs
+('populate_user_directory_createtables', 'populate_user_directory_process_rooms',
+ 'populate_user_directory_process_users', 'populate_user_directory_cleanup')
+
+-- fragment: user_dir_missing
+{{local}} AND u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND (u.user_type IS NULL OR u.user_type <> 'support')
+AND NOT EXISTS (SELECT 1 FROM user_directory d WHERE d.user_id = u.name)
+
+-- name: doctor_syn_user_dir_missing
+-- local users Synapse would list in its directory (not deactivated, not an
+-- appservice's, not a support user: should_include_local_user_in_dir; not a
+-- guest, which its registration leaves out) that
+-- are not in it, while no rebuild is pending
+SELECT count(*) OVER (), u.name FROM users u
+ WHERE {{user_dir_missing}}
+   AND NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN {{user_dir_jobs}})
+ ORDER BY u.name LIMIT 5;
+
+-- name: doctor_syn_user_dir_missing_fix
+-- Synapse's own rebuild, the four updates its admin API's regenerate_directory
+-- job inserts (each waiting for the one before), when a user is missing
+WITH j(name, dep) AS (VALUES ('populate_user_directory_createtables', ''),
+  ('populate_user_directory_process_rooms', 'populate_user_directory_createtables'),
+  ('populate_user_directory_process_users', 'populate_user_directory_process_rooms'),
+  ('populate_user_directory_cleanup', 'populate_user_directory_process_users'))
+INSERT INTO background_updates (update_name, progress_json, depends_on)
+SELECT j.name, '{}', j.dep FROM j
+ WHERE EXISTS (SELECT 1 FROM users u WHERE {{user_dir_missing}})
+   AND NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN {{user_dir_jobs}})
+RETURNING update_name, 'not pending', 'scheduled';
+
 -- ---- mxdba-minted-leftovers (the check is mxdba's own: src/hs/doctor.c) ----
 -- fragment: minted_leftover
 NOT EXISTS (SELECT 1 FROM mxdba_queue q WHERE q.state = 'pending' AND q.user_id = '@' || m.localpart || ':' || m.server_name)

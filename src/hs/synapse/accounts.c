@@ -47,6 +47,10 @@ static void account_from_row(const db_rows *r, struct hs_account *a)
 	a->appservice_id = db_text(r, 5) ? xstrdup(db_text(r, 5)) : NULL;
 	a->deactivated = db_int(r, 6, NULL) != 0;
 	a->locked = db_int(r, 7, NULL) != 0;
+	a->shadow_banned = db_int(r, 9, NULL) != 0; /* NULL (an old row) is false, as Synapse reads it */
+	a->ratelimit.set = db_int(r, 10, NULL) != 0;
+	a->ratelimit.per_second = db_int(r, 11, NULL);
+	a->ratelimit.burst = db_int(r, 12, NULL);
 	kind_of(a, db_int(r, 4, NULL) != 0, a->appservice_id != NULL);
 }
 
@@ -80,8 +84,9 @@ int synapse_account_find(struct hs *h, const struct mxid *id, struct hs_account 
 
 int synapse_accounts_list(struct hs *h, const struct hs_account_filter *f, hs_account_fn fn, void *user)
 {
-	db_arg args[2] = { DB_ARG_INT(f->admins_only), DB_ARG_INT(f->deactivated_only) };
-	db_rows *r = db_stream(h->db, "accounts_list", args, 2);
+	db_arg args[3] = { DB_ARG_INT(f->admins_only), DB_ARG_INT(f->deactivated_only),
+			   DB_ARG_INT(f->shadow_banned_only) };
+	db_rows *r = db_stream(h->db, "accounts_list", args, 3);
 	char local[MXID_MAX + 1];
 	int rc;
 	if (!r)
@@ -233,6 +238,64 @@ int synapse_set_locked(struct hs *h, const struct hs_account *a, int on, long lo
 	if (synapse_accounts_writable(h) < 0)
 		return -1;
 	return db_exec(h->db, "account_set_locked", args, 2, changed);
+}
+
+/* Both cached by a running Synapse (the shadow-ban flag with every access
+ * token's lookup, the override by get_ratelimit_for_user): the command
+ * checks hs_check_cached_write first. */
+int synapse_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed)
+{
+	db_arg args[2] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	return db_exec(h->db, "account_set_shadow_banned", args, 2, changed);
+}
+
+int synapse_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed)
+{
+	db_arg args[3] = { DB_ARG_TEXT(a->user_id), DB_ARG_INT(rl ? rl->per_second : 0), DB_ARG_INT(rl ? rl->burst : 0) };
+	if (synapse_accounts_writable(h) < 0)
+		return -1;
+	if (rl && rl->set)
+		return db_exec(h->db, "ratelimit_set", args, 3, changed);
+	return db_exec(h->db, "ratelimit_clear", args, 1, changed);
+}
+
+/* The four background updates of Synapse's regenerate_directory job
+ * (sql/synapse/BACKEND/accounts.sql); they run at its next start. */
+int synapse_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user)
+{
+	long long pending = 0;
+	db_rows *r;
+	int rc;
+	r = db_query(h->db, "user_dir_rebuild_pending", NULL, 0);
+	if (!r)
+		return -1;
+	if ((rc = db_step(r)) == 1)
+		pending = db_int(r, 0, NULL);
+	db_rows_free(r);
+	if (rc < 0)
+		return -1;
+	if (pending) {
+		err_set(EX_CONFLICT, "a rebuild of the user directory is pending already (%lld of its updates)", pending);
+		return err_hint("start Synapse and let it run (`mxdba report updates` shows the progress)");
+	}
+	if (!(r = db_query(h->db, "user_dir_rebuild", NULL, 0)))
+		return -1;
+	{
+		/* the names first, then FN (which writes audit rows): one statement at a time on a connection */
+		char *names[8];
+		int n = 0;
+		while ((rc = db_step(r)) == 1 && n < 8)
+			names[n++] = xstrdup(db_text(r, 0));
+		db_rows_free(r);
+		for (int i = 0; i < n; i++) {
+			if (rc >= 0 && fn(names[i], user) < 0)
+				rc = -1;
+			free(names[i]);
+		}
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 int synapse_set_display_name(struct hs *h, const struct hs_account *a, const char *name)

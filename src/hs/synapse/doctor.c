@@ -86,6 +86,13 @@ const struct hs_check synapse_checks[] = {
 	  "(sliding_sync_joined_rooms_bg_update): start Synapse and let it finish (`mxdba report updates`)",
 	  "sliding_sync_joined_rooms_to_recalculate", HS_ARG_NONE, "doctor_syn_sliding_sync_leftovers",
 	  { "doctor_syn_sliding_sync_leftovers_fix" }, "background_update", NULL, 0 },
+	{ "synapse-user-directory-missing", HS_WARNING, "local user(s) missing from the user directory",
+	  "user directory search never finds them: Synapse adds a user to its directory when it registers them or "
+	  "a profile or membership changes, so accounts made by hand SQL, or a directory emptied by hand, stay out",
+	  "--fix schedules Synapse's own rebuild (the four updates of its admin API's regenerate_directory job; also "
+	  "`mxdba user directory rebuild`): start Synapse and let it finish (`mxdba report updates`)",
+	  NULL, HS_ARG_SERVER, "doctor_syn_user_dir_missing", { "doctor_syn_user_dir_missing_fix" }, "background_update",
+	  NULL, 0 },
 	{ "synapse-no-active-admin", HS_NOTE, "no active admin",
 	  "nobody can use the admin API (or synadm) until one exists",
 	  "mxdba user create NAME --admin, or mxdba user promote USER", NULL, HS_ARG_SERVER, "doctor_syn_no_admin",

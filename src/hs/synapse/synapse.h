@@ -78,6 +78,9 @@ int synapse_room_delete_blocker(struct hs *h, const char *room_id, struct hs_del
 int synapse_report_rooms(struct hs *h, const struct hs_room_query *q, hs_room_stats_fn fn, void *user);
 int synapse_report_media(struct hs *h, const char *sort, long long limit, hs_media_stats_fn fn, void *user);
 int synapse_report_updates(struct hs *h, hs_update_fn fn, void *user);
+int synapse_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed);
+int synapse_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user);
+int synapse_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
 /* tokens.c: registration tokens */
 int synapse_reg_tokens(struct hs *h, const char *token, hs_reg_token_fn fn, void *user);
 int synapse_reg_token_create(struct hs *h, const struct hs_reg_token *t);

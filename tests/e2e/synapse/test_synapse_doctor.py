@@ -41,7 +41,16 @@ def test_a_fresh_synapse_has_no_doctor_findings(s):
 
 
 def test_user_inserted_by_hand_gets_its_profile(s):
-    """The old docs' recipe (one INSERT INTO users) leaves the user without a profile: 404 on their own profile."""
+    """The old docs' recipe (one INSERT INTO users) leaves the user without a profile: 404 on their own profile;
+    nor is the user in the user directory, which a new database's first build (pending in a fresh one) would
+    have caught: that build is let finish first."""
+    s.start()
+    for _ in range(240):
+        if s.sql("SELECT count(*) FROM background_updates WHERE update_name LIKE 'populate_user_directory%'") in (
+                [("0",)], [(0,)]):
+            break
+        time.sleep(0.5)
+    s.stop()
     s.sql(f"INSERT INTO users (name, password_hash, creation_ts) VALUES ('{uid('hank')}', '{bcrypt(s, PW)}', 1700000000)")
     s.start()
     status, doc = s.login("hank", PW)
@@ -51,12 +60,19 @@ def test_user_inserted_by_hand_gets_its_profile(s):
     s.stop()
     f = doctor_findings(doctor(s))
     assert f["synapse-missing-profile"]["rows"] == [uid("hank")], f
-    r = doctor(s, "--fix", "--check", "synapse-missing-profile")
+    assert f["synapse-user-directory-missing"]["rows"] == [uid("hank")], f    # nor is he in the user directory
+    r = doctor(s, "--fix", "--check", "synapse-missing-profile,synapse-user-directory-missing")
     assert r.rc == 0 and doctor_findings(r)["synapse-missing-profile"]["fixed"] == 1, r
+    assert doctor_findings(r)["synapse-user-directory-missing"]["fixed"] == 4, r   # the rebuild's four updates
     s.start()
     status, doc = s.login("hank", PW)
     status, prof = s.req("GET", f"/_matrix/client/v3/profile/{q(uid('hank'))}", token=doc["access_token"])
     assert status == 200 and prof.get("displayname") == "hank", (status, prof)
+    for _ in range(120):                                    # Synapse runs the rebuild: hank is in its directory
+        if s.sql(f"SELECT count(*) FROM user_directory WHERE user_id = '{uid('hank')}'") in ([("1",)], [(1,)]):
+            break
+        time.sleep(0.5)
+    assert s.sql(f"SELECT display_name FROM user_directory WHERE user_id = '{uid('hank')}'") == [("hank",)]
     s.stop()
 
 
