@@ -148,6 +148,15 @@ RETURNING update_name, 'not pending', 'scheduled';
 ('populate_user_directory_createtables', 'populate_user_directory_process_rooms',
  'populate_user_directory_process_users', 'populate_user_directory_cleanup')
 
+-- fragment: user_dir_rebuild_insert
+-- the four updates, each waiting for the one before, as the job inserts them
+WITH j(name, dep) AS (VALUES ('populate_user_directory_createtables', ''),
+  ('populate_user_directory_process_rooms', 'populate_user_directory_createtables'),
+  ('populate_user_directory_process_users', 'populate_user_directory_process_rooms'),
+  ('populate_user_directory_cleanup', 'populate_user_directory_process_users'))
+INSERT INTO background_updates (update_name, progress_json, depends_on)
+SELECT j.name, '{}', j.dep FROM j
+
 -- fragment: user_dir_missing
 {{local}} AND u.deactivated = 0 AND u.is_guest = 0 AND u.appservice_id IS NULL AND u.user_type IS DISTINCT FROM 'support'
 AND NOT EXISTS (SELECT 1 FROM user_directory d WHERE d.user_id = u.name)
@@ -165,12 +174,7 @@ SELECT count(*) OVER (), u.name FROM users u
 -- name: doctor_syn_user_dir_missing_fix
 -- Synapse's own rebuild, the four updates its admin API's regenerate_directory
 -- job inserts (each waiting for the one before), when a user is missing
-WITH j(name, dep) AS (VALUES ('populate_user_directory_createtables', ''),
-  ('populate_user_directory_process_rooms', 'populate_user_directory_createtables'),
-  ('populate_user_directory_process_users', 'populate_user_directory_process_rooms'),
-  ('populate_user_directory_cleanup', 'populate_user_directory_process_users'))
-INSERT INTO background_updates (update_name, progress_json, depends_on)
-SELECT j.name, '{}', j.dep FROM j
+{{user_dir_rebuild_insert}}
  WHERE EXISTS (SELECT 1 FROM users u WHERE {{user_dir_missing}})
    AND NOT EXISTS (SELECT 1 FROM background_updates WHERE update_name IN {{user_dir_jobs}})
 RETURNING update_name, 'not pending', 'scheduled';

@@ -177,10 +177,5 @@ SELECT count(*) FROM background_updates WHERE update_name IN {{user_dir_jobs}};
 
 -- name: user_dir_rebuild
 -- `user directory rebuild`: the same four updates, whatever is missing
-WITH j(name, dep) AS (VALUES ('populate_user_directory_createtables', ''),
-  ('populate_user_directory_process_rooms', 'populate_user_directory_createtables'),
-  ('populate_user_directory_process_users', 'populate_user_directory_process_rooms'),
-  ('populate_user_directory_cleanup', 'populate_user_directory_process_users'))
-INSERT INTO background_updates (update_name, progress_json, depends_on)
-SELECT j.name, '{}', j.dep FROM j
+{{user_dir_rebuild_insert}}
 RETURNING update_name;
