@@ -4,7 +4,10 @@
  * returning an exit code (errors recorded with err_set). */
 #ifndef MXDBA_CLI_H
 #define MXDBA_CLI_H
+#include <jansson.h>
+
 #include "core/config.h"
+#include "core/jsonw.h"
 #include "core/password.h"
 #include "hs/hs.h"
 
@@ -111,6 +114,19 @@ int confirm(struct ctx *c, const char *question);
  * (ALLOW_RANDOM), default prompt. -1 + EX_USAGE when several are given. */
 int pw_source(struct ctx *c, const struct opts *o, const struct optspec *spec, int allow_random,
 	      enum pw_source *src, const char **file);
+/* A streamed listing: a table for people (NULL under --json), the JSON line
+ * writer, the rows so far. listing_end closes the table with "N WHAT" on
+ * stderr when OK and frees the writer. */
+struct listing {
+	struct table *t;
+	struct jw jw;
+	long long n;
+};
+void listing_end(struct listing *l, int ok, const char *what);
+/* A rate-limit override as JSON: {messages_per_second, burst_count}, or
+ * null when RL has none (user show, user ratelimit). */
+json_t *ratelimit_json(const struct hs_ratelimit *rl);
+
 /* Print the "dry run" trailer (human mode). */
 void dry_run_note(struct ctx *c);
 

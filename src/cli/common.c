@@ -378,3 +378,17 @@ char *cmdline_join(int argc, char **argv)
 	}
 	return out;
 }
+
+void listing_end(struct listing *l, int ok, const char *what)
+{
+	table_end_count(l->t, ok, l->n, what);
+	jw_free(&l->jw);
+}
+
+json_t *ratelimit_json(const struct hs_ratelimit *rl)
+{
+	if (!rl->set)
+		return json_null();
+	return json_pack("{s:I, s:I}", "messages_per_second", (json_int_t)rl->per_second, "burst_count",
+			 (json_int_t)rl->burst);
+}

@@ -34,11 +34,8 @@ static int figure(const char *name, const char *v, long long *out)
 static void report(struct ctx *c, const struct hs_account *a, const struct hs_ratelimit *rl, int changed)
 {
 	if (g_json) {
-		out_json(json_pack("{s:s, s:o, s:b, s:b}", "user_id", a->user_id, "ratelimit",
-				   rl->set ? json_pack("{s:I, s:I}", "messages_per_second", (json_int_t)rl->per_second,
-						       "burst_count", (json_int_t)rl->burst)
-					   : json_null(),
-				   "changed", changed && !c->dry_run, "dry_run", c->dry_run));
+		out_json(json_pack("{s:s, s:o, s:b, s:b}", "user_id", a->user_id, "ratelimit", ratelimit_json(rl), "changed",
+				   changed && !c->dry_run, "dry_run", c->dry_run));
 		return;
 	}
 	if (!changed)

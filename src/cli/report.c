@@ -13,18 +13,6 @@
 #include "core/output.h"
 #include "core/util.h"
 
-struct listing {
-	struct table *t;
-	struct jw jw;
-	long long n;
-};
-
-static void listing_end(struct listing *l, int ok, const char *what)
-{
-	table_end_count(l->t, ok, l->n, what);
-	jw_free(&l->jw);
-}
-
 static char *num(long long v, char *buf, size_t n)
 {
 	snprintf(buf, n, "%lld", v);

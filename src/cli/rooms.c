@@ -12,7 +12,7 @@
 #include "core/output.h"
 #include "core/util.h"
 
-struct listing {
+struct membership_listing {
 	struct table *t;
 	struct jw jw; /* --json: one line per row, streamed */
 	long long n;
@@ -42,7 +42,7 @@ static void json_row(struct jw *w, const struct hs_membership *m, int members)
 
 static int print_row(const struct hs_membership *m, void *user)
 {
-	struct listing *l = user;
+	struct membership_listing *l = user;
 	l->n++;
 	if (g_json)
 		json_row(&l->jw, m, l->members);
@@ -81,7 +81,7 @@ int cmd_rooms(struct ctx *c, int argc, char **argv)
 	struct opts o;
 	struct mxid id;
 	struct hs_account a;
-	struct listing l = { 0 };
+	struct membership_listing l = { 0 };
 	struct hs *h = NULL;
 	unsigned flags;
 	int pseudo = 0, ret = -1;
@@ -111,7 +111,7 @@ int cmd_members(struct ctx *c, int argc, char **argv)
 {
 	static const char *const head[] = { "USER", "MEMBERSHIP", "WHERE" };
 	struct opts o;
-	struct listing l = { 0 };
+	struct membership_listing l = { 0 };
 	struct hs *h = NULL;
 	unsigned flags = MS_JOIN | MS_INVITE;
 	int ret = -1;

@@ -212,12 +212,6 @@ out:
 
 /* ---- token list ---- */
 
-struct listing {
-	struct table *t;
-	struct jw jw;
-	long long n;
-};
-
 static int list_row(const struct hs_reg_token *t, void *user)
 {
 	struct listing *l = user;
@@ -263,8 +257,7 @@ int cmd_token_list(struct ctx *c, int argc, char **argv)
 	if (hs_reg_tokens(h, NULL, list_row, &l) == 0)
 		ret = EX_OK;
 out:
-	table_end_count(l.t, ret == EX_OK, l.n, "registration token(s)");
-	jw_free(&l.jw);
+	listing_end(&l, ret == EX_OK, "registration token(s)");
 	return cmd_finish(c, h, &o, ret);
 }
 
@@ -330,8 +323,7 @@ int cmd_token_show(struct ctx *c, int argc, char **argv)
 	if (hs_reg_token_uses(h, token, use_row, &l) == 0)
 		ret = EX_OK;
 out:
-	table_end_count(l.t, ret == EX_OK, l.n, "registration(s)");
-	jw_free(&l.jw);
+	listing_end(&l, ret == EX_OK, "registration(s)");
 	return cmd_finish(c, h, &o, ret);
 }
 

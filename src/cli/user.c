@@ -219,11 +219,7 @@ static void show_json(struct hs *h, struct show *s)
 		json_object_set_new(o, "locked", json_boolean(s->a.locked));
 	if (s->a.shadow_banned >= 0) {
 		json_object_set_new(o, "shadow_banned", json_boolean(s->a.shadow_banned));
-		json_object_set_new(o, "ratelimit",
-				    s->a.ratelimit.set ? json_pack("{s:I, s:I}", "messages_per_second",
-								   (json_int_t)s->a.ratelimit.per_second, "burst_count",
-								   (json_int_t)s->a.ratelimit.burst)
-						       : json_null());
+		json_object_set_new(o, "ratelimit", ratelimit_json(&s->a.ratelimit));
 	}
 	out_json(o);
 }

@@ -268,13 +268,7 @@ int synapse_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *u
 	long long pending = 0;
 	db_rows *r;
 	int rc;
-	r = db_query(h->db, "user_dir_rebuild_pending", NULL, 0);
-	if (!r)
-		return -1;
-	if ((rc = db_step(r)) == 1)
-		pending = db_int(r, 0, NULL);
-	db_rows_free(r);
-	if (rc < 0)
+	if (db_count(h->db, "user_dir_rebuild_pending", NULL, 0, &pending) < 0)
 		return -1;
 	if (pending) {
 		err_set(EX_CONFLICT, "a rebuild of the user directory is pending already (%lld of its updates)", pending);
