@@ -15,6 +15,7 @@ _mxdba_opts_for() {
 	"user ratelimit set") echo "--messages-per-second --burst" ;;
 	"user create") echo "--admin --display-name --password-stdin --password-file --random-password --password-hash --no-password" ;;
 	"user import") echo "--on-conflict" ;;
+	"user deactivate") echo "--erase" ;;
 	"user passwd") echo "--password-stdin --password-file --random-password --password-hash --logout-devices --scheme" ;;
 	"user verify-password") echo "--password-stdin --password-file" ;;
 	"hash") echo "--scheme --cost --password-stdin --password-file" ;;

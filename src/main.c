@@ -60,10 +60,15 @@ const struct command commands[] = {
 	{ "user", "verify-password", cmd_user_verify_password, "USER [--password-stdin|--password-file F]",
 	  "check a password against the stored hash: exit 0 on match, 8 on mismatch", PW_OPTS,
 	  "mxdba user verify-password @alice:example.org", 0 },
-	{ "user", "deactivate", cmd_user_deactivate, "USER",
-	  "refuse the account's logins and revoke every token (device) now; audited, `audit undo` or reactivate", "",
-	  "mxdba user deactivate @mallory:example.org", 0 },
-	{ "user", "reactivate", cmd_user_reactivate, "USER", "let a deactivated account log in again (with its password)",
+	{ "user", "deactivate", cmd_user_deactivate, "USER [--erase]",
+	  "deactivate as the server's own deactivation: logins refused and every token revoked now, devices, keys, "
+	  "pushers, 3PIDs, account data and key backup deleted, the leaves of every room, invite and knock queued "
+	  "(`queue apply`); audited",
+	  "--erase\t(Synapse) also erase the user (GDPR): profile deleted, marked erased, as the admin API's erase does\n",
+	  "mxdba user deactivate @mallory:example.org --erase", 0 },
+	{ "user", "reactivate", cmd_user_reactivate, "USER",
+	  "let a deactivated account log in again (with its password; Synapse: not erased, a blank profile if erased); "
+	  "what deactivation deleted (devices, keys, pushers, 3PIDs, rooms left) does not come back",
 	  "", "mxdba user reactivate @alice:example.org", 0 },
 	{ "user", "lock", cmd_user_lock, "USER",
 	  "Synapse: lock the account (every request refused, even leaving a room); Dendrite has no lock", "",

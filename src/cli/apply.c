@@ -301,18 +301,50 @@ int send_as_once(struct applier *ap, const char *method, const char *url, const 
 static int still_member(struct applier *ap, const struct queue_row *q)
 {
 	int st = hs_membership_now(ap->h, q->room_id, q->user_id);
-	return st < 0 ? -1 : (st & (MS_JOIN | MS_INVITE)) != 0;
+	return st < 0 ? -1 : (st & (MS_JOIN | MS_INVITE | MS_KNOCK)) != 0;
+}
+
+/* A leave queued by a deactivation (body "forget") also forgets the room,
+ * as the server's own deactivation does: the user cannot do it later. The
+ * forget is idempotent, so a run killed between the two calls forgets at
+ * the next one. NOT_MEMBER: the leave was done before (or by someone else). */
+static int do_forget(struct applier *ap, const struct queue_row *q, int not_member)
+{
+	char *room, *url, errcode[128], error[512];
+	struct http_resp r;
+	int ready, rc;
+	if (ap->c->dry_run)
+		return finish(ap, q, "pending", 0, NULL, not_member ? "would forget the room" : "would leave and forget");
+	if ((ready = act_as(ap, q->user_id)) <= 0)
+		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "no local account for this user");
+	room = url_escape(q->room_id);
+	url = xasprintf("%s/_matrix/client/v3/rooms/%s/forget", ap->url, room);
+	free(room);
+	if (send_as_once(ap, "POST", url, "{}", &r) < 0) {
+		note_attempt(ap, q, ap->n.gone_why);
+		free(url);
+		return 0;
+	}
+	if (r.status == 200)
+		rc = finish(ap, q, "done", 200, NULL, NULL);
+	else {
+		matrix_error(&r, errcode, sizeof(errcode), error, sizeof(error));
+		rc = finish(ap, q, not_member ? "skipped" : "failed", r.status, errcode[0] ? errcode : NULL, error);
+	}
+	http_resp_free(&r);
+	free(url);
+	return rc;
 }
 
 static int do_leave(struct applier *ap, const struct queue_row *q)
 {
 	char *room, *url, errcode[128], error[512];
 	struct http_resp r;
-	int member = still_member(ap, q), ready, rc = 0;
+	int member = still_member(ap, q), ready, rc = 0, forget = q->body && !strcmp(q->body, "forget");
 	if (member < 0)
 		return -1;
 	if (!member)
-		return finish(ap, q, "skipped", 0, NULL, "not joined or invited any more");
+		return forget ? do_forget(ap, q, 1) : finish(ap, q, "skipped", 0, NULL, "not joined or invited any more");
 	if (ap->c->dry_run)
 		return finish(ap, q, "pending", 0, NULL, "would leave");
 	if ((ready = act_as(ap, q->user_id)) <= 0)
@@ -327,7 +359,7 @@ static int do_leave(struct applier *ap, const struct queue_row *q)
 	}
 	if (r.status == 200) {
 		if (answer_is_object(r.body))
-			rc = finish(ap, q, "done", 200, NULL, NULL);
+			rc = forget ? do_forget(ap, q, 0) : finish(ap, q, "done", 200, NULL, NULL);
 		else
 			rc = finish(ap, q, "failed", 200, NULL, "the server answered 200 with something that is not JSON");
 	} else {

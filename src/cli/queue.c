@@ -79,19 +79,24 @@ struct enqueue {
 	const char *by; /* the OS user, looked up once before the transaction */
 	long long queued, already;
 	int include_invites;
+	int include_knocks;
+	int json_quiet; /* no JSON line per row: the command prints one object */
+	int forget_joined; /* a joined room is also forgotten (the server's deactivation does it) */
 	int room_mode;
 };
 
-static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_id)
+static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_id, int forget)
 {
 	int queued;
-	if (queue_insert(hs_db(q->h), "leave", user_id, room_id, "", now_ms(), q->by, NULL, &queued) < 0)
+	if (queue_insert(hs_db(q->h), "leave", user_id, room_id, forget ? "forget" : "", now_ms(), q->by, NULL, &queued) < 0)
 		return -1;
 	if (queued)
 		q->queued++;
 	else
 		q->already++;
-	if (g_json)
+	if (g_json && q->json_quiet)
+		;
+	else if (g_json)
 		out_json(json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", "leave", "user_id", user_id, "room_id", room_id,
 				   "queued", queued, "dry_run", q->c->dry_run));
 	else if (g_verbosity > 0 || q->c->dry_run)
@@ -103,8 +108,9 @@ static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_
 static int enqueue_cb(const struct hs_membership *m, void *user)
 {
 	struct enqueue *q = user;
-	if (!strcmp(m->state, "join") || (q->include_invites && !strcmp(m->state, "invite")))
-		return enqueue_row(q, m->user_id, m->room_id);
+	if (!strcmp(m->state, "join") || (q->include_invites && !strcmp(m->state, "invite")) ||
+	    (q->include_knocks && !strcmp(m->state, "knock")))
+		return enqueue_row(q, m->user_id, m->room_id, q->forget_joined && !strcmp(m->state, "join"));
 	return 0;
 }
 
@@ -115,7 +121,8 @@ static const struct optspec evac_room_opts[] = { { "--include-invites", 0 }, { 0
 static int evacuate_queue(struct enqueue *q, const char *user_id)
 {
 	int pseudo = 0;
-	return hs_rooms_of_user(q->h, user_id, MS_JOIN | (q->include_invites ? MS_INVITE : 0), 0, enqueue_cb, q, &pseudo);
+	return hs_rooms_of_user(q->h, user_id, MS_JOIN | (q->include_invites ? MS_INVITE : 0) | (q->include_knocks ? MS_KNOCK : 0),
+				0, enqueue_cb, q, &pseudo);
 }
 
 /* The audit rows of locking A out (its tokens: NDEV). */
@@ -156,6 +163,22 @@ static int queued_audit(struct ctx *c, struct hs *h, const char *target, long lo
 	return audit_write(c, h, target, "queue", NULL, what);
 }
 
+int queue_user_leaves(struct ctx *c, struct hs *h, const char *user_id, long long *queued, long long *already)
+{
+	struct enqueue q = { 0 };
+	q.c = c;
+	q.h = h;
+	q.by = os_user_name();
+	q.include_invites = q.include_knocks = 1;
+	q.json_quiet = 1;
+	q.forget_joined = hs_profile(h)->deactivation_forgets;
+	if (evacuate_queue(&q, user_id) < 0 || queued_audit(c, h, user_id, q.queued) < 0)
+		return -1;
+	*queued = q.queued;
+	*already = q.already;
+	return 0;
+}
+
 static int evacuate_user(struct ctx *c, int argc, char **argv)
 {
 	struct opts o;
@@ -163,7 +186,8 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	struct hs_account a;
 	struct enqueue q = { 0 };
 	int lock, ret = -1;
-	long long ndev = 0;
+	struct hs_deactivation gone = { 0 };
+	long long ndev;
 
 	memset(&a, 0, sizeof(a));
 	if (opts_parse(c, argc, argv, evac_user_opts, &o) < 0)
@@ -182,10 +206,11 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	    (lock && hs_check_modifiable(q.h, &a, "lock") < 0) || hs_rooms_open(q.h) < 0)
 		goto out;
 	q.by = os_user_name();
-	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && (hs_check_cached_write(q.h, "deactivated") < 0 || hs_deactivate(q.h, &a, &ndev) < 0)) ||
-	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, ndev) < 0) ||
+	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && (hs_check_cached_write(q.h, "deactivated") < 0 || hs_deactivate(q.h, &a, &gone) < 0)) ||
+	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, gone.tokens) < 0) ||
 	    write_end(c, q.h) < 0)
 		goto out;
+	ndev = gone.tokens;
 	evacuate_user_report(c, &q, id.full, lock, ndev);
 	dry_run_note(c);
 	ret = EX_OK;

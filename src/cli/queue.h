@@ -17,4 +17,8 @@ int notice_sender(struct ctx *c, struct hs *h, const char *as, struct mxid *admi
  * words ("Your password was…"), a leave by its room: "!id (#alias:server)",
  * "!id ("Name")" or "!id" (NAME and ALIAS from hs_room_names, either NULL). */
 const char *queue_row_label(char *buf, size_t n, const struct queue_row *q, const char *name, const char *alias);
+/* Queue the leaves of USER_ID from every room it joined, was invited to or
+ * knocked at (rejecting the invites, taking back the knocks), with the
+ * audit row; *QUEUED new rows, *ALREADY pending before. */
+int queue_user_leaves(struct ctx *c, struct hs *h, const char *user_id, long long *queued, long long *already);
 #endif

@@ -652,11 +652,7 @@ static int flag_write(struct ctx *c, struct hs *h, const struct hs_account *a, c
 	long long n = 0;
 	char olds[8], gone[48];
 	snprintf(olds, sizeof(olds), "%d", old);
-	if (!strcmp(f->verb, "deactivate")) {
-		if (hs_deactivate(h, a, tokens) < 0)
-			return -1;
-		n = old != 1;
-	} else if (!strcmp(f->field, "locked")) {
+	if (!strcmp(f->field, "locked")) {
 		if (hs_set_locked(h, a, f->on, &n) < 0)
 			return -1;
 		n = old != f->on;
@@ -727,12 +723,6 @@ static int flag_command(struct ctx *c, int argc, char **argv, const struct flag_
 out:
 	hs_account_clear(&a);
 	return cmd_finish(c, h, &o, ret);
-}
-
-int cmd_user_deactivate(struct ctx *c, int argc, char **argv)
-{
-	static const struct flag_cmd f = { "deactivate", "deactivated", "deactivated", 1, 0 };
-	return flag_command(c, argc, argv, &f);
 }
 
 int cmd_user_reactivate(struct ctx *c, int argc, char **argv)

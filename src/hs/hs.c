@@ -103,7 +103,7 @@ int hs_profile_supports(const struct hs_profile *p, unsigned needs)
 	       !((needs & HS_NEED_REG_TOKENS) && !p->reg_tokens) &&
 	       !((needs & HS_NEED_SHADOW_BAN) && !p->set_shadow_banned) &&
 	       !((needs & HS_NEED_RATELIMIT) && !p->set_ratelimit) &&
-	       !((needs & HS_NEED_DIR_REBUILD) && !p->user_dir_rebuild);
+	       !((needs & HS_NEED_DIR_REBUILD) && !p->user_dir_rebuild) && !((needs & HS_NEED_ERASE) && !p->erase);
 }
 
 const char *hs_profile_names(void)
@@ -317,7 +317,13 @@ int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *na
 	return h->p->set_display_name(h, a, name);
 }
 
-int hs_deactivate(struct hs *h, const struct hs_account *a, long long *tokens) { return h->p->deactivate(h, a, tokens); }
+int hs_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d)
+{
+	memset(d, 0, sizeof(*d));
+	return h->p->deactivate(h, a, d);
+}
+
+int hs_erase(struct hs *h, const struct hs_account *a, long long *changed) { return h->p->erase(h, a, changed); }
 
 int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed)
 {

@@ -34,6 +34,16 @@ enum hs_mode {
 
 /* ---- neutral data ---- */
 
+/* What a deactivation removed (hs_deactivate). */
+struct hs_deactivation {
+	long long tokens;    /* access tokens revoked (Dendrite: devices, each one token) */
+	long long devices;   /* devices deleted, with their keys (Synapse) */
+	long long keys;      /* device, one-time and fallback keys, dehydrated devices */
+	long long pushers, threepids;
+	long long data;      /* account data, push rules, ignored users, key backups, delayed events */
+	long long bound;     /* 3PIDs bound at an identity server: left bound (that needs HTTP) */
+};
+
 struct hs_account {
 	char user_id[2 * MXID_MAX + 4]; /* as stored */
 	char localpart[MXID_MAX + 1];
@@ -297,6 +307,8 @@ struct hs_profile {
 	/* `user show`: the JSON key saying whether the homeserver can verify the
 	 * stored hash, what a NULL deactivated flag means, a missing profile row */
 	const char *usable_key, *deactivated_null_note, *no_profile_note;
+	/* its deactivation forgets each room it parts the user from (Synapse) */
+	int deactivation_forgets;
 	/* backups of the database mxdba writes: the SQLite copy's file name
 	 * prefix, and the pg_dump options (its tables and mxdba's, the file) */
 	const char *backup_name, *dump_options;
@@ -357,8 +369,14 @@ struct hs_profile {
 	 * FN gets each background update scheduled; one pending already is
 	 * -1 + EX_CONFLICT */
 	int (*user_dir_rebuild)(struct hs *h, int (*fn)(const char *update, void *user), void *user);
-	/* lock an account out now: deactivate and revoke every token (*tokens: how many) */
-	int (*deactivate)(struct hs *h, const struct hs_account *a, long long *tokens);
+	/* deactivate A as the server's own deactivation does (its rooms aside:
+	 * their leaves are queued): login refused, every token revoked, its
+	 * devices, keys, pushers and 3PIDs deleted where the server deletes
+	 * them; D says what went */
+	int (*deactivate)(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
+	/* the server's GDPR erasure of a deactivated A (NULL: it has none);
+	 * *changed 0 when A was erased already */
+	int (*erase)(struct hs *h, const struct hs_account *a, long long *changed);
 	/* the homeserver's own lock flag (NULL: it has none) */
 	int (*set_locked)(struct hs *h, const struct hs_account *a, int on, long long *changed);
 	/* a write of WHAT (admin, deactivated, locked, tokens) that a running
@@ -454,6 +472,7 @@ enum hs_need {
 	HS_NEED_SHADOW_BAN = 1 << 7,    /* set_shadow_banned (and user list --shadow-banned) */
 	HS_NEED_RATELIMIT = 1 << 8,     /* set_ratelimit */
 	HS_NEED_DIR_REBUILD = 1 << 9,   /* user_dir_rebuild */
+	HS_NEED_ERASE = 1 << 10,        /* erase: GDPR erasure */
 };
 /* 1 if profile P has everything NEEDS names. */
 int hs_profile_supports(const struct hs_profile *p, unsigned needs);
@@ -511,7 +530,9 @@ int hs_set_admin(struct hs *h, const struct hs_account *a, int on, long long *ch
 int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *hash, long long *changed);
 int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
-int hs_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
+int hs_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
+/* See struct hs_profile.erase (HS_NEED_ERASE checked first). */
+int hs_erase(struct hs *h, const struct hs_account *a, long long *changed);
 /* The shadow-ban flag and the rate-limit override (RL NULL: removed); the
  * command checks HS_NEED_SHADOW_BAN / HS_NEED_RATELIMIT first. */
 int hs_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed);

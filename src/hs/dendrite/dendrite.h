@@ -85,7 +85,7 @@ int dendrite_set_display_name(struct hs *h, const struct hs_account *a, const ch
 int dendrite_profile_get(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
 
 /* devices.c */
-int dendrite_deactivate(struct hs *h, const struct hs_account *a, long long *tokens);
+int dendrite_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
 int dendrite_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
 int dendrite_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
 int dendrite_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);

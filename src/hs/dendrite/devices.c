@@ -14,15 +14,20 @@ int dendrite_revoke_tokens(struct hs *h, const struct hs_account *a, long long *
 	return db_exec(h->db, "devices_delete_all", k, 2, n);
 }
 
-/* Deactivated (password logins refused) and every device gone (tokens dead). */
-int dendrite_deactivate(struct hs *h, const struct hs_account *a, long long *tokens)
+/* Deactivated (password logins refused) and every device gone (tokens
+ * dead), as Dendrite's PerformAccountDeactivation does in the userapi
+ * database (its pusher deletion passes no server name and removes none). */
+int dendrite_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d)
 {
 	long long n;
 	if (dendrite_set_deactivated(h, a, 1, &n) < 0)
 		return -1;
 	if (n != 1)
 		return err_set(EX_DB, "locking the account changed %lld rows, expected 1", n);
-	return dendrite_revoke_tokens(h, a, tokens);
+	if (dendrite_revoke_tokens(h, a, &d->tokens) < 0)
+		return -1;
+	d->devices = d->tokens;
+	return 0;
 }
 
 int dendrite_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user)

@@ -229,6 +229,8 @@ int synapse_set_deactivated(struct hs *h, const struct hs_account *a, int on, lo
 	db_arg args[2] = { DB_ARG_INT(on != 0), DB_ARG_TEXT(a->user_id) };
 	if (synapse_accounts_writable(h) < 0 || db_exec(h->db, "account_set_deactivated", args, 2, changed) < 0)
 		return -1;
+	if (!on && changed && *changed && synapse_unerase(h, a) < 0) /* as its activate_account */
+		return -1;
 	return changed && *changed ? user_dir_sync(h, a) : 0;
 }
 

@@ -21,18 +21,6 @@ int synapse_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n
 	return db_exec(h->db, "refresh_tokens_delete_all", &u, 1, &refresh);
 }
 
-/* Login refused and every token revoked now: `deactivated` alone leaves
- * the old tokens working. */
-int synapse_deactivate(struct hs *h, const struct hs_account *a, long long *tokens)
-{
-	long long n;
-	if (synapse_set_deactivated(h, a, 1, &n) < 0)
-		return -1;
-	if (n != 1)
-		return err_set(EX_DB, "deactivating the account changed %lld rows, expected 1", n);
-	return synapse_revoke_tokens(h, a, tokens);
-}
-
 int synapse_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user)
 {
 	db_arg u = DB_ARG_TEXT(a->user_id);

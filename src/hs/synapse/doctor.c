@@ -28,9 +28,10 @@ const struct hs_check synapse_checks[] = {
 	  1 },
 	{ "synapse-deactivated-devices", HS_NOTE, "deactivated user(s) whose devices still advertise encryption keys",
 	  "the users who share rooms with them keep encrypting every message for those devices; Synapse's own "
-	  "deactivation deletes the devices and their keys (mxdba's, done offline, deletes only the tokens)",
-	  "POST /_synapse/admin/v1/deactivate/USER while Synapse runs (it also tells other servers); once the "
-	  "tokens are gone nobody can use the devices",
+	  "deactivation deletes the devices and their keys (a deactivation by hand SQL, or by an older mxdba, "
+	  "left them)",
+	  "`mxdba user deactivate USER` again deletes them as Synapse's deactivation does (or POST "
+	  "/_synapse/admin/v1/deactivate/USER while Synapse runs); once the tokens are gone nobody can use the devices",
 	  NULL, HS_ARG_NONE, "doctor_syn_deactivated_devices", { NULL }, NULL, NULL, 0 },
 	{ "synapse-pending-deactivation", HS_ERROR,
 	  "row(s) in users_pending_deactivation that are not a local user ID",
