@@ -43,7 +43,7 @@ _mxdba_opts_for() {
 
 _mxdba_subs_for() {
 	case "$1" in
-	user) echo "list show create import promote demote passwd verify-password deactivate reactivate lock unlock shadow-ban unshadow-ban ratelimit directory" ;;
+	user) echo "list show create import promote demote passwd verify-password deactivate reactivate lock unlock shadow-ban unshadow-ban 3pid ratelimit directory" ;;
 	queue) echo "list cancel apply" ;;
 	audit) echo "list undo" ;;
 	config) echo "init" ;;
@@ -53,6 +53,7 @@ _mxdba_subs_for() {
 	media) echo "purge-remote" ;;
 	token) echo "create list show delete" ;;
 	"user ratelimit") echo "set clear" ;;
+	"user 3pid") echo "add remove" ;;
 	"user directory") echo "rebuild" ;;
 	evacuate) echo "user room" ;;
 	help) echo "check user hash rooms members report evacuate notice room media token queue audit doctor migrate store batch config" ;;
@@ -169,6 +170,7 @@ _mxdba_main() {
 	fi
 	case "$key" in
 	"user show" | "user passwd" | "user verify-password" | "rooms" | "notice" | "user deactivate" | \
+		"user 3pid add" | "user 3pid remove" | \
 		"user reactivate" | "user lock" | "user unlock")
 		[ $nargs -eq 0 ] && COMPREPLY=($(compgen -W "$(_mxdba_users "$cur" "$cfg")" -- "$cur")) ;;
 	"user promote" | "user demote")

@@ -81,6 +81,13 @@ const struct command commands[] = {
 	  "", "mxdba user shadow-ban @spammer:example.org", HS_NEED_SHADOW_BAN },
 	{ "user", "unshadow-ban", cmd_user_unshadow_ban, "USER", "Synapse: lift a shadow-ban", "",
 	  "mxdba user unshadow-ban @alice:example.org", HS_NEED_SHADOW_BAN },
+	{ "user", "3pid add", cmd_user_3pid_add, "USER MEDIUM ADDRESS",
+	  "add an email (or msisdn) to the account as the admin API stores it (an email in the server's canonical "
+	  "form), so password-reset mails reach it; one owned by another account is refused; audited",
+	  "", "mxdba user 3pid add @admin:example.org email admin@example.org", 0 },
+	{ "user", "3pid remove", cmd_user_3pid_remove, "USER MEDIUM ADDRESS",
+	  "remove an email or msisdn from the account (Synapse: an email's notification pusher too); audited", "",
+	  "mxdba user 3pid remove @admin:example.org email old@example.org", 0 },
 	{ "user", "ratelimit set", cmd_user_ratelimit_set, "USER [--messages-per-second N] [--burst N]",
 	  "Synapse: override the message rate limit (rc_message) of one account, as the admin API's override_ratelimit "
 	  "does; audited, `audit undo`",

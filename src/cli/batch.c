@@ -61,6 +61,7 @@ static const char *const batchable[][2] = {
 	{ "user", "create" }, { "user", "promote" },  { "user", "demote" }, { "user", "passwd" },
 	{ "user", "deactivate" }, { "user", "reactivate" }, { "user", "lock" }, { "user", "unlock" },
 	{ "user", "shadow-ban" }, { "user", "unshadow-ban" }, { "user", "ratelimit set" }, { "user", "ratelimit clear" },
+	{ "user", "3pid add" }, { "user", "3pid remove" },
 	{ "evacuate", NULL }, { "notice", NULL }, { "queue", "cancel" }, { "audit", "undo" },
 };
 
@@ -103,8 +104,9 @@ static int prepare(struct batch *b, struct bline *l)
 	if (!(l->cmd = lookup(l->argc, l->argv, &l->used))) {
 		err_set(EX_USAGE, "\"%.40s%s%.40s\" cannot be used in a batch", l->argv[0], l->argc > 1 ? " " : "",
 			l->argc > 1 ? l->argv[1] : "");
-		return err_hint("a batch takes: user create|promote|demote|passwd|deactivate|reactivate|lock|unlock, evacuate, "
-				"notice, queue cancel, audit undo");
+		return err_hint("a batch takes: user create|promote|demote|passwd|deactivate|reactivate|lock|unlock|shadow-ban|"
+				"unshadow-ban, user ratelimit set|clear, user 3pid add|remove, evacuate, notice, queue cancel, "
+				"audit undo");
 	}
 	for (int i = l->used; i < l->argc; i++) {
 		if (is_global_option(l->argv[i])) {

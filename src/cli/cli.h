@@ -140,6 +140,8 @@ int cmd_user_demote(struct ctx *, int, char **);
 int cmd_user_passwd(struct ctx *, int, char **);
 int cmd_user_verify_password(struct ctx *, int, char **);
 int cmd_user_deactivate(struct ctx *, int, char **);
+int cmd_user_3pid_add(struct ctx *, int, char **);
+int cmd_user_3pid_remove(struct ctx *, int, char **);
 int cmd_user_reactivate(struct ctx *, int, char **);
 int cmd_user_lock(struct ctx *, int, char **);
 int cmd_user_unlock(struct ctx *, int, char **);

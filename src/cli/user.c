@@ -148,10 +148,27 @@ struct show {
 	char *display, *avatar;
 	char desc[128];
 	int usable;
-	json_t *devs;
+	json_t *devs, *threepids;
 	struct table *t;
-	int ndev;
+	int ndev, n3pid;
 };
+
+static int show_threepid(const struct hs_threepid *t, void *user)
+{
+	struct show *s = user;
+	char when[32];
+	s->n3pid++;
+	if (g_json)
+		json_array_append_new(s->threepids,
+				      json_pack("{s:s, s:s, s:o, s:o}", "medium", t->medium, "address", t->address,
+						"validated_ts", t->validated_ms ? json_integer(t->validated_ms) : json_null(),
+						"added_ts", t->added_ms ? json_integer(t->added_ms) : json_null()));
+	else if (t->added_ms)
+		out_kv("3pid", "%s %s (added %s UTC)", t->medium, t->address, fmt_ms(t->added_ms, when, sizeof(when)));
+	else
+		out_kv("3pid", "%s %s", t->medium, t->address);
+	return 0;
+}
 
 static void show_account(struct hs *h, struct show *s)
 {
@@ -215,6 +232,7 @@ static void show_json(struct hs *h, struct show *s)
 			      "password_hash_scheme", s->desc, hs_profile(h)->usable_key, s->usable, "created_ts",
 			      (json_int_t)s->a.created_ms, "display_name", s->display, "avatar_url", s->avatar,
 			      "appservice_id", s->a.appservice_id, "devices", s->devs);
+	json_object_set(o, "threepids", s->threepids);
 	if (s->a.locked >= 0)
 		json_object_set_new(o, "locked", json_boolean(s->a.locked));
 	if (s->a.shadow_banned >= 0) {
@@ -239,10 +257,15 @@ int cmd_user_show(struct ctx *c, int argc, char **argv)
 	    hs_profile_get(h, &s.a, &s.display, &s.avatar) < 0)
 		goto out;
 	s.usable = hs_describe_hash(c->cfg, s.a.password_hash, s.desc, sizeof(s.desc));
-	if (g_json)
+	if (g_json) {
 		s.devs = json_array();
-	else
+		s.threepids = json_array();
+	} else
 		show_account(h, &s);
+	if (hs_threepids(h, &s.a, show_threepid, &s) < 0)
+		goto out;
+	if (!g_json && !s.n3pid)
+		out_kv("3pids", "none");
 	if (hs_devices(h, &s.a, show_device, &s) < 0) {
 		table_end(s.t);
 		goto out;
@@ -256,6 +279,7 @@ int cmd_user_show(struct ctx *c, int argc, char **argv)
 out:
 	hs_account_clear(&s.a);
 	json_decref(s.devs);
+	json_decref(s.threepids);
 	free(s.display);
 	free(s.avatar);
 	return cmd_finish(c, h, &o, ret);

@@ -58,7 +58,7 @@ static utf8proc_int32_t *code_points(const char *s, size_t *n)
 /* S lower-cased as Python's str.lower: simple mappings, plus the two
  * context rules of Unicode's SpecialCasing that apply without a locale
  * (capital I with dot above, final sigma). */
-static char *lower(const char *s)
+char *unicode_lower(const char *s)
 {
 	size_t n, len = 0;
 	utf8proc_int32_t *cps = code_points(s, &n);
@@ -83,10 +83,18 @@ static char *lower(const char *s)
 
 char *unicode_lower_nfkc(const char *s)
 {
-	char *low = lower(s), *out;
+	char *low = unicode_lower(s), *out;
 	if (!low)
 		return NULL;
 	out = (char *)utf8proc_NFKC((const utf8proc_uint8_t *)low);
 	free(low);
 	return out;
+}
+
+char *unicode_casefold(const char *s)
+{
+	utf8proc_uint8_t *out = NULL;
+	if (utf8proc_map((const utf8proc_uint8_t *)s, 0, &out, UTF8PROC_NULLTERM | UTF8PROC_CASEFOLD) < 0)
+		return NULL;
+	return (char *)out;
 }

@@ -7,5 +7,11 @@
  * its user-directory search index for a display name. A new string (free
  * it), or NULL if S is not valid UTF-8. */
 char *unicode_lower_nfkc(const char *s);
+/* S lower-cased as Python's str.lower (simple mappings, dotted capital I,
+ * final sigma). A new string, or NULL if S is not valid UTF-8. */
+char *unicode_lower(const char *s);
+/* S case-folded as Python's str.casefold (full folding: "ß" is "ss"). A
+ * new string, or NULL if S is not valid UTF-8. */
+char *unicode_casefold(const char *s);
 
 #endif

@@ -5,10 +5,12 @@
  * not-found error). No homeserver's table or rule is named here. */
 #include "hs_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/unicode.h"
 #include "core/util.h"
 
 static const struct hs_profile *const profiles[] = { &hs_dendrite, &hs_synapse };
@@ -561,3 +563,59 @@ char *hs_pg_dump_line(const struct hs *h)
 }
 
 const char *hs_backup_name(const struct hs *h) { return h->p->backup_name; }
+
+/* ---- 3PIDs ---- */
+
+int hs_threepids(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user)
+{
+	return h->p->threepids(h, a, fn, user);
+}
+
+int hs_threepid_owner(struct hs *h, const char *medium, const char *address, char **owner)
+{
+	return h->p->threepid_owner(h, medium, address, owner);
+}
+
+int hs_threepid_add(struct hs *h, const struct hs_account *a, const char *medium, const char *address)
+{
+	return h->p->threepid_add(h, a, medium, address);
+}
+
+int hs_threepid_remove(struct hs *h, const struct hs_account *a, const char *medium, const char *address,
+		       long long *removed, long long *pushers)
+{
+	*pushers = 0;
+	return h->p->threepid_remove(h, a, medium, address, removed, pushers);
+}
+
+int hs_email_canonical(struct hs *h, const char *address, char *buf, size_t n)
+{
+	const char *end = address + strlen(address), *at;
+	char *local, *domain, *folded, *lowered;
+	int rc = 0;
+	while (*address == ' ' || *address == '\t')
+		address++;
+	while (end > address && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	at = memchr(address, '@', (size_t)(end - address));
+	if (!at || at == address || at + 1 == end || memchr(at + 1, '@', (size_t)(end - at - 1))) {
+		err_set(EX_USAGE, "\"%.*s\" is not an email address", (int)(end - address > 80 ? 80 : end - address), address);
+		return err_hint("give one address with exactly one @, such as alice@example.org");
+	}
+	for (const char *p = address; p < end; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(EX_USAGE, "the email address contains a control character");
+	local = xstrndup(address, (size_t)(at - address));
+	domain = xstrndup(at + 1, (size_t)(end - at - 1));
+	folded = h->p->email_casefold ? unicode_casefold(local) : xstrdup(local);
+	lowered = h->p->email_casefold ? unicode_lower(domain) : xstrdup(domain);
+	if (!folded || !lowered)
+		rc = err_set(EX_USAGE, "the email address is not valid UTF-8");
+	else if ((size_t)snprintf(buf, n, "%s@%s", folded, lowered) >= n)
+		rc = err_set(EX_USAGE, "the email address is too long (at most %zu bytes)", n - 1);
+	free(local);
+	free(domain);
+	free(folded);
+	free(lowered);
+	return rc;
+}

@@ -95,6 +95,13 @@ struct hs_device {
 };
 typedef int (*hs_device_fn)(const struct hs_device *d, void *user);
 
+/* A third-party ID of a user (email, msisdn); times 0 where the homeserver keeps none. */
+struct hs_threepid {
+	const char *medium, *address;
+	long long validated_ms, added_ms;
+};
+typedef int (*hs_threepid_fn)(const struct hs_threepid *t, void *user);
+
 /* Membership states (--membership join,invite,…) as bit flags. */
 enum { MS_JOIN = 1, MS_INVITE = 2, MS_LEAVE = 4, MS_BAN = 8, MS_KNOCK = 16, MS_ALL = 31 };
 /* with rooms_of_user: the room names and aliases are wanted */
@@ -309,6 +316,8 @@ struct hs_profile {
 	const char *usable_key, *deactivated_null_note, *no_profile_note;
 	/* its deactivation forgets each room it parts the user from (Synapse) */
 	int deactivation_forgets;
+	/* it case-folds the local part of an email address (Synapse, MSC2265) */
+	int email_casefold;
 	/* backups of the database mxdba writes: the SQLite copy's file name
 	 * prefix, and the pg_dump options (its tables and mxdba's, the file) */
 	const char *backup_name, *dump_options;
@@ -391,6 +400,14 @@ struct hs_profile {
 	int (*revoke_tokens)(struct hs *h, const struct hs_account *a, long long *n);
 	int (*profile_get)(struct hs *h, const struct hs_account *a, char **display_name, char **avatar_url);
 	int (*devices)(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
+	/* the user's 3PIDs; the account owning MEDIUM ADDRESS (*owner malloc'd,
+	 * NULL: none); add one (its owner checked first), remove one (*pushers:
+	 * the email notification pushers that went with it) */
+	int (*threepids)(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user);
+	int (*threepid_owner)(struct hs *h, const char *medium, const char *address, char **owner);
+	int (*threepid_add)(struct hs *h, const struct hs_account *a, const char *medium, const char *address);
+	int (*threepid_remove)(struct hs *h, const struct hs_account *a, const char *medium, const char *address,
+			       long long *removed, long long *pushers);
 
 	/* rules */
 	int (*check_new_localpart)(const struct mxid *id);
@@ -531,6 +548,17 @@ int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *h
 int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
 int hs_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
+/* 3PIDs: see struct hs_profile.threepids. An email ADDRESS is canonical
+ * already (hs_email_canonical). */
+int hs_threepids(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user);
+int hs_threepid_owner(struct hs *h, const char *medium, const char *address, char **owner);
+int hs_threepid_add(struct hs *h, const struct hs_account *a, const char *medium, const char *address);
+int hs_threepid_remove(struct hs *h, const struct hs_account *a, const char *medium, const char *address,
+		       long long *removed, long long *pushers);
+/* The form the homeserver stores an email address in (Synapse: trimmed,
+ * the local part case-folded, the domain lower-cased; Dendrite: trimmed),
+ * in BUF of N bytes. -1 + error (EX_USAGE) if it is no address. */
+int hs_email_canonical(struct hs *h, const char *address, char *buf, size_t n);
 /* See struct hs_profile.erase (HS_NEED_ERASE checked first). */
 int hs_erase(struct hs *h, const struct hs_account *a, long long *changed);
 /* The shadow-ban flag and the rate-limit override (RL NULL: removed); the

@@ -69,7 +69,7 @@ def help_options(cmd):
 def man_command_name(heading):
     words = []
     for w in heading.split():
-        if not re.fullmatch(r"[a-z][a-z-]*", w):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", w):   # command words: lower case and digits (3pid)
             break
         words.append(w)
     return " ".join(words)
@@ -163,7 +163,7 @@ def documented_fields():
             continue
         top = re.sub(r"\([^)]*\)", "", cells[2])
         fields = frozenset(re.findall(r"`([a-z_]+)`", top))
-        for cmd in re.findall(r"`([a-z -]+)`", cells[0]):
+        for cmd in re.findall(r"`([a-z0-9 -]+)`", cells[0]):
             doc.setdefault(cmd, set()).add(fields)
     return doc
 
@@ -253,6 +253,8 @@ def test_every_command_emits_the_documented_json_fields(world, tmp_path):
         check("token show", shown[:1])
         check("token show", shown[1:])
         check("token delete", j("token", "delete", "t1"))
+    check("user 3pid add", j("user", "3pid", "add", "dave", "email", "dave@mail.example"))
+    check("user 3pid remove", j("user", "3pid", "remove", "dave", "email", "dave@mail.example"))
     check("user deactivate", j("user", "deactivate", "dave"))
     check("user reactivate", j("user", "reactivate", "dave"))
     if world.kind == "synapse":
@@ -378,7 +380,7 @@ def readme_support_table():
     table = {}
     for r in rows:
         cells = [c.strip() for c in r.strip().strip("|").split("|")]
-        for cmd in re.findall(r"`([a-z][a-z -]*)`", cells[0]):
+        for cmd in re.findall(r"`([a-z][a-z0-9 -]*)`", cells[0]):
             assert cmd not in table, f"{cmd} is in the table twice"
             table[cmd] = {head[i]: cells[i].startswith("yes") for i in range(1, len(head))}
     return table

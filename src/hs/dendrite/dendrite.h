@@ -117,4 +117,10 @@ int dendrite_bulk_taken(struct hs *h, const struct mxid *ids, int n, char *taken
 int dendrite_bulk_create(struct hs *h, const struct hs_new_account *a, int n);
 /* doctor.c */
 extern const struct hs_check dendrite_checks[]; /* ends with a NULL name */
+int dendrite_threepids(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user);
+int dendrite_threepid_owner(struct hs *h, const char *medium, const char *address, char **owner);
+int dendrite_threepid_add(struct hs *h, const struct hs_account *a, const char *medium, const char *address);
+int dendrite_threepid_remove(struct hs *h, const struct hs_account *a, const char *medium, const char *address,
+			         long long *removed, long long *pushers);
+
 #endif

@@ -161,4 +161,10 @@ int synapse_check_scheme(const char *scheme);
 int synapse_check_cached_write(struct hs *h, const char *what, int force);
 /* doctor.c */
 extern const struct hs_check synapse_checks[]; /* ends with a NULL name */
+int synapse_threepids(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user);
+int synapse_threepid_owner(struct hs *h, const char *medium, const char *address, char **owner);
+int synapse_threepid_add(struct hs *h, const struct hs_account *a, const char *medium, const char *address);
+int synapse_threepid_remove(struct hs *h, const struct hs_account *a, const char *medium, const char *address,
+			        long long *removed, long long *pushers);
+
 #endif
