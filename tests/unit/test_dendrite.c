@@ -218,7 +218,7 @@ static void test_rooms(struct hs *h)
 static void test_tokens(struct hs *h)
 {
 	struct hs_account a;
-	long long n;
+	struct hs_deactivation gone;
 	CHECK(find(h, "alice", &a) == 1);
 	CHECK(db_begin(hs_db(h), 1) == 0);
 	CHECK(hs_token_mint(h, &a, "tok-1", "MXDBATEST") == 0);
@@ -227,7 +227,7 @@ static void test_tokens(struct hs *h)
 	CHECK(db_begin(hs_db(h), 1) == 0 && hs_token_drop(h, "tok-1") == 0 && db_commit(hs_db(h)) == 0);
 	CHECK(scalar("u.db", "SELECT count(*) FROM userapi_devices") == 0);
 	CHECK(db_begin(hs_db(h), 1) == 0 && hs_token_mint(h, &a, "tok-2", "MXDBA2") == 0);
-	CHECK(hs_deactivate(h, &a, &n) == 0 && n == 1 && db_commit(hs_db(h)) == 0);
+	CHECK(hs_deactivate(h, &a, &gone) == 0 && gone.tokens == 1 && gone.devices == 1 && db_commit(hs_db(h)) == 0);
 	CHECK(scalar("u.db", "SELECT is_deactivated FROM userapi_accounts WHERE localpart = 'alice'") == 1);
 	CHECK(scalar("u.db", "SELECT count(*) FROM userapi_devices") == 0);
 	hs_account_clear(&a);

@@ -20,6 +20,16 @@ static void fold_is(const char *in, const char *want)
 	free(got);
 }
 
+/* Synapse's email local part: Python 3.11's str.casefold (full folding) */
+static void casefold_is(const char *in, const char *want)
+{
+	char *got = unicode_casefold(in);
+	CHECK(got != NULL);
+	if (got)
+		CHECK_STR(got, want);
+	free(got);
+}
+
 static void quoted_is(const char *in, const char *want)
 {
 	char *got = sh_quote(in);
@@ -40,6 +50,11 @@ int main(void)
 	fold_is("\xce\xa3", "\xcf\x83");      /* Σ alone: not final */
 	fold_is("A\xce\xa3.", "a\xcf\x82."); /* a full stop is looked through */
 	CHECK(unicode_lower_nfkc("bad \xff utf-8") == NULL);
+
+	casefold_is("Stra\xc3\x9f" "e", "strasse");                          /* Straße */
+	casefold_is("\xef\xac\x81" "X", "fix");                             /* ﬁ ligature */
+	casefold_is("\xce\xa3\xce\x91\xce\xa3", "\xcf\x83\xce\xb1\xcf\x83"); /* ΣΑΣ: no final sigma */
+	CHECK(unicode_casefold("bad \xff utf-8") == NULL);
 
 	quoted_is("plain", "'plain'");
 	quoted_is("", "''");
