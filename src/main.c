@@ -137,7 +137,7 @@ const struct command commands[] = {
 	{ "evacuate", NULL, cmd_evacuate, "user USER [--include-invites] [--lock] | room ROOM [--include-invites]",
 	  "queue leaves: every room of a user, or every local member of a room (carried out by `queue apply`)",
 	  "--include-invites\talso reject pending invites\n--lock\t(user) also deactivate the account and "
-	  "revoke every token (device), in the same transaction\n",
+	  "revoke every token (device), in the same transaction; nothing else is deleted (see user deactivate)\n",
 	  "mxdba evacuate user @mallory:example.org --include-invites --lock", 0 },
 	{ "notice", NULL, cmd_notice, "USER TEXT [--as ADMIN]",
 	  "queue a server notice to USER, sent by `queue apply` as ADMIN, [server] admin_user, or the only active admin",

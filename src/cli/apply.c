@@ -304,27 +304,40 @@ static int still_member(struct applier *ap, const struct queue_row *q)
 	return st < 0 ? -1 : (st & (MS_JOIN | MS_INVITE | MS_KNOCK)) != 0;
 }
 
+/* POST /rooms/ROOM/VERB as the row's user: 1 with the answer in *R; 0 when
+ * the server is gone (the attempt noted) or the row is finished (the user has
+ * no local account); -1 on error. */
+static int room_call(struct applier *ap, const struct queue_row *q, const char *verb, struct http_resp *r)
+{
+	char *room, *url;
+	int ready = act_as(ap, q->user_id);
+	if (ready <= 0)
+		return ready < 0 || finish(ap, q, "failed", 0, NULL, "no local account for this user") < 0 ? -1 : 0;
+	room = url_escape(q->room_id);
+	url = xasprintf("%s/_matrix/client/v3/rooms/%s/%s", ap->url, room, verb);
+	free(room);
+	if (send_as_once(ap, "POST", url, "{}", r) < 0) {
+		note_attempt(ap, q, ap->n.gone_why);
+		free(url);
+		return 0;
+	}
+	free(url);
+	return 1;
+}
+
 /* A leave queued by a deactivation (body "forget") also forgets the room,
  * as the server's own deactivation does: the user cannot do it later. The
  * forget is idempotent, so a run killed between the two calls forgets at
  * the next one. NOT_MEMBER: the leave was done before (or by someone else). */
 static int do_forget(struct applier *ap, const struct queue_row *q, int not_member)
 {
-	char *room, *url, errcode[128], error[512];
+	char errcode[128], error[512];
 	struct http_resp r;
-	int ready, rc;
+	int rc;
 	if (ap->c->dry_run)
 		return finish(ap, q, "pending", 0, NULL, not_member ? "would forget the room" : "would leave and forget");
-	if ((ready = act_as(ap, q->user_id)) <= 0)
-		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "no local account for this user");
-	room = url_escape(q->room_id);
-	url = xasprintf("%s/_matrix/client/v3/rooms/%s/forget", ap->url, room);
-	free(room);
-	if (send_as_once(ap, "POST", url, "{}", &r) < 0) {
-		note_attempt(ap, q, ap->n.gone_why);
-		free(url);
-		return 0;
-	}
+	if ((rc = room_call(ap, q, "forget", &r)) <= 0)
+		return rc;
 	if (r.status == 200)
 		rc = finish(ap, q, "done", 200, NULL, NULL);
 	else {
@@ -332,31 +345,22 @@ static int do_forget(struct applier *ap, const struct queue_row *q, int not_memb
 		rc = finish(ap, q, not_member ? "skipped" : "failed", r.status, errcode[0] ? errcode : NULL, error);
 	}
 	http_resp_free(&r);
-	free(url);
 	return rc;
 }
 
 static int do_leave(struct applier *ap, const struct queue_row *q)
 {
-	char *room, *url, errcode[128], error[512];
+	char errcode[128], error[512];
 	struct http_resp r;
-	int member = still_member(ap, q), ready, rc = 0, forget = q->body && !strcmp(q->body, "forget");
+	int member = still_member(ap, q), rc = 0, forget = q->body && !strcmp(q->body, "forget");
 	if (member < 0)
 		return -1;
 	if (!member)
 		return forget ? do_forget(ap, q, 1) : finish(ap, q, "skipped", 0, NULL, "not joined or invited any more");
 	if (ap->c->dry_run)
 		return finish(ap, q, "pending", 0, NULL, "would leave");
-	if ((ready = act_as(ap, q->user_id)) <= 0)
-		return ready < 0 ? -1 : finish(ap, q, "failed", 0, NULL, "no local account for this user");
-	room = url_escape(q->room_id);
-	url = xasprintf("%s/_matrix/client/v3/rooms/%s/leave", ap->url, room);
-	free(room);
-	if (send_as_once(ap, "POST", url, "{}", &r) < 0) {
-		note_attempt(ap, q, ap->n.gone_why);
-		free(url);
-		return 0;
-	}
+	if ((rc = room_call(ap, q, "leave", &r)) <= 0)
+		return rc;
 	if (r.status == 200) {
 		if (answer_is_object(r.body))
 			rc = forget ? do_forget(ap, q, 0) : finish(ap, q, "done", 200, NULL, NULL);
@@ -374,7 +378,6 @@ static int do_leave(struct applier *ap, const struct queue_row *q)
 			rc = finish(ap, q, "failed", r.status, errcode[0] ? errcode : NULL, error);
 	}
 	http_resp_free(&r);
-	free(url);
 	return rc;
 }
 

@@ -125,6 +125,16 @@ static int evacuate_queue(struct enqueue *q, const char *user_id)
 				0, enqueue_cb, q, &pseudo);
 }
 
+/* --lock: A out of its sessions now and kept out, nothing else deleted (so
+ * that `user reactivate` gives a compromised account back whole): the
+ * deactivated flag and every token (device) revoked, *NDEV of them. The
+ * server's full deactivation is `user deactivate`. */
+static int lock_out(struct hs *h, const struct hs_account *a, long long *ndev)
+{
+	long long changed;
+	return hs_set_deactivated(h, a, 1, &changed) < 0 || hs_revoke_tokens(h, a, ndev) < 0 ? -1 : 0;
+}
+
 /* The audit rows of locking A out (its tokens: NDEV). */
 static int lock_audit(struct ctx *c, struct hs *h, const struct hs_account *a, long long ndev)
 {
@@ -186,8 +196,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	struct hs_account a;
 	struct enqueue q = { 0 };
 	int lock, ret = -1;
-	struct hs_deactivation gone = { 0 };
-	long long ndev;
+	long long ndev = 0;
 
 	memset(&a, 0, sizeof(a));
 	if (opts_parse(c, argc, argv, evac_user_opts, &o) < 0)
@@ -206,11 +215,10 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	    (lock && hs_check_modifiable(q.h, &a, "lock") < 0) || hs_rooms_open(q.h) < 0)
 		goto out;
 	q.by = os_user_name();
-	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && (hs_check_cached_write(q.h, "deactivated") < 0 || hs_deactivate(q.h, &a, &gone) < 0)) ||
-	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, gone.tokens) < 0) ||
+	if (write_begin(c, q.h) < 0 || evacuate_queue(&q, id.full) < 0 || (lock && (hs_check_cached_write(q.h, "deactivated") < 0 || lock_out(q.h, &a, &ndev) < 0)) ||
+	    queued_audit(c, q.h, id.full, q.queued) < 0 || (lock && lock_audit(c, q.h, &a, ndev) < 0) ||
 	    write_end(c, q.h) < 0)
 		goto out;
-	ndev = gone.tokens;
 	evacuate_user_report(c, &q, id.full, lock, ndev);
 	dry_run_note(c);
 	ret = EX_OK;

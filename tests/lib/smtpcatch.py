@@ -3,7 +3,6 @@
 (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for a homeserver's mailer,
 on 127.0.0.1, no TLS, no auth. For the e2e tests that follow a password-reset
 mail to the address mxdba gave the user."""
-import socket
 import socketserver
 import threading
 import time
@@ -87,10 +86,3 @@ class SMTPCatcher:
             time.sleep(0.2)
         return None
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port

@@ -134,14 +134,16 @@ def test_deactivate_refuses_login_and_old_tokens_then_reactivate(s):
     assert json.loads(r.out)["tokens_revoked"] >= 1
     s.start()
     status, doc = s.login("erin", "erin-password-1")
-    assert status == 403 and doc["errcode"] == "M_USER_DEACTIVATED", doc
+    # the hash goes too, as in Synapse's own deactivation: refused as a wrong password
+    assert status == 403 and doc["errcode"] == "M_FORBIDDEN", doc
     assert s.whoami(tok)[0] == 401                         # deactivated alone would leave it working
     friend = s.login("erinfriend", "erinfriend-password-1")[1]["access_token"]
     assert uid("erin") not in _directory_finds(s, friend, "erin")   # out of the directory, as Synapse does it
     s.stop()
     ok(s.mxdba("user", "reactivate", "erin"))
+    ok(s.mxdba("user", "passwd", "erin", "--password-stdin", input="erin-password-2\n"))
     s.start()
-    assert s.login("erin", "erin-password-1")[0] == 200
+    assert s.login("erin", "erin-password-2")[0] == 200
     assert uid("erin") in _directory_finds(s, friend, "erin")
 
 
