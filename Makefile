@@ -92,7 +92,7 @@ test-integration: mxdba build/mxdba-san pytest-env
 # (--durations); a hang fails the run instead of eating CI
 E2E_BESIDE = tests/e2e/dendrite/test_dendrite_releases.py tests/e2e/synapse/test_synapse_releases.py \
 	tests/e2e/synapse/test_synapse_room_kill.py tests/e2e/synapse/test_synapse_doctor.py \
-	tests/e2e/synapse/test_synapse_port.py
+	tests/e2e/synapse/test_synapse_port.py tests/e2e/synapse/test_synapse_deactivation.py
 test-e2e: mxdba pytest-env
 	scripts/dendrite build-all
 	scripts/synapse build-all
