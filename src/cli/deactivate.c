@@ -90,8 +90,7 @@ static void deactivation_report(struct ctx *c, const struct deactivation *d)
 			 d->a.user_id);
 	else if (d->erase)
 		out_line("%s was erased already", d->a.user_id);
-	out_line("%s %lld leave(s) (rooms joined, invites, knocks)%s", c->dry_run ? "would queue" : "queued", d->queued,
-		 d->already ? "" : "");
+	out_line("%s %lld leave(s) (rooms joined, invites, knocks)", c->dry_run ? "would queue" : "queued", d->queued);
 	if (d->already)
 		out_line("%lld already pending", d->already);
 	if (!c->dry_run && d->queued)

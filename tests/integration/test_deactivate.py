@@ -145,3 +145,16 @@ def test_erase_is_refused_on_dendrite(make_home):
     snap = home.snapshot()
     r = home.run("user", "deactivate", "bob", "--erase")
     assert r.rc == EX_REFUSED and "erase" in r.err and home.snapshot() == snap, r
+
+
+def test_in_a_batch_with_the_rest_or_nothing(sy, tmp_path):
+    f = tmp_path / "b.txt"
+    f.write_text("user deactivate bob --erase\nuser 3pid add alice email alice@new.example\nuser promote nobody\n")
+    snap = sy.snapshot()
+    r = sy.run("--yes", "batch", str(f))
+    assert r.rc == EX_NOTFOUND and ":3:" in r.err and sy.snapshot() == snap, r     # the last line fails: nothing
+    f.write_text("user deactivate bob --erase\nuser 3pid add alice email alice@new.example\n")
+    ok(sy.run("--yes", "batch", str(f)))
+    assert sy.is_deactivated("bob") and count(sy, "pushers", "user_name", B) == 0
+    assert sy.sql(f"SELECT count(*) FROM erased_users WHERE user_id = '{B}'")[0][0] in (1, "1")
+    assert len(lines(ok(sy.run("--json", "queue", "list")))) == 3
