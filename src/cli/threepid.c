@@ -77,9 +77,10 @@ static void threepid_report(struct ctx *c, const struct threepid_cmd *t, const c
 	if (!changed)
 		out_line(!strcmp(action, "add") ? "%s already has %s %s" : "%s has no %s %s", t->a.user_id, t->medium,
 			 t->address);
+	else if (!strcmp(action, "add"))
+		out_line("%s %s %s to %s", c->dry_run ? "would add" : "added", t->medium, t->address, t->a.user_id);
 	else
-		out_line("%s %s %s %s %s", c->dry_run ? "would" : "", !strcmp(action, "add") ? "added" : "removed",
-			 t->medium, t->address, t->a.user_id);
+		out_line("%s %s %s from %s", c->dry_run ? "would remove" : "removed", t->medium, t->address, t->a.user_id);
 	if (pushers)
 		out_line("%s%lld email notification pusher(s)", c->dry_run ? "would delete " : "deleted ", pushers);
 }
