@@ -174,13 +174,19 @@ def member_json(s, who, membership):
                                 f" WHERE m.user_id = '{uid(who)}' AND m.membership = '{membership}'")]
 
 
+def reactivate_both(s, admin, api_user, mx_user):
+    """MX_USER by `user reactivate` + `user passwd` offline, then API_USER by the admin API (with the
+    same new password) once Synapse runs: the admin API's answer."""
+    ok(s.mxdba("user", "reactivate", mx_user))
+    ok(s.mxdba("user", "passwd", mx_user, "--password-stdin", input="new-password-456\n"))
+    s.start()
+    return s.req("PUT", f"/_synapse/admin/v2/users/{q(uid(api_user))}", token=admin,
+                 body={"deactivated": False, "password": "new-password-456"}, allow_500=True)
+
+
 def test_deactivation_equals_the_admin_api(s):
     admin = pair(s, "dapi", "dmx", erase=False)
-    ok(s.mxdba("user", "reactivate", "dmx"))
-    ok(s.mxdba("user", "passwd", "dmx", "--password-stdin", input="new-password-456\n"))
-    s.start()
-    status, doc = s.req("PUT", f"/_synapse/admin/v2/users/{q(uid('dapi'))}", token=admin,
-                        body={"deactivated": False, "password": "new-password-456"}, allow_500=True)
+    status, doc = reactivate_both(s, admin, "dapi", "dmx")
     assert status == 500, doc     # as with erasure (below): Synapse 1.163.2 cannot reactivate at all
     status, doc = s.login("dmx", "new-password-456")
     assert status == 200, doc
@@ -193,11 +199,7 @@ def test_deactivation_equals_the_admin_api(s):
 def test_erasure_equals_the_admin_api_and_reactivate(s):
     admin = pair(s, "eapi", "emx", erase=True)
     # reactivation: the admin API's (with a new password) against `user reactivate` + `user passwd`
-    ok(s.mxdba("user", "reactivate", "emx"))
-    ok(s.mxdba("user", "passwd", "emx", "--password-stdin", input="new-password-456\n"))
-    s.start()
-    status, doc = s.req("PUT", f"/_synapse/admin/v2/users/{q(uid('eapi'))}", token=admin,
-                        body={"deactivated": False, "password": "new-password-456"}, allow_500=True)
+    status, doc = reactivate_both(s, admin, "eapi", "emx")
     if status == 500:
         # Synapse 1.163.2's own reactivation fails on both backends: its create_profile upserts on
         # profiles.full_user_id, which has no unique index (homeserver.log: "ON CONFLICT clause does not
