@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "core/err.h"
-#include "core/mxid.h"
 #include "core/output.h"
 #include "queue.h"
 
@@ -23,31 +22,15 @@ struct deactivation {
 	int erase;
 };
 
-/* The audit row of the password hash, when the homeserver's deactivation
- * deleted it (Synapse's does): `audit undo` puts it back. */
-static int hash_audit(struct ctx *c, struct hs *h, const struct deactivation *d)
-{
-	struct mxid id;
-	struct hs_account now;
-	int rc;
-	if (!d->a.password_hash || !*d->a.password_hash)
-		return 0;
-	memset(&now, 0, sizeof(now));
-	if (mxid_parse(d->a.user_id, c->cfg->server_name, &id) < 0 || hs_find_user(h, &id, &now) < 0)
-		return -1;
-	rc = now.password_hash && !strcmp(now.password_hash, d->a.password_hash)
-		     ? 0
-		     : audit_write(c, h, d->a.user_id, "password_hash", d->a.password_hash, now.password_hash);
-	hs_account_clear(&now);
-	return rc;
-}
-
-/* The audit rows: the flag, the hash, what was deleted (not undoable), the erasure. */
+/* The audit rows: the flag, the hash when the homeserver's deactivation
+ * cleared it (Synapse's does: `audit undo` puts it back), what was deleted
+ * (not undoable), the erasure. */
 static int deactivation_audit(struct ctx *c, struct hs *h, const struct deactivation *d)
 {
 	const struct hs_deactivation *g = &d->gone;
 	char old[8], what[200];
-	if (hash_audit(c, h, d) < 0)
+	if (g->hash && d->a.password_hash && *d->a.password_hash &&
+	    audit_write(c, h, d->a.user_id, "password_hash", d->a.password_hash, NULL) < 0)
 		return -1;
 	snprintf(old, sizeof(old), "%d", d->a.deactivated);
 	if (d->a.deactivated != 1 &&

@@ -94,12 +94,11 @@ static int enqueue_row(struct enqueue *q, const char *user_id, const char *room_
 		q->queued++;
 	else
 		q->already++;
-	if (g_json && q->json_quiet)
-		;
-	else if (g_json)
-		out_json(json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", "leave", "user_id", user_id, "room_id", room_id,
-				   "queued", queued, "dry_run", q->c->dry_run));
-	else if (g_verbosity > 0 || q->c->dry_run)
+	if (g_json) {
+		if (!q->json_quiet)
+			out_json(json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", "leave", "user_id", user_id, "room_id",
+					   room_id, "queued", queued, "dry_run", q->c->dry_run));
+	} else if (g_verbosity > 0 || q->c->dry_run)
 		out_line("%s leave of %s from %s%s", q->c->dry_run ? "would queue" : "queued", user_id, room_id,
 			 queued ? "" : " (already pending)");
 	return 0;

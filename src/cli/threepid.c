@@ -24,7 +24,7 @@ struct threepid_cmd {
 };
 
 /* MEDIUM and ADDRESS checked and put in the homeserver's form. */
-static int threepid_args(struct ctx *c, struct hs *h, const struct opts *o, struct threepid_cmd *t)
+static int threepid_args(struct hs *h, const struct opts *o, struct threepid_cmd *t)
 {
 	const char *medium = o->pos[1], *addr = o->pos[2];
 	if (!strcmp(medium, "email")) {
@@ -43,7 +43,6 @@ static int threepid_args(struct ctx *c, struct hs *h, const struct opts *o, stru
 	}
 	snprintf(t->medium, sizeof(t->medium), "%s", medium);
 	snprintf(t->label, sizeof(t->label), "%s:%s", t->medium, t->address);
-	(void)c;
 	return 0;
 }
 
@@ -62,7 +61,7 @@ static int threepid_open(struct ctx *c, int argc, char **argv, struct opts *o, s
 	if (!(*h = ctx_hs(c, HS_WRITE)) || hs_find_user(*h, &t->id, &t->a) < 0 ||
 	    hs_check_modifiable(*h, &t->a, verb) < 0)
 		return -1;
-	return threepid_args(c, *h, o, t);
+	return threepid_args(*h, o, t);
 }
 
 static void threepid_report(struct ctx *c, const struct threepid_cmd *t, const char *action, int changed,

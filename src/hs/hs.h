@@ -40,6 +40,7 @@ struct hs_deactivation {
 	long long devices;   /* devices deleted, with their keys (Synapse) */
 	long long keys;      /* device, one-time and fallback keys, dehydrated devices */
 	long long pushers, threepids;
+	long long hash;      /* password hashes cleared (Synapse's deactivation deletes it) */
 	long long data;      /* account data, push rules, ignored users, key backups, delayed events */
 	long long bound;     /* 3PIDs bound at an identity server: left bound (that needs HTTP) */
 };

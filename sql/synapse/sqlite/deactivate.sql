@@ -85,9 +85,6 @@ DELETE FROM profiles WHERE full_user_id = ?1;
 -- and the user is marked erased (its events are served redacted to later joiners)
 INSERT INTO erased_users (user_id) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM erased_users WHERE user_id = ?1);
 
--- name: erased_get
-SELECT count(*) FROM erased_users WHERE user_id = ?1;
-
 -- name: unerase_mark
 -- reactivation (activate_account): not erased any more, and a profile row again (blank, as Synapse makes it); ?2 the localpart
 DELETE FROM erased_users WHERE user_id = ?1;

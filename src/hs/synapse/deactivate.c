@@ -12,7 +12,7 @@
 #include "core/err.h"
 #include "core/util.h"
 
-enum count { C_NONE, C_DEVICES, C_KEYS, C_PUSHERS, C_THREEPIDS, C_DATA };
+enum count { C_NONE, C_DEVICES, C_KEYS, C_PUSHERS, C_THREEPIDS, C_HASH, C_DATA };
 
 /* One step: its statement, the table a release may lack (NULL: every
  * release of mxdba's range has it), what its rows count as. */
@@ -29,7 +29,7 @@ static const struct step {
 	{ "deact_fallback_keys", NULL, C_KEYS },
 	{ "deact_device_inbox", NULL, C_NONE },
 	{ "deact_devices", NULL, C_DEVICES },
-	{ "deact_password", NULL, C_NONE },
+	{ "deact_password", NULL, C_HASH },
 	{ "deact_pushers", NULL, C_PUSHERS },
 	{ "deact_account_data", NULL, C_DATA },
 	{ "deact_room_account_data", NULL, C_DATA },
@@ -53,6 +53,8 @@ static long long *counter(struct hs_deactivation *d, enum count c)
 		return &d->pushers;
 	case C_THREEPIDS:
 		return &d->threepids;
+	case C_HASH:
+		return &d->hash;
 	case C_DATA:
 		return &d->data;
 	default:
@@ -99,15 +101,6 @@ int synapse_erase(struct hs *h, const struct hs_account *a, long long *changed)
 	    db_exec(h->db, "erase_mark", &u, 1, changed) < 0)
 		return -1;
 	return 0;
-}
-
-int synapse_is_erased(struct hs *h, const struct hs_account *a)
-{
-	db_arg u = DB_ARG_TEXT(a->user_id);
-	long long n = 0;
-	if (db_count(h->db, "erased_get", &u, 1, &n) < 0)
-		return -1;
-	return n > 0;
 }
 
 /* Reactivation's own part (activate_account): not erased any more, and a

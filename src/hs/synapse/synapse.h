@@ -142,8 +142,6 @@ int synapse_accounts_writable(struct hs *h);
 /* devices.c */
 int synapse_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
 int synapse_erase(struct hs *h, const struct hs_account *a, long long *changed);
-/* 1 if A is marked erased, 0 if not, -1 + error */
-int synapse_is_erased(struct hs *h, const struct hs_account *a);
 int synapse_unerase(struct hs *h, const struct hs_account *a);
 int synapse_revoke_tokens(struct hs *h, const struct hs_account *a, long long *n);
 int synapse_devices(struct hs *h, const struct hs_account *a, hs_device_fn fn, void *user);
