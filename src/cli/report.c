@@ -115,7 +115,7 @@ int cmd_report_rooms(struct ctx *c, int argc, char **argv)
 	q.no_local_members = opt(&o, rooms_opts, "--no-local-members") != NULL;
 	if (sort_key(opt(&o, rooms_opts, "--sort"), &q.sort) < 0 || limit_arg(opt(&o, rooms_opts, "--limit"), &q.limit) < 0)
 		goto out;
-	if (!(h = ctx_hs(c, HS_READ)))
+	if (!(h = ctx_hs(c, HS_REPORT)))
 		goto out;
 	if (!g_json)
 		l.t = table_begin(13, head);
@@ -171,7 +171,7 @@ int cmd_report_media(struct ctx *c, int argc, char **argv)
 		err_hint("mxdba report media --sort count");
 		goto out;
 	}
-	if (limit_arg(opt(&o, media_opts, "--limit"), &limit) < 0 || !(h = ctx_hs(c, HS_READ)))
+	if (limit_arg(opt(&o, media_opts, "--limit"), &limit) < 0 || !(h = ctx_hs(c, HS_REPORT)))
 		goto out;
 	if (!g_json)
 		l.t = table_begin(3, head);
@@ -273,7 +273,7 @@ int cmd_report_updates(struct ctx *c, int argc, char **argv)
 		err_hint("mxdba report updates");
 		goto out;
 	}
-	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_READ)))
+	if (ctx_config(c) < 0 || !(h = ctx_hs(c, HS_REPORT)))
 		goto out;
 	if (!g_json)
 		l.t = table_begin(5, head);

@@ -25,6 +25,7 @@ struct hs; /* one homeserver: its profile, config and open databases */
 /* How a command uses the homeserver (hs_open). */
 enum hs_mode {
 	HS_READ,         /* reads only: a readable schema is enough */
+	HS_REPORT,       /* reads of the server's own tables (report): the account columns are not probed */
 	HS_WRITE,        /* one short write: a known schema; a running server is noted where it matters */
 	HS_WRITE_ONLINE, /* work that needs the server up (queue apply): no running-server note */
 	HS_WRITE_BULK,   /* a long write (batch, import): a running server is always noted */

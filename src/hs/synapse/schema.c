@@ -145,11 +145,11 @@ static void schema_shape(struct hs *h, struct synapse_schema *s)
 	}
 }
 
-int synapse_schema_detect(struct hs *h, struct synapse_schema *s)
+int synapse_schema_detect(struct hs *h, struct synapse_schema *s, int columns)
 {
 	char *v = NULL;
 	int rc;
-	if (schema_ids(h, s) < 0 || (s->has_users && schema_columns(h, s) < 0))
+	if (schema_ids(h, s) < 0 || (columns && s->has_users && schema_columns(h, s) < 0))
 		return -1;
 	if (s->has_users) {
 		if ((rc = db_scalar(h->db, "first_user", NULL, 0, &v)) < 0)

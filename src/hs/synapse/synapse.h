@@ -61,7 +61,7 @@ enum synapse_fit {
 };
 
 /* schema.c */
-int synapse_schema_detect(struct hs *h, struct synapse_schema *s);
+int synapse_schema_detect(struct hs *h, struct synapse_schema *s, int columns);
 enum synapse_fit synapse_schema_fit(const struct synapse_schema *s);
 const char *synapse_schema_releases(long schema, char *buf, size_t n);
 /* The schema in words, releases included; may read the database the first
