@@ -617,7 +617,7 @@ static int end_batch(struct batch *b, int dry)
 		return -1;
 	}
 	migrations_note(b->c, b->h);
-	return 0;
+	return dry ? 0 : hs_after_commit(b->h);
 }
 
 static void report(struct batch *b, int dry)

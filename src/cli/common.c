@@ -317,6 +317,8 @@ int write_end(struct ctx *c, struct hs *h)
 	int batch = db_batch_active(hs_db(h)), rc = c->dry_run ? db_rollback(hs_db(h)) : db_commit(hs_db(h));
 	if (rc == 0 && !batch) /* a batch says so once it commits (end_batch) */
 		migrations_note(c, h);
+	if (rc == 0 && !batch && !c->dry_run)
+		rc = hs_after_commit(h);
 	return rc;
 }
 

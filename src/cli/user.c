@@ -711,6 +711,9 @@ static void flag_report(struct ctx *c, const struct hs_account *a, const struct 
 		out_line("%s is already %s", a->user_id, f->done);
 	if (tokens)
 		out_line("%s%lld token(s) (device(s)) of %s", c->dry_run ? "would revoke " : "revoked ", tokens, a->user_id);
+	if (changed && !f->on && !strcmp(f->field, "deactivated"))
+		out_line("not restored: what its deactivation deleted (devices with their end-to-end keys: the user "
+			 "logs in anew and sets up encryption again; pushers, 3PIDs, rooms left)");
 }
 
 static int flag_command(struct ctx *c, int argc, char **argv, const struct flag_cmd *f)

@@ -325,6 +325,8 @@ int hs_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivati
 	return h->p->deactivate(h, a, d);
 }
 
+int hs_after_commit(struct hs *h) { return h->p->after_commit ? h->p->after_commit(h) : 0; }
+
 int hs_erase(struct hs *h, const struct hs_account *a, long long *changed) { return h->p->erase(h, a, changed); }
 
 int hs_set_locked(struct hs *h, const struct hs_account *a, int on, long long *changed)

@@ -385,6 +385,10 @@ struct hs_profile {
 	 * devices, keys, pushers and 3PIDs deleted where the server deletes
 	 * them; D says what went */
 	int (*deactivate)(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
+	/* what follows a commit of the main database in the homeserver's other
+	 * databases (Dendrite: a deactivation's keys in the keyserver); NULL:
+	 * nothing */
+	int (*after_commit)(struct hs *h);
 	/* the server's GDPR erasure of a deactivated A (NULL: it has none);
 	 * *changed 0 when A was erased already */
 	int (*erase)(struct hs *h, const struct hs_account *a, long long *changed);
@@ -550,6 +554,9 @@ int hs_set_password_hash(struct hs *h, const struct hs_account *a, const char *h
 int hs_set_deactivated(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_display_name(struct hs *h, const struct hs_account *a, const char *name);
 int hs_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d);
+/* The writes that follow a commit in the homeserver's other databases
+ * (write_end and a batch's end call it once the main transaction committed). */
+int hs_after_commit(struct hs *h);
 /* 3PIDs: see struct hs_profile.threepids. An email ADDRESS is canonical
  * already (hs_email_canonical). */
 int hs_threepids(struct hs *h, const struct hs_account *a, hs_threepid_fn fn, void *user);

@@ -201,7 +201,7 @@ def as_other_type(home):
         lines = [l.replace("type = synapse", "type = dendrite").replace("default = ", "userapi = ") for l in lines]
     else:
         lines = [l.replace("type = dendrite", "type = synapse").replace("userapi = ", "default = ") for l in lines
-                 if not l.startswith(("roomserver", "syncapi"))]
+                 if not l.startswith(("roomserver", "syncapi", "keyserver"))]
     home.write_config("\n".join(lines) + "\n")
 
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A Dendrite v0.13.8-shaped homeserver database for the integration tests
-(tests/fixtures: userapi, roomserver and syncapi tables on SQLite or on the
+(tests/fixtures: userapi, roomserver, syncapi and keyserver tables on SQLite or on the
 throwaway PostgreSQL cluster), with the neutral helpers every kind of Home
 implements: the only place the tests know Dendrite's tables."""
 import base64
@@ -47,12 +47,16 @@ class DendriteHome(Home):
             rs = sqlite3.connect(self.dir / "dendrite_roomserver.db")
             rs.executescript((FIXTURES / "roomserver-sqlite.sql").read_text())
             rs.close()
+            ks = sqlite3.connect(self.dir / "dendrite_keyserver.db")
+            ks.executescript((FIXTURES / "keyserver-sqlite.sql").read_text())
+            ks.close()
             db_lines = ("userapi = file:dendrite_userapi.db\nroomserver = file:dendrite_roomserver.db\n"
-                        "syncapi = file:dendrite_roomserver.db\n")
+                        "syncapi = file:dendrite_roomserver.db\nkeyserver = file:dendrite_keyserver.db\n")
         else:
             self.db = pg.create_db()
             pg.psql_file(self.db, schema)
             pg.psql_file(self.db, FIXTURES / "roomserver-postgres.sql")
+            pg.psql_file(self.db, FIXTURES / "keyserver-postgres.sql")
             if extra_sql:
                 pg.psql(self.db, extra_sql)
             db_lines = f"default = {pg.dsn(self.db)}\n"
@@ -66,6 +70,12 @@ class DendriteHome(Home):
         or on DB, a copy of its SQLite file."""
         if self.backend == "sqlite":
             return self._sqlite(db or self.path, query)
+        return [tuple(r) for r in self.pg.psql(self.db, query)]
+
+    def ksql(self, query):
+        """SQL on the key server database."""
+        if self.backend == "sqlite":
+            return self._sqlite(self.dir / "dendrite_keyserver.db", query)
         return [tuple(r) for r in self.pg.psql(self.db, query)]
 
     def rsql(self, query):

@@ -102,8 +102,8 @@ int main(void)
 	c = config_parse_file(p, hs_config_hooks());
 	CHECK(c != NULL);
 	if (c) {
-		struct hs_component dbs[5];
-		CHECK(hs_databases(c, dbs, 5) == 4); /* userapi, roomserver, syncapi, mediaapi */
+		struct hs_component dbs[6];
+		CHECK(hs_databases(c, dbs, 6) == 5); /* userapi, roomserver, syncapi, mediaapi, keyserver */
 		CHECK_STR(dbs[0].name, "userapi");
 		CHECK(dbs[0].conf.kind == DB_SQLITE && !dbs[0].read_only);
 		CHECK_STR(dbs[0].conf.target, "/var/lib/dendrite/dendrite_userapi.db");
@@ -113,7 +113,9 @@ int main(void)
 		CHECK_STR(dbs[2].conf.label, "postgres://d:****@localhost/dendrite");
 		CHECK_STR(dbs[3].name, "mediaapi");
 		CHECK(dbs[3].read_only && dbs[3].conf.from_default);
-		for (int i = 0; i < 4; i++)
+		CHECK_STR(dbs[4].name, "keyserver");
+		CHECK(!dbs[4].read_only && dbs[4].conf.from_default); /* a deactivation writes it */
+		for (int i = 0; i < 5; i++)
 			dbconf_free(&dbs[i].conf);
 		CHECK(c->bcrypt_cost == 10);
 		CHECK_STR(c->notices_local_part, "_server");

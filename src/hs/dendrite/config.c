@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dendrite's part of mxdba.ini ([homeserver] dendrite_config and
- * server_notices_local_part, [database] default/userapi/roomserver/syncapi/mediaapi),
+ * server_notices_local_part, [database] default/userapi/roomserver/syncapi/mediaapi/keyserver),
  * what it takes from dendrite.yaml (ini keys win), and the mxdba.ini that
  * `config init` writes for it. */
 #include "dendrite.h"
@@ -15,7 +15,7 @@
 #include "hs/yaml.h"
 #include "yaml.h"
 
-const char *const dendrite_components[COMP_COUNT] = { "userapi", "roomserver", "syncapi", "mediaapi" };
+const char *const dendrite_components[COMP_COUNT] = { "userapi", "roomserver", "syncapi", "mediaapi", "keyserver" };
 
 static struct dendrite_conf *conf_of(struct config *c)
 {
@@ -111,6 +111,7 @@ static int merge_yaml(struct config *c, struct dendrite_conf *d)
 	take(&d->db_comp[COMP_ROOMSERVER], y.db_roomserver);
 	take(&d->db_comp[COMP_SYNCAPI], y.db_syncapi);
 	take(&d->db_comp[COMP_MEDIAAPI], y.db_mediaapi);
+	take(&d->db_comp[COMP_KEYSERVER], y.db_keyserver);
 	if (!c->bcrypt_cost_set && y.bcrypt_cost)
 		c->bcrypt_cost = y.bcrypt_cost;
 	take(&c->notices_local_part, y.notices_local_part);
@@ -182,7 +183,7 @@ int dendrite_databases(const struct config *c, struct hs_component *out, int max
 			continue;
 		}
 		out[n].name = dendrite_components[i];
-		out[n].read_only = i != COMP_USERAPI;
+		out[n].read_only = i != COMP_USERAPI && i != COMP_KEYSERVER;
 		n++;
 	}
 	return n;
@@ -218,7 +219,8 @@ int dendrite_config_template(FILE *f, const char *from)
 		   "; userapi = file:dendrite_userapi.db\n"
 		   "; roomserver = file:dendrite_roomserver.db\n"
 		   "; syncapi = file:dendrite_syncapi.db\n"
-		   "; mediaapi = file:dendrite_mediaapi.db\n\n"
+		   "; mediaapi = file:dendrite_mediaapi.db\n"
+		   "; keyserver = file:dendrite_keyserver.db\n\n"
 		   "[passwords]\n; bcrypt cost for new hashes, 4-31 (default 10, or user_api.bcrypt_cost)\n"
 		   "; bcrypt_cost = 10\n\n");
 	dendrite_yaml_free(&y);

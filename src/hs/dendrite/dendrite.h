@@ -7,7 +7,7 @@
 #define MXDBA_DENDRITE_H
 #include "hs/hs_impl.h"
 
-enum dendrite_component { COMP_USERAPI, COMP_ROOMSERVER, COMP_SYNCAPI, COMP_MEDIAAPI, COMP_COUNT };
+enum dendrite_component { COMP_USERAPI, COMP_ROOMSERVER, COMP_SYNCAPI, COMP_MEDIAAPI, COMP_KEYSERVER, COMP_COUNT };
 extern const char *const dendrite_components[COMP_COUNT];
 
 /* userapi_accounts.account_type */
@@ -40,6 +40,8 @@ struct dendrite {
 	int names_joined; /* room names come with rs's membership rows */
 	int sync_tried;   /* room_names tried to open sync */
 	db *media;        /* mediaapi, opened read-only by report media */
+	db *keys;         /* keyserver, opened read-write by a deactivation (keys.c) */
+	struct key_drop *drops; /* the deactivated users whose device keys go once the userapi commits */
 };
 #define DEN(h) ((struct dendrite *)(h)->priv)
 
@@ -53,11 +55,19 @@ int dendrite_databases(const struct config *c, struct hs_component *out, int max
 /* The database of component COMP. -1 + EX_CONFIG when none is configured. */
 int dendrite_db(const struct config *c, enum dendrite_component comp, struct dbconf *out);
 
-/* rooms.c: open component COMP read-only, checked by CHECK_STMT (WHAT
- * names it in the refusal); the roomserver connection for a report, with
- * *NAMES 1 when the sync API's tables can be joined on it */
+/* rooms.c: open component COMP (READONLY: read-only), checked by
+ * CHECK_STMT (WHAT names it in the refusal); the roomserver connection for
+ * a report, with *NAMES 1 when the sync API's tables can be joined on it */
 db *dendrite_open_component(const struct config *c, enum dendrite_component comp, const char *check_stmt,
-			     const char *what);
+			     const char *what, int readonly);
+
+/* keys.c: a deactivation of A notes its devices (and counts A's keys in
+ * *KEYS) before they are deleted; once the userapi commits, settle empties
+ * their keys in the keyserver database (one transaction); forget drops the
+ * notes (a dry run, a rollback) */
+int dendrite_keys_drop_later(struct hs *h, const struct hs_account *a, long long *keys);
+int dendrite_keys_settle(struct hs *h);
+void dendrite_keys_forget(struct hs *h);
 db *dendrite_report_db(struct hs *h, int *names);
 
 /* report.c */

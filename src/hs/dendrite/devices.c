@@ -16,11 +16,13 @@ int dendrite_revoke_tokens(struct hs *h, const struct hs_account *a, long long *
 
 /* Deactivated (password logins refused) and every device gone (tokens
  * dead), as Dendrite's PerformAccountDeactivation does in the userapi
- * database (its pusher deletion passes no server name and removes none). */
+ * database (its pusher deletion passes no server name and removes none);
+ * the devices' keys follow in the keyserver database once this commits
+ * (keys.c). */
 int dendrite_deactivate(struct hs *h, const struct hs_account *a, struct hs_deactivation *d)
 {
 	long long n;
-	if (dendrite_set_deactivated(h, a, 1, &n) < 0)
+	if (dendrite_keys_drop_later(h, a, &d->keys) < 0 || dendrite_set_deactivated(h, a, 1, &n) < 0)
 		return -1;
 	if (n != 1)
 		return err_set(EX_DB, "locking the account changed %lld rows, expected 1", n);

@@ -149,6 +149,7 @@ static void close_userapi(struct hs *h)
 {
 	if (!h->priv)
 		return;
+	dendrite_keys_forget(h);
 	dendrite_rooms_close(h);
 	free(h->priv);
 	h->priv = NULL;
@@ -335,7 +336,7 @@ const struct hs_profile hs_dendrite = {
 	.backup_name = "dendrite_userapi",
 	.dump_options = "--table='userapi_*' --table='mxdba_*' --file=userapi-$(date +%F).dump",
 	.hs_keys = "dendrite_config, server_notices_local_part",
-	.db_keys = "default, userapi, roomserver, syncapi, mediaapi",
+	.db_keys = "default, userapi, roomserver, syncapi, mediaapi, keyserver",
 	.config_key = dendrite_config_key,
 	.config_finish = dendrite_config_finish,
 	.config_free = dendrite_config_free,
@@ -357,6 +358,7 @@ const struct hs_profile hs_dendrite = {
 	.set_deactivated = dendrite_set_deactivated,
 	.set_display_name = dendrite_set_display_name,
 	.deactivate = dendrite_deactivate,
+	.after_commit = dendrite_keys_settle,
 	.threepids = dendrite_threepids,
 	.threepid_owner = dendrite_threepid_owner,
 	.threepid_add = dendrite_threepid_add,

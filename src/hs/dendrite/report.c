@@ -25,7 +25,7 @@ int dendrite_report_media(struct hs *h, const char *sort, long long limit, hs_me
 {
 	struct dendrite *d = DEN(h);
 	db_arg a[3] = { DB_ARG_TEXT(sort), DB_ARG_INT(limit), DB_ARG_TEXT(h->cfg->server_name) };
-	if (!d->media && !(d->media = dendrite_open_component(h->cfg, COMP_MEDIAAPI, "mediaapi_has_media", "media API")))
+	if (!d->media && !(d->media = dendrite_open_component(h->cfg, COMP_MEDIAAPI, "mediaapi_has_media", "media API", 1)))
 		return -1;
 	return hs_report_media_rows(db_stream(d->media, "report_media", a, 3), fn, user);
 }

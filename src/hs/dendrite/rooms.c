@@ -31,7 +31,7 @@ static long long membership_nid_mask(unsigned flags)
 }
 
 db *dendrite_open_component(const struct config *c, enum dendrite_component comp, const char *check_stmt,
-			     const char *what)
+			     const char *what, int readonly)
 {
 	struct dbconf dc;
 	db *d;
@@ -39,7 +39,7 @@ db *dendrite_open_component(const struct config *c, enum dendrite_component comp
 	int rc;
 	if (dendrite_db(c, comp, &dc) < 0)
 		return NULL;
-	d = db_open(dc.kind, dc.target, dc.label, 1, "dendrite");
+	d = db_open(dc.kind, dc.target, dc.label, readonly, "dendrite");
 	if (!d) {
 		dbconf_free(&dc);
 		return NULL;
@@ -63,7 +63,7 @@ static db *roomserver(struct hs *h)
 {
 	struct dendrite *d = DEN(h);
 	if (!d->rs)
-		d->rs = dendrite_open_component(h->cfg, COMP_ROOMSERVER, "roomserver_has_membership", "roomserver");
+		d->rs = dendrite_open_component(h->cfg, COMP_ROOMSERVER, "roomserver_has_membership", "roomserver", 1);
 	return d->rs;
 }
 
@@ -81,7 +81,8 @@ void dendrite_rooms_close(struct hs *h)
 	db_close(d->rs);
 	db_close(d->sync);
 	db_close(d->media);
-	d->rs = d->sync = d->media = NULL;
+	db_close(d->keys);
+	d->rs = d->sync = d->media = d->keys = NULL;
 }
 
 /* hex (from SQL) -> standard base64 without padding: a pseudo ID's state key */
@@ -204,7 +205,7 @@ static void join_names(struct hs *h, db *rs)
 	dbconf_free(&sdc);
 	d->names_joined = ok;
 	if (!ok && !d->sync &&
-	    !(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")) && err_pending()) {
+	    !(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi", 1)) && err_pending()) {
 		warnx_("room names unavailable: the syncapi database could not be opened");
 		err_clear();
 	}
@@ -244,7 +245,7 @@ int dendrite_room_names(struct hs *h, const char *room_id, char **name, char **a
 		if (d->sync_tried || !syncapi_configured(h->cfg))
 			return 0;
 		d->sync_tried = 1;
-		if (!(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi")))
+		if (!(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi", 1)))
 			return -1;
 	}
 	return room_name_alias(d->sync, room_id, name, alias);

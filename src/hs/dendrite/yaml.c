@@ -24,6 +24,7 @@ int dendrite_yaml_load(const char *path, struct dendrite_yaml *y)
 	y->db_roomserver = hsy_dup(hsy_scalar(&doc, root, "room_server.database.connection_string"));
 	y->db_syncapi = hsy_dup(hsy_scalar(&doc, root, "sync_api.database.connection_string"));
 	y->db_mediaapi = hsy_dup(hsy_scalar(&doc, root, "media_api.database.connection_string"));
+	y->db_keyserver = hsy_dup(hsy_scalar(&doc, root, "key_server.database.connection_string"));
 	if ((v = hsy_scalar(&doc, root, "user_api.bcrypt_cost"))) {
 		long cost;
 		if (parse_int(v, 4, 31, &cost) < 0) {
@@ -65,6 +66,7 @@ void dendrite_yaml_free(struct dendrite_yaml *y)
 	free(y->db_roomserver);
 	free(y->db_syncapi);
 	free(y->db_mediaapi);
+	free(y->db_keyserver);
 	free(y->notices_local_part);
 	for (int i = 0; i < y->n_as_files; i++)
 		free(y->as_files[i]);

@@ -7,7 +7,7 @@
 
 struct dendrite_yaml {
 	char *server_name;
-	char *db_global, *db_userapi, *db_roomserver, *db_syncapi, *db_mediaapi;
+	char *db_global, *db_userapi, *db_roomserver, *db_syncapi, *db_mediaapi, *db_keyserver;
 	int bcrypt_cost; /* 0 if unset */
 	int notices_enabled;
 	char *notices_local_part;
