@@ -139,10 +139,13 @@ def test_deactivation_equals_dendrites_own(dendrite):
     wait_synced(d, (a, b))
     d.stop()
     ra, rb = rows_naming(d, a, VOLATILE), rows_naming(d, b, VOLATILE)
+    # The empty device keys left at the end are compared by what they mean, not by count: both users
+    # end with empty ones only (no key of theirs is served). Dendrite's deactivation deletes the user's
+    # key rows and means to write an empty one per deleted device, but v0.13.8 writes only the last (its
+    # key upload keeps a pointer to the loop variable); for B, queue apply's /logout of the device it
+    # minted runs Dendrite's same clean-up, and how many empty keys that leaves depends on it, not on
+    # mxdba (what mxdba itself writes is checked above, before queue apply).
+    keys_a, keys_b = ra.pop("keyserver_device_keys", []), rb.pop("keyserver_device_keys", [])
+    assert keys_a and keys_b and {k["key_json"] for k in keys_a + keys_b} == {""}, (keys_a, keys_b)
     differ = {t: (ra.get(t), rb.get(t)) for t in set(ra) | set(rb) if ra.get(t) != rb.get(t)}
     assert set(differ) == set(SERVER_ONLY), differ
-    # Both end with one empty device key. Dendrite's deactivation deletes the user's key rows and
-    # means to write an empty one per deleted device, but v0.13.8 writes only the last (its key upload
-    # keeps a pointer to the loop variable); for B, queue apply's /logout of the device it minted runs
-    # the same clean-up, which leaves the empty key of that device.
-    assert len(ra["keyserver_device_keys"]) == 1 and ra["keyserver_device_keys"] == rb["keyserver_device_keys"]

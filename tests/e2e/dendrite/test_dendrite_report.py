@@ -67,4 +67,4 @@ def test_reports_equal_the_client_api_and_hand_counts(dendrite):
     assert report(d, lobby) == after                                   # offline: the same figures
     tables = {(r["database"], r["table"]): r for r in lines(ok(d.mxdba("--json", "report", "tables")))}
     assert tables[("mediaapi", "mediaapi_media_repository")]["rows"] == 3
-    assert {db for db, _ in tables} == {"userapi", "roomserver", "syncapi", "mediaapi"}
+    assert {db for db, _ in tables} == {"userapi", "roomserver", "syncapi", "mediaapi", "keyserver"}
