@@ -61,9 +61,9 @@ const struct command commands[] = {
 	  "check a password against the stored hash: exit 0 on match, 8 on mismatch", PW_OPTS,
 	  "mxdba user verify-password @alice:example.org", 0 },
 	{ "user", "deactivate", cmd_user_deactivate, "USER [--erase]",
-	  "deactivate as the server's own deactivation: logins refused and every token revoked now, devices, keys, "
-	  "pushers, 3PIDs, account data and key backup deleted, the leaves of every room, invite and knock queued "
-	  "(`queue apply`); audited",
+	  "deactivate as the server's own deactivation: logins refused and every token revoked now, the devices and "
+	  "their keys deleted (Synapse: also pushers, 3PIDs, account data and key backup), the leaves of every room, "
+	  "invite and knock queued (`queue apply`); audited",
 	  "--erase\t(Synapse) also erase the user (GDPR): profile deleted, marked erased, as the admin API's erase does\n",
 	  "mxdba user deactivate @mallory:example.org --erase", 0 },
 	{ "user", "reactivate", cmd_user_reactivate, "USER",
