@@ -150,6 +150,19 @@ class RealServer:
     def whoami(self, token, allow_500=False):
         return self.req("GET", "/_matrix/client/v3/account/whoami", token=token, allow_500=allow_500)
 
+    def login_with_keys(self, user, password, fallback=False):
+        """A new device of USER with device and one-time keys (and a fallback key): (token, device ID)."""
+        tok = self.login(user, password)[1]["access_token"]
+        dev = self.whoami(tok)[1]["device_id"]
+        body = {"device_keys": {"user_id": uid(user), "device_id": dev, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
+                                "keys": {f"ed25519:{dev}": "e", f"curve25519:{dev}": "c"}, "signatures": {}},
+                "one_time_keys": {"signed_curve25519:AAAA": {"key": "k1", "signatures": {}}}}
+        if fallback:
+            body["fallback_keys"] = {"signed_curve25519:FFFF": {"key": "f1", "fallback": True, "signatures": {}}}
+        status, doc = self.req("POST", "/_matrix/client/v3/keys/upload", token=tok, body=body)
+        assert status == 200, doc
+        return tok, dev
+
     def send(self, tok, room, body):
         """An m.text message; its event ID."""
         status, doc = self.req("PUT", f"/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}",

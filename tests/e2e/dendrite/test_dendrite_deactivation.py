@@ -40,13 +40,7 @@ SERVER_ONLY = {}
 
 def tokens_of(d, who):
     """Two more devices of WHO (registration made one), the first with device and one-time keys: its token."""
-    tok = d.login(who, PW)[1]["access_token"]
-    dev = d.whoami(tok)[1]["device_id"]
-    status, doc = d.req("POST", "/_matrix/client/v3/keys/upload", token=tok, body={
-        "device_keys": {"user_id": uid(who), "device_id": dev, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
-                        "keys": {f"ed25519:{dev}": "e", f"curve25519:{dev}": "c"}, "signatures": {}},
-        "one_time_keys": {"signed_curve25519:AAAA": {"key": "k1", "signatures": {}}}})
-    assert status == 200, doc
+    tok, _ = d.login_with_keys(who, PW)
     assert d.login(who, PW)[0] == 200          # the second device: logged in, no keys
     return tok
 

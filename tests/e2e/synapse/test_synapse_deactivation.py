@@ -51,15 +51,7 @@ LOGIN_ONLY = {}
 
 def tokens_of(s, who):
     """Two devices of WHO, the second with device, one-time and fallback keys: (token, device)."""
-    tok = s.login(who, PW)[1]["access_token"]
-    dev = s.whoami(tok)[1]["device_id"]
-    status, doc = s.req("POST", "/_matrix/client/v3/keys/upload", token=tok, body={
-        "device_keys": {"user_id": uid(who), "device_id": dev, "algorithms": ["m.olm.v1.curve25519-aes-sha2"],
-                        "keys": {f"ed25519:{dev}": "e", f"curve25519:{dev}": "c"}, "signatures": {}},
-        "one_time_keys": {"signed_curve25519:AAAA": {"key": "k1", "signatures": {}}},
-        "fallback_keys": {"signed_curve25519:FFFF": {"key": "f1", "fallback": True, "signatures": {}}}})
-    assert status == 200, doc
-    return tok, dev
+    return s.login_with_keys(who, PW, fallback=True)
 
 
 def give_everything(s, admin, who, room, invite_room, owner):
