@@ -315,10 +315,11 @@ void migrations_note(struct ctx *c, struct hs *h)
 int write_end(struct ctx *c, struct hs *h)
 {
 	int batch = db_batch_active(hs_db(h)), rc = c->dry_run ? db_rollback(hs_db(h)) : db_commit(hs_db(h));
-	if (rc == 0 && !batch) /* a batch says so once it commits (end_batch) */
+	if (rc == 0 && !batch) { /* a batch does both once it commits (end_batch) */
 		migrations_note(c, h);
-	if (rc == 0 && !batch && !c->dry_run)
-		rc = hs_after_commit(h);
+		if (!c->dry_run)
+			rc = hs_after_commit(h);
+	}
 	return rc;
 }
 

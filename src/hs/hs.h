@@ -38,7 +38,7 @@ enum hs_mode {
 /* What a deactivation removed (hs_deactivate). */
 struct hs_deactivation {
 	long long tokens;    /* access tokens revoked (Dendrite: devices, each one token) */
-	long long devices;   /* devices deleted, with their keys (Synapse) */
+	long long devices;   /* devices deleted, with their keys (Dendrite: emptied once the userapi commits) */
 	long long keys;      /* device, one-time and fallback keys, dehydrated devices */
 	long long pushers, threepids;
 	long long hash;      /* password hashes cleared (Synapse's deactivation deletes it) */

@@ -157,6 +157,12 @@ void dendrite_config_free(struct config *c)
 	c->hs = NULL;
 }
 
+int dendrite_configured(const struct config *c, enum dendrite_component comp)
+{
+	const struct dendrite_conf *d = c->hs;
+	return d && (d->db_comp[comp] || d->db_default);
+}
+
 int dendrite_db(const struct config *c, enum dendrite_component comp, struct dbconf *out)
 {
 	const struct dendrite_conf *d = c->hs;

@@ -52,6 +52,8 @@ int dendrite_config_finish(struct config *c);
 void dendrite_config_free(struct config *c);
 int dendrite_config_template(FILE *f, const char *from);
 int dendrite_databases(const struct config *c, struct hs_component *out, int max);
+/* 1 when component COMP has a database (its own key, or default). */
+int dendrite_configured(const struct config *c, enum dendrite_component comp);
 /* The database of component COMP. -1 + EX_CONFIG when none is configured. */
 int dendrite_db(const struct config *c, enum dendrite_component comp, struct dbconf *out);
 

@@ -67,12 +67,6 @@ static db *roomserver(struct hs *h)
 	return d->rs;
 }
 
-static int syncapi_configured(const struct config *c)
-{
-	const struct dendrite_conf *d = c->hs;
-	return d && (d->db_comp[COMP_SYNCAPI] || d->db_default);
-}
-
 int dendrite_rooms_open(struct hs *h) { return roomserver(h) ? 0 : -1; }
 
 void dendrite_rooms_close(struct hs *h)
@@ -179,7 +173,7 @@ static void join_names(struct hs *h, db *rs)
 	struct dbconf rdc, sdc;
 	int ok = 0;
 	d->names_tried = 1;
-	if (!syncapi_configured(h->cfg))
+	if (!dendrite_configured(h->cfg, COMP_SYNCAPI))
 		return;
 	if (dendrite_db(h->cfg, COMP_ROOMSERVER, &rdc) < 0 || dendrite_db(h->cfg, COMP_SYNCAPI, &sdc) < 0) {
 		dbconf_free(&rdc);
@@ -242,7 +236,7 @@ int dendrite_room_names(struct hs *h, const char *room_id, char **name, char **a
 	struct dendrite *d = DEN(h);
 	*name = *alias = NULL;
 	if (!d->sync) {
-		if (d->sync_tried || !syncapi_configured(h->cfg))
+		if (d->sync_tried || !dendrite_configured(h->cfg, COMP_SYNCAPI))
 			return 0;
 		d->sync_tried = 1;
 		if (!(d->sync = dendrite_open_component(h->cfg, COMP_SYNCAPI, "syncapi_has_state", "syncapi", 1)))
