@@ -463,12 +463,8 @@ static int wait_up(struct applier *ap, long wait_s)
 static const struct optspec apply_opts[] = { { "--url", 1 },	 { "--limit", 1 },    { "--wait", 1 },
 					     { "--timeout", 1 }, { "--parallel", 1 }, { 0, 0 } };
 
-/* Operations in flight by default, from `make bench` (BENCHMARKS.md): on
- * the real Synapse 1.163.2, 1,000 leaves at 1, 2, 4 and 8 at once ran at
- * 11, 16, 18 and 20 a second (the server's CPU is the limit): 4 gets 90%
- * of 8 at half the load on the server, and stays below Synapse's own limit
- * of 5 room deletions running at once (its task scheduler). */
-#define DEFAULT_PARALLEL 4
+/* Operations in flight by default: the profile's, for its server and
+ * backend (hs_apply_parallel), chosen from `make bench` (BENCHMARKS.md) */
 #define MAX_PARALLEL 32
 
 struct apply_args {
@@ -482,7 +478,7 @@ static int apply_args(struct ctx *c, const struct opts *o, struct apply_args *a,
 	a->limit = 0;
 	a->wait_s = 30;
 	a->timeout_s = 60;
-	a->parallel = DEFAULT_PARALLEL;
+	a->parallel = 0; /* the homeserver's default, once it is opened */
 	if (o->npos)
 		return err_set(EX_USAGE, "queue apply takes no arguments");
 	if (opt(o, apply_opts, "--limit") && parse_int(opt(o, apply_opts, "--limit"), 1, 100000000L, &a->limit) < 0)
@@ -664,6 +660,18 @@ static void forward_stop(const pid_t *pids, int n, int *forwarded)
 	}
 }
 
+/* How many workers to start for up to N at once: no more than there are
+ * rows to do (a worker with nothing to do still opens the database). */
+static int workers_for(struct applier *ap, int n)
+{
+	struct queue_row rows[MAX_PARALLEL];
+	int k = queue_pending(hs_db(ap->h), 0, n, 1, 0, rows);
+	if (k < 0)
+		return -1;
+	queue_rows_free(rows, k);
+	return k < n ? k : n;
+}
+
 /* Run N workers and wait for them all, passing SIGINT/SIGTERM on; their
  * counts summed into AP. 0, or -1 when a worker failed (its error printed). */
 static int run_workers(struct ctx *c, struct applier *ap, long limit, int n)
@@ -754,8 +762,12 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: the parent's reads return to pass the signal on */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (a.parallel > 1) {
-		if (run_workers(c, &ap, a.limit, (int)a.parallel) < 0)
+	if (!a.parallel)
+		a.parallel = c->dry_run ? 1 : hs_apply_parallel(ap.h);
+	if (a.parallel > 1 && (rc = workers_for(&ap, (int)a.parallel)) < 0)
+		goto out;
+	if (a.parallel > 1 && rc > 1) {
+		if (run_workers(c, &ap, a.limit, rc) < 0)
 			goto out;
 	} else {
 		if (apply_rows(&ap, a.limit) < 0)

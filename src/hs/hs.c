@@ -176,6 +176,7 @@ struct config *hs_config(const struct hs *h) { return h->cfg; }
 db *hs_db(struct hs *h) { return h->db; }
 const char *hs_db_label(const struct hs *h) { return h->conf.label; }
 const char *hs_ready_path(const struct hs *h) { return h->p->ready_path; }
+int hs_apply_parallel(const struct hs *h) { return h->p->apply_parallel[h->conf.kind]; }
 const struct hs_admin_api *hs_admin_api(const struct hs *h) { return h->p->admin_api; }
 
 int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,

@@ -352,6 +352,10 @@ struct hs_profile {
 	int (*probe_running)(struct hs *h, db *d, char *who, size_t n);
 	/* where queue apply asks whether the server is up ("/health") */
 	const char *ready_path;
+	/* queue apply's default --parallel, indexed by enum db_kind (PostgreSQL,
+	 * SQLite): the fewest operations at once that reach 90% of the best
+	 * throughput `make bench` measured on the real server (BENCHMARKS.md) */
+	int apply_parallel[2];
 	/* the endpoints of queued room maintenance */
 	const struct hs_admin_api *admin_api;
 	/* the newest job of ACTION on ROOM_ID the server recorded at or after
@@ -638,6 +642,8 @@ int hs_reg_token_valid(const struct hs_reg_token *t, long long now_ms);
 int hs_token_mint(struct hs *h, const struct hs_account *a, const char *token, const char *device_id);
 int hs_token_drop(struct hs *h, const char *token);
 const char *hs_ready_path(const struct hs *h);
+/* queue apply's default --parallel for H's server and backend */
+int hs_apply_parallel(const struct hs *h);
 const struct hs_admin_api *hs_admin_api(const struct hs *h);
 /* See struct hs_profile.room_job; 0 when the profile keeps no record. */
 int hs_room_job(struct hs *h, const char *room_id, enum hs_job_action action, long long since_ms,

@@ -452,3 +452,75 @@ def test_apply_goes_on_when_one_request_gets_no_answer(world):
     assert all(x["state"] == "done" for k, x in rows.items() if k != "!stuck:example.org"), rows
     assert world.sql("SELECT count(*) FROM mxdba_minted") == [("0",)]
     refused(world, ["queue", "apply", "--timeout", "0"], EX_USAGE)
+
+
+# queue apply's default --parallel per server and backend, as README, man page and --help say
+DEFAULT_PARALLEL = {("synapse", "postgres"): 16, ("synapse", "sqlite"): 16,
+                    ("dendrite", "postgres"): 2, ("dendrite", "sqlite"): 1}
+
+
+class Gate(Garbage):
+    """Holds every leave until WANT are in flight at once (or 5 s pass; after that
+    everything goes through), keeping the most ever in flight and each caller's token."""
+    cond = threading.Condition()
+    want = inflight = peak = 0
+    opened = False
+    tokens = set()
+
+    def _answer(self):
+        if "/leave" not in self.path:
+            return super()._answer()
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        with Gate.cond:
+            Gate.tokens.add(self.headers.get("Authorization", ""))
+            Gate.inflight += 1
+            Gate.peak = max(Gate.peak, Gate.inflight)
+            if Gate.inflight >= Gate.want:
+                Gate.opened = True
+                Gate.cond.notify_all()
+            Gate.cond.wait_for(lambda: Gate.opened, timeout=5)
+            Gate.opened = True
+            Gate.inflight -= 1
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+
+def gated_apply(home, want, *args):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gate)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        Gate.want, Gate.inflight, Gate.peak, Gate.opened = want, 0, 0, False
+        Gate.tokens.clear()
+        return home.run("--json", "queue", "apply", "--url", f"http://127.0.0.1:{srv.server_address[1]}", *args)
+    finally:
+        srv.shutdown()
+
+
+def test_apply_runs_the_servers_default_at_once_and_no_more_workers_than_rows(home):
+    want = DEFAULT_PARALLEL[(home.kind, home.backend)]
+    home.add_account("alice")
+    for i in range(2 * want + 1):
+        home.add_room(f"!r{i}:example.org")
+        home.add_member(f"!r{i}:example.org", A, "join")
+    assert home.run("evacuate", "user", "alice").rc == 0
+    r = gated_apply(home, want)
+    assert r.rc == 0 and jl(r.out)[-1]["summary"]["done"] == 2 * want + 1, r
+    # exactly the default at once: one minted device per worker, each with its leaves in flight
+    assert Gate.peak == want and len(Gate.tokens) == want, (Gate.peak, len(Gate.tokens))
+    # three rows, --parallel 32: three workers, not 32
+    home.add_account("bob")
+    for i in range(3):
+        home.add_room(f"!s{i}:example.org")
+        home.add_member(f"!s{i}:example.org", "@bob:example.org", "join")
+    assert home.run("evacuate", "user", "bob").rc == 0
+    r = gated_apply(home, 3, "--parallel", "32")
+    assert r.rc == 0 and jl(r.out)[-1]["summary"]["done"] == 3, r
+    assert Gate.peak == 3 and len(Gate.tokens) == 3, (Gate.peak, len(Gate.tokens))
+    assert home.sql("SELECT count(*) FROM mxdba_minted") == [("0",)]

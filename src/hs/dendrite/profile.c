@@ -348,6 +348,7 @@ const struct hs_profile hs_dendrite = {
 	.report = report,
 	.probe_running = dendrite_probe_running,
 	.ready_path = "/_dendrite/monitor/up",
+	.apply_parallel = { [DB_POSTGRES] = 2, [DB_SQLITE] = 1 },
 	.admin_api = &dendrite_admin_api,
 	.account_find = dendrite_account_find,
 	.accounts_list = dendrite_accounts_list,

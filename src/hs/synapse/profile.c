@@ -248,6 +248,7 @@ const struct hs_profile hs_synapse = {
 	.report = report,
 	.probe_running = synapse_probe_running,
 	.ready_path = "/health",
+	.apply_parallel = { [DB_POSTGRES] = 16, [DB_SQLITE] = 16 },
 	.admin_api = &synapse_admin_api,
 	.room_job = synapse_room_job,
 	.room_delete_blocker = synapse_room_delete_blocker,

@@ -8,8 +8,8 @@ PostgreSQL), one server per backend for the file:
   `token show` names the users each token made;
 - `user shadow-ban` and `user ratelimit`, with a tight rc_message: a user
   shadow-banned offline sends a message, their client gets an event ID, and no
-  one else sees it; an override made offline lets a user send past
-  rc_message while a user without one gets 429; both are refused while
+  one else sees it; an override made offline lets a user send (and leave
+  rooms: leaves count too) past rc_message while a user without one gets 429; both are refused while
   Synapse runs (it caches them), and undone offline they apply at the next start;
 - `user directory rebuild`: a directory emptied by hand (and a user made by
   hand SQL) is complete again after one start, and search finds every user."""
@@ -32,10 +32,10 @@ def lines(r):
     return [json.loads(x) for x in r.out.splitlines() if x.strip()]
 
 
-def send_once(s, tok, room, body):
-    """One message send, no retry on 429: the HTTP status."""
-    req = urllib.request.Request(f"{s.url}/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}",
-                                 data=json.dumps({"msgtype": "m.text", "body": body}).encode(), method="PUT")
+def send_once(s, tok, room, body, path=None):
+    """One message send (or another request to PATH), no retry on 429: the HTTP status."""
+    req = urllib.request.Request(f"{s.url}{path or f'/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{time.time_ns()}'}",
+                                 data=json.dumps({"msgtype": "m.text", "body": body}).encode(), method="POST" if path else "PUT")
     req.add_header("Authorization", "Bearer " + tok)
     req.add_header("Content-Type", "application/json")
     try:
@@ -84,6 +84,16 @@ def test_shadow_ban_and_ratelimit_override_as_synapse_applies_them(s):
     assert [send_once(s, bridge, room, f"bridged {i}")[0] for i in range(6)] == [200] * 6
     assert 429 in [send_once(s, friend, room, f"chat {i}")[0] for i in range(6)]
     assert {f"bridged {i}" for i in range(6)} <= bodies_seen(s, boss, room)
+    # leaves count against rc_message too (what README says of queue apply's evacuations): the override
+    # lets the bridge leave four rooms at once; the user without one, its budget spent, is refused
+    more = [s.create_room(boss, name=f"leave {i}", preset="public_chat") for i in range(4)]
+    for r in more:
+        for who in ("bridge", "friend"):  # the admin API's join is not rate limited
+            status, doc = s.req("POST", f"/_synapse/admin/v1/join/{q(r)}", token=boss, body={"user_id": uid(who)})
+            assert status == 200, doc
+    leave = "/_matrix/client/v3/rooms/{}/leave"
+    assert [send_once(s, bridge, r, "", leave.format(q(r)))[0] for r in more] == [200] * 4
+    assert 429 in [send_once(s, friend, r, "", leave.format(q(r)))[0] for r in more]
     s.stop()
     # undone offline (audit undo for one, the inverse command for the other): seen at the next start
     ok(s.mxdba("user", "unshadow-ban", "spammer"))
