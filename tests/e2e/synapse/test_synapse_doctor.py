@@ -218,12 +218,16 @@ def test_a_token_left_by_a_killed_queue_apply(s):
     admin = s.register("boss", PW, admin=True)["access_token"]
     erin = s.register("erin", PW)["access_token"]
     room = s.create_room(admin, name="killed apply", preset="public_chat")
+    other = s.create_room(admin, name="killed apply 2", preset="public_chat")
     s.join(erin, room)
+    s.join(erin, other)
     s.stop()
     ok(s.mxdba("evacuate", "user", "erin"))
     hang = HangServer()
     try:
-        p = scratch.spawn([BIN, "-c", str(s.config), "queue", "apply", "--url", hang.url],
+        # two rows, two workers: the case where one worker's connection could
+        # undo another's commit (apply runs one row in its own process)
+        p = scratch.spawn([BIN, "-c", str(s.config), "queue", "apply", "--parallel", "2", "--url", hang.url],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert hang.held.wait(30), "queue apply never sent the leave"
         if s.backend == "sqlite":
@@ -247,6 +251,7 @@ def test_a_token_left_by_a_killed_queue_apply(s):
     s.start()
     assert s.whoami(token)[0] == 401
     assert s.member_state(admin, room, uid("erin")) == "join"  # nothing else was touched
+    assert s.member_state(admin, other, uid("erin")) == "join"
     s.stop()
 
 
