@@ -102,6 +102,7 @@ int cmd_user_deactivate(struct ctx *c, int argc, char **argv)
 	    deactivation_audit(c, h, &d) < 0 || write_end(c, h) < 0)
 		goto out;
 	deactivation_report(c, &d);
+	leave_limit_warning(h, &d.a, d.queued + d.already);
 	if (d.gone.bound)
 		warnx_("%lld 3PID(s) of %s stay bound at an identity server: Synapse unbinds them over HTTP, which mxdba "
 		       "does not do; ask the identity server's operator, or unbind them with the user's token",

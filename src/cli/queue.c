@@ -163,6 +163,47 @@ static void evacuate_user_report(struct ctx *c, const struct enqueue *q, const c
 		out_line("run `mxdba queue apply` once the homeserver is up");
 }
 
+/* SECONDS for people: "40 seconds", "25 minutes", "1 h 23 min". */
+static const char *duration_text(double seconds, char *buf, size_t n)
+{
+	long long s = (long long)(seconds + 0.5);
+	if (s < 120)
+		snprintf(buf, n, "%lld seconds", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%lld minutes", (s + 30) / 60);
+	else
+		snprintf(buf, n, "%lld h %02lld min", s / 3600, (s % 3600 + 30) / 60);
+	return buf;
+}
+
+void leave_limit_warning(struct hs *h, const struct hs_account *a, long long pending)
+{
+	struct hs_leave_limit l;
+	char took[32];
+	if (hs_leave_limit(h, a, &l) <= 0 || pending <= l.burst)
+		return;
+	if (l.per_second <= 0)
+		warnx_("the server refuses %s's leaves after the first %.0f (%s: 0 a second): queue apply cannot finish "
+		       "these %lld",
+		       a->user_id, l.burst, l.from, pending);
+	else if ((pending - l.burst) / l.per_second >= 60)
+		warnx_("the server lets %s leave %g room(s) a second after the first %.0f (%s): these %lld leaves take "
+		       "queue apply about %s, whatever --parallel says",
+		       a->user_id, l.per_second, l.burst, l.from, pending,
+		       duration_text((pending - l.burst) / l.per_second, took, sizeof(took)));
+	else
+		return;
+	if (a->ratelimit.set)
+		infox("hint: `mxdba user ratelimit set %s --messages-per-second 0 --burst 0` with the server stopped lifts "
+		      "it for this user; `mxdba user ratelimit set %s --messages-per-second %lld --burst %lld` after the "
+		      "apply puts its override back",
+		      a->user_id, a->user_id, a->ratelimit.per_second, a->ratelimit.burst);
+	else
+		infox("hint: `mxdba user ratelimit set %s --messages-per-second 0 --burst 0` with the server stopped lifts "
+		      "it for this user; `mxdba user ratelimit clear %s` after the apply puts it back",
+		      a->user_id, a->user_id);
+}
+
 static int queued_audit(struct ctx *c, struct hs *h, const char *target, long long queued)
 {
 	char what[64];
@@ -219,6 +260,7 @@ static int evacuate_user(struct ctx *c, int argc, char **argv)
 	    write_end(c, q.h) < 0)
 		goto out;
 	evacuate_user_report(c, &q, id.full, lock, ndev);
+	leave_limit_warning(q.h, &a, q.queued + q.already);
 	dry_run_note(c);
 	ret = EX_OK;
 out:

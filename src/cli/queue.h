@@ -21,4 +21,8 @@ const char *queue_row_label(char *buf, size_t n, const struct queue_row *q, cons
  * knocked at (rejecting the invites, taking back the knocks), with the
  * audit row; *QUEUED new rows, *ALREADY pending before. */
 int queue_user_leaves(struct ctx *c, struct hs *h, const char *user_id, long long *queued, long long *already);
+/* On stderr, when the server's rate limit on A's leaves holds queue apply
+ * back for a minute or more over PENDING leaves: how long, and how to lift
+ * it (Synapse's rc_message: 0.2 a second by default). */
+void leave_limit_warning(struct hs *h, const struct hs_account *a, long long pending);
 #endif

@@ -242,6 +242,12 @@ int hs_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_r
 	return h->p->set_ratelimit(h, a, rl, changed);
 }
 
+int hs_leave_limit(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l)
+{
+	memset(l, 0, sizeof(*l));
+	return h->p->leave_limit ? h->p->leave_limit(h, a, l) : 0;
+}
+
 int hs_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user)
 {
 	return h->p->user_dir_rebuild(h, fn, user);

@@ -68,6 +68,14 @@ struct hs_account {
 };
 void hs_account_clear(struct hs_account *a);
 
+/* A server's rate limit on one account's leaves: PER_SECOND a second once
+ * BURST are spent (PER_SECOND 0: none after the burst); FROM names the
+ * setting ("rc_message in homeserver.yaml"). */
+struct hs_leave_limit {
+	double per_second, burst;
+	const char *from;
+};
+
 /* A row of `user list` (valid during the callback). */
 struct hs_account_row {
 	const char *user_id, *localpart, *server, *display_name;
@@ -380,6 +388,9 @@ struct hs_profile {
 	 * RL NULL removes the override */
 	int (*set_shadow_banned)(struct hs *h, const struct hs_account *a, int on, long long *changed);
 	int (*set_ratelimit)(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
+	/* how fast the server lets A leave rooms through the client API, as
+	 * queue apply does (NULL: no limit mxdba knows of); see hs_leave_limit */
+	int (*leave_limit)(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l);
 	/* schedule the server's own rebuild of its user directory (NULL: none):
 	 * FN gets each background update scheduled; one pending already is
 	 * -1 + EX_CONFLICT */
@@ -578,6 +589,10 @@ int hs_erase(struct hs *h, const struct hs_account *a, long long *changed);
  * command checks HS_NEED_SHADOW_BAN / HS_NEED_RATELIMIT first. */
 int hs_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int hs_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
+/* How fast the server lets A leave rooms through the client API (queue
+ * apply's leaves): 1 limited, L says to what and from where; 0 not limited,
+ * or no limit mxdba knows of. */
+int hs_leave_limit(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l);
 /* "messages_per_second=N burst_count=M", or NULL when RL has no override:
  * how the audit log writes it; and back (0, or -1 when TEXT is not that). */
 const char *hs_ratelimit_text(const struct hs_ratelimit *rl, char *buf, size_t n);

@@ -158,3 +158,107 @@ def test_dendrite_has_neither(make_home, backend):
         assert r.rc == EX_REFUSED and "not available on Dendrite" in r.err, (args, r)
     assert home.snapshot() == before
     assert BIN
+
+
+# --- what the rate limit makes of an evacuation: Synapse takes every leave
+# out of the user's rc_message budget (proven on the real server in the e2e
+# suite); evacuate and deactivate say how long queue apply will take, and how
+# to lift it, once that is a minute or more ---
+
+def member_of(home, user, n):
+    """USER joined to N rooms of its own."""
+    for i in range(n):
+        room = f"!{user}{i}:example.org"
+        home.add_room(room)
+        home.add_member(room, f"@{user}:example.org", "join")
+
+
+def limit_warning(r):
+    return [x for x in r.err.splitlines() if "leave" in x and "a second" in x]
+
+
+def test_evacuate_says_how_long_rc_message_holds_the_apply_and_how_to_lift_it(sy):
+    member_of(sy, "alice", 30)
+    r = ok(sy.run("evacuate", "user", "alice"))
+    # Synapse's default, 0.2 a second after 10: 20 more leaves take 100 s
+    assert limit_warning(r) == ["mxdba: warning: the server lets @alice:example.org leave 0.2 room(s) a second after"
+                                " the first 10 (rc_message, Synapse's default): these 30 leaves take queue apply"
+                                " about 100 seconds, whatever --parallel says"], r.err
+    assert "`mxdba user ratelimit set @alice:example.org --messages-per-second 0 --burst 0` with the server stopped" \
+        in r.err and "`mxdba user ratelimit clear @alice:example.org` after the apply" in r.err, r.err
+    # the rows already pending count too (a second run queues nothing new)
+    r = ok(sy.run("evacuate", "user", "alice"))
+    assert "these 30 leaves" in r.err, r.err
+    # lifted as the hint says: no warning
+    ok(sy.run("user", "ratelimit", "set", "alice", "--messages-per-second", "0", "--burst", "0"))
+    assert not limit_warning(ok(sy.run("evacuate", "user", "alice")))
+
+
+def test_no_warning_when_the_burst_or_a_minute_covers_it(sy):
+    member_of(sy, "bob", 10)
+    assert not limit_warning(ok(sy.run("evacuate", "user", "bob")))  # all within the burst
+    member_of(sy, "carol", 21)  # 11 beyond the burst: 55 s
+    assert not limit_warning(ok(sy.run("evacuate", "user", "carol")))
+
+
+def test_an_override_sets_the_rate_and_its_hint_puts_it_back(sy):
+    member_of(sy, "alice", 70)
+    ok(sy.run("user", "ratelimit", "set", "alice", "--messages-per-second", "1", "--burst", "5"))
+    r = ok(sy.run("evacuate", "user", "alice", "--dry-run"))
+    assert limit_warning(r) == ["mxdba: warning: the server lets @alice:example.org leave 1 room(s) a second after"
+                                " the first 5 (its rate-limit override): these 70 leaves take queue apply about"
+                                " 65 seconds, whatever --parallel says"], r.err
+    assert "`mxdba user ratelimit set @alice:example.org --messages-per-second 1 --burst 5` after the apply puts" \
+        " its override back" in r.err, r.err
+
+
+def test_deactivate_warns_as_evacuate_does(sy):
+    member_of(sy, "bob", 40)
+    r = ok(sy.run("user", "deactivate", "bob"))
+    assert "these 40 leaves take queue apply about 3 minutes" in r.err, r.err
+
+
+def home_with_yaml(yaml, rooms):
+    """A Synapse home read through a homeserver.yaml ending in YAML; alice in ROOMS rooms."""
+    home = SynapseHome("sqlite")
+    home.add_account("alice")
+    member_of(home, "alice", rooms)
+    (home.dir / "homeserver.yaml").write_text("server_name: example.org\ndatabase:\n  name: sqlite3\n  args:\n"
+                                              "    database: homeserver.db\n" + yaml)
+    home.write_config("[homeserver]\ntype = synapse\nsynapse_config = homeserver.yaml\n")
+    return home
+
+
+@pytest.mark.parametrize("yaml, rate", [
+    ("rc_message:\n  per_second: 0.5\n  burst_count: 20\n", "0.5 room(s) a second after the first 20 (rc_message in"
+     " homeserver.yaml): these 300 leaves take queue apply about 9 minutes"),
+    ("rc_message:\n  burst_count: 100\n", "0.2 room(s) a second after the first 100 (rc_message in homeserver.yaml):"
+     " these 300 leaves take queue apply about 17 minutes"),
+    # before rc_message: the two top-level keys (rc_message wins when both are there)
+    ("rc_messages_per_second: 0.01\n", "0.01 room(s) a second after the first 10 (rc_message in homeserver.yaml):"
+     " these 300 leaves take queue apply about 8 h 03 min"),
+    ("rc_messages_per_second: 0.01\nrc_message:\n  per_second: 0.1\n", "0.1 room(s) a second after the first 10"
+     " (rc_message in homeserver.yaml): these 300 leaves take queue apply about 48 minutes"),
+])
+def test_rc_message_from_homeserver_yaml(yaml, rate):
+    home = home_with_yaml(yaml, 300)
+    r = ok(home.run("evacuate", "user", "alice", "--dry-run"))
+    assert len(limit_warning(r)) == 1 and rate in limit_warning(r)[0], r.err
+
+
+@pytest.mark.parametrize("yaml", ["rc_message:\n  per_second: fast\n", "rc_message:\n  burst_count: -1\n",
+                                  "rc_messages_per_second: nan\n"])
+def test_a_bad_rc_message_is_a_config_error_that_changes_nothing(yaml):
+    home = home_with_yaml(yaml, 3)
+    before = home.snapshot()
+    r = home.run("evacuate", "user", "alice")
+    assert r.rc == 3 and "is not a number of 0 or more" in r.err and "homeserver.yaml" in r.err, r
+    assert home.snapshot() == before
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_dendrite_says_nothing_of_rc_message(make_home, backend):
+    home = make_home(backend)
+    home.add_account("bob")
+    member_of(home, "bob", 30)
+    assert not limit_warning(ok(home.run("evacuate", "user", "bob")))

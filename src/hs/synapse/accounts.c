@@ -317,3 +317,27 @@ int synapse_profile_get(struct hs *h, const struct hs_account *a, char **display
 	db_rows_free(r);
 	return rc < 0 ? -1 : 0;
 }
+
+/* A leave is an event: Synapse's request rate limiter takes it out of the
+ * user's rc_message budget, or out of its override's (an override with 0
+ * messages a second: no limit at all); an appservice's own sender is never
+ * limited. */
+int synapse_leave_limit(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l)
+{
+	const struct synapse_conf *s = SCONF(h->cfg);
+	for (int i = 0; i < h->cfg->n_senders; i++)
+		if (!strcmp(h->cfg->as_senders[i], a->localpart) && !strcmp(a->server, h->cfg->server_name))
+			return 0;
+	if (a->ratelimit.set) {
+		if (!a->ratelimit.per_second)
+			return 0;
+		l->per_second = (double)a->ratelimit.per_second;
+		l->burst = (double)a->ratelimit.burst;
+		l->from = "its rate-limit override";
+		return 1;
+	}
+	l->per_second = s->rc_per_second;
+	l->burst = s->rc_burst;
+	l->from = s->rc_from_yaml ? "rc_message in homeserver.yaml" : "rc_message, Synapse's default";
+	return 1;
+}

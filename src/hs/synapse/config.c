@@ -24,6 +24,8 @@ static struct synapse_conf *conf_of(struct config *c)
 	if (!c->hs) {
 		struct synapse_conf *s = xcalloc(1, sizeof(*s));
 		s->bcrypt_rounds = 12;
+		s->rc_per_second = RC_MESSAGE_PER_SECOND;
+		s->rc_burst = RC_MESSAGE_BURST;
 		c->hs = s;
 	}
 	return c->hs;
@@ -139,6 +141,10 @@ struct syaml {
 	int mas;         /* matrix_authentication_service.enabled (Synapse 1.136 on) */
 	int dummy_threshold; /* dummy_events_threshold (0: not set) */
 	int msc3861;     /* experimental_features.msc3861.enabled (before 1.157) */
+	/* rc_message (has_rc), else the older top-level rc_messages_per_second and
+	 * rc_message_burst_count (has_old_rc: 1 the rate, 2 the burst) */
+	double rc_per_second, rc_burst, old_per_second, old_burst;
+	int has_rc, has_old_rc;
 };
 
 static void syaml_free(struct syaml *y)
@@ -308,6 +314,49 @@ static void read_as_files(yaml_document_t *d, yaml_node_t *files, struct syaml *
 	}
 }
 
+/* A rate of homeserver.yaml's KEY (V) into *OUT: a number, 0 or more. */
+static int rate_value(const char *file, const char *key, const char *v, double *out)
+{
+	char *end;
+	double d;
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !(d >= 0) || d > 1e12)
+		return err_set(EX_CONFIG, "%s: %s \"%.40s\" is not a number of 0 or more", file, key,
+			       text_is_clean(v) ? v : "(not clean text)");
+	*out = d;
+	return 0;
+}
+
+/* rc_message (a later file's replaces an earlier one's, as Synapse merges
+ * top-level keys; a key left out takes Synapse's default), and the older keys. */
+static int read_rc_message(const char *file, yaml_document_t *d, yaml_node_t *root, struct syaml *y)
+{
+	yaml_node_t *n = hsy_get(d, root, "rc_message");
+	const char *v;
+	int rc = 0;
+	if (n) {
+		y->has_rc = 1;
+		y->rc_per_second = RC_MESSAGE_PER_SECOND;
+		y->rc_burst = RC_MESSAGE_BURST;
+		if ((v = hsy_scalar(d, n, "per_second")) && rate_value(file, "rc_message.per_second", v, &y->rc_per_second) < 0)
+			rc = -1;
+		if ((v = hsy_scalar(d, n, "burst_count")) && rate_value(file, "rc_message.burst_count", v, &y->rc_burst) < 0)
+			rc = -1;
+	}
+	if ((v = hsy_scalar(d, root, "rc_messages_per_second"))) {
+		y->has_old_rc |= 1;
+		if (rate_value(file, "rc_messages_per_second", v, &y->old_per_second) < 0)
+			rc = -1;
+	}
+	if ((v = hsy_scalar(d, root, "rc_message_burst_count"))) {
+		y->has_old_rc |= 2;
+		if (rate_value(file, "rc_message_burst_count", v, &y->old_burst) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /* One file's top-level keys over what the earlier files gave. */
 static int read_one(const char *file, const char *base, struct syaml *y)
 {
@@ -352,6 +401,8 @@ static int read_one(const char *file, const char *base, struct syaml *y)
 				     text_is_clean(v) ? v : "(not clean text)");
 		y->dummy_threshold = (int)t;
 	}
+	if (read_rc_message(file, &doc, root, y) < 0)
+		rc = -1;
 	if ((n = hsy_get(&doc, root, "server_notices"))) {
 		free(y->notices_localpart);
 		y->notices_localpart = hsy_dup(hsy_scalar(&doc, n, "system_mxid_localpart"));
@@ -451,6 +502,22 @@ static void take_passwords(struct config *c, struct synapse_conf *s, const struc
 	s->need_upper = y->need_upper;
 }
 
+/* The rate Synapse limits messages (and leaves) at: rc_message if it is
+ * there, else the older keys, else its defaults (as conf_of set them). */
+static void take_rc_message(struct synapse_conf *s, const struct syaml *y)
+{
+	s->rc_from_yaml = y->has_rc || y->has_old_rc;
+	if (y->has_rc) {
+		s->rc_per_second = y->rc_per_second;
+		s->rc_burst = y->rc_burst;
+		return;
+	}
+	if (y->has_old_rc & 1)
+		s->rc_per_second = y->old_per_second;
+	if (y->has_old_rc & 2)
+		s->rc_burst = y->old_burst;
+}
+
 static int merge_yaml(struct config *c, struct synapse_conf *s)
 {
 	struct syaml y;
@@ -476,6 +543,7 @@ static int merge_yaml(struct config *c, struct synapse_conf *s)
 	s->mas = y.mas || y.msc3861;  /* the key of 1.136 on, or the experimental one before it */
 	if (y.dummy_threshold)
 		c->extremities_threshold = y.dummy_threshold;
+	take_rc_message(s, &y);
 	rc = take_appservices(c, &y);
 	syaml_free(&y);
 	return rc;

@@ -271,6 +271,7 @@ const struct hs_profile hs_synapse = {
 	.set_locked = synapse_set_locked,
 	.set_shadow_banned = synapse_set_shadow_banned,
 	.set_ratelimit = synapse_set_ratelimit,
+	.leave_limit = synapse_leave_limit,
 	.user_dir_rebuild = synapse_user_dir_rebuild,
 	.check_cached_write = synapse_check_cached_write,
 	.accounts_writable = synapse_accounts_writable,

@@ -24,7 +24,12 @@ struct synapse_conf {
 	int policy, min_length, need_digit, need_symbol, need_lower, need_upper; /* password_config.policy */
 	int mas;             /* matrix_authentication_service.enabled, or experimental_features.msc3861.enabled */
 	char *client_url;    /* from listeners: the first http listener with the client resource */
+	double rc_per_second, rc_burst; /* rc_message: what limits a user's messages and leaves */
+	int rc_from_yaml;    /* read from homeserver.yaml (else Synapse's defaults, 0.2 and 10) */
 };
+/* rc_message when homeserver.yaml says nothing (Synapse's RatelimitConfig) */
+#define RC_MESSAGE_PER_SECOND 0.2
+#define RC_MESSAGE_BURST 10.0
 #define SCONF(c) ((struct synapse_conf *)(c)->hs)
 
 struct synapse_schema {
@@ -80,6 +85,7 @@ int synapse_report_media(struct hs *h, const char *sort, long long limit, hs_med
 int synapse_report_updates(struct hs *h, hs_update_fn fn, void *user);
 int synapse_set_shadow_banned(struct hs *h, const struct hs_account *a, int on, long long *changed);
 int synapse_user_dir_rebuild(struct hs *h, int (*fn)(const char *update, void *user), void *user);
+int synapse_leave_limit(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l);
 int synapse_set_ratelimit(struct hs *h, const struct hs_account *a, const struct hs_ratelimit *rl, long long *changed);
 /* tokens.c: registration tokens */
 int synapse_reg_tokens(struct hs *h, const char *token, hs_reg_token_fn fn, void *user);
