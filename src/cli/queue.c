@@ -163,11 +163,13 @@ static void evacuate_user_report(struct ctx *c, const struct enqueue *q, const c
 		out_line("run `mxdba queue apply` once the homeserver is up");
 }
 
-/* SECONDS for people: "40 seconds", "25 minutes", "1 h 23 min". */
+/* SECONDS for people: "40 seconds", "25 minutes", "1 h 23 min", "12 days". */
 static const char *duration_text(double seconds, char *buf, size_t n)
 {
-	long long s = (long long)(seconds + 0.5);
-	if (s < 120)
+	long long s = seconds < 1e12 ? (long long)(seconds + 0.5) : (long long)1e12;
+	if (s >= 2 * 86400)
+		snprintf(buf, n, "%lld days", (s + 43200) / 86400);
+	else if (s < 120)
 		snprintf(buf, n, "%lld seconds", s);
 	else if (s < 3600)
 		snprintf(buf, n, "%lld minutes", (s + 30) / 60);

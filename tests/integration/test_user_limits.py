@@ -237,6 +237,8 @@ def home_with_yaml(yaml, rooms):
     # before rc_message: the two top-level keys (rc_message wins when both are there)
     ("rc_messages_per_second: 0.01\n", "0.01 room(s) a second after the first 10 (rc_message in homeserver.yaml):"
      " these 300 leaves take queue apply about 8 h 03 min"),
+    ("rc_message:\n  per_second: 1e-300\n", "1e-300 room(s) a second after the first 10 (rc_message in"
+     " homeserver.yaml): these 300 leaves take queue apply about 11574074 days"),
     ("rc_messages_per_second: 0.01\nrc_message:\n  per_second: 0.1\n", "0.1 room(s) a second after the first 10"
      " (rc_message in homeserver.yaml): these 300 leaves take queue apply about 48 minutes"),
 ])
