@@ -743,7 +743,7 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	struct applier ap;
 	struct apply_args a;
 	struct sigaction sa;
-	int ret = -1, rc;
+	int ret = -1, rc, workers;
 
 	memset(&ap, 0, sizeof(ap));
 	memset(&sa, 0, sizeof(sa));
@@ -764,10 +764,10 @@ int cmd_queue_apply(struct ctx *c, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (!a.parallel)
 		a.parallel = c->dry_run ? 1 : hs_apply_parallel(ap.h);
-	if (a.parallel > 1 && (rc = workers_for(&ap, (int)a.parallel)) < 0)
+	if ((workers = a.parallel > 1 ? workers_for(&ap, (int)a.parallel) : 1) < 0)
 		goto out;
-	if (a.parallel > 1 && rc > 1) {
-		if (run_workers(c, &ap, a.limit, rc) < 0)
+	if (workers > 1) {
+		if (run_workers(c, &ap, a.limit, workers) < 0)
 			goto out;
 	} else {
 		if (apply_rows(&ap, a.limit) < 0)

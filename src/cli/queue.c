@@ -181,29 +181,30 @@ static const char *duration_text(double seconds, char *buf, size_t n)
 void leave_limit_warning(struct hs *h, const struct hs_account *a, long long pending)
 {
 	struct hs_leave_limit l;
-	char took[32];
+	char took[32], back[2 * MXID_MAX + 256];
+	double wait;
 	if (hs_leave_limit(h, a, &l) <= 0 || pending <= l.burst)
 		return;
+	wait = l.per_second > 0 ? (pending - l.burst) / l.per_second : 0;
 	if (l.per_second <= 0)
 		warnx_("the server refuses %s's leaves after the first %.0f (%s: 0 a second): queue apply cannot finish "
 		       "these %lld",
 		       a->user_id, l.burst, l.from, pending);
-	else if ((pending - l.burst) / l.per_second >= 60)
+	else if (wait >= 60)
 		warnx_("the server lets %s leave %g room(s) a second after the first %.0f (%s): these %lld leaves take "
 		       "queue apply about %s, whatever --parallel says",
-		       a->user_id, l.per_second, l.burst, l.from, pending,
-		       duration_text((pending - l.burst) / l.per_second, took, sizeof(took)));
+		       a->user_id, l.per_second, l.burst, l.from, pending, duration_text(wait, took, sizeof(took)));
 	else
 		return;
+	/* what puts the limit back after the apply: the user's own override, or none */
 	if (a->ratelimit.set)
-		infox("hint: `mxdba user ratelimit set %s --messages-per-second 0 --burst 0` with the server stopped lifts "
-		      "it for this user; `mxdba user ratelimit set %s --messages-per-second %lld --burst %lld` after the "
-		      "apply puts its override back",
-		      a->user_id, a->user_id, a->ratelimit.per_second, a->ratelimit.burst);
+		snprintf(back, sizeof(back), "set %s --messages-per-second %lld --burst %lld` after the apply puts its "
+			 "override back", a->user_id, a->ratelimit.per_second, a->ratelimit.burst);
 	else
-		infox("hint: `mxdba user ratelimit set %s --messages-per-second 0 --burst 0` with the server stopped lifts "
-		      "it for this user; `mxdba user ratelimit clear %s` after the apply puts it back",
-		      a->user_id, a->user_id);
+		snprintf(back, sizeof(back), "clear %s` after the apply puts it back", a->user_id);
+	infox("hint: `mxdba user ratelimit set %s --messages-per-second 0 --burst 0` with the server stopped lifts it "
+	      "for this user; `mxdba user ratelimit %s",
+	      a->user_id, back);
 }
 
 static int queued_audit(struct ctx *c, struct hs *h, const char *target, long long queued)

@@ -447,6 +447,14 @@ void config_add_namespace(struct config *c, const char *regex, const char *owner
 	c->as_owner[c->n_as++] = xstrdup(owner);
 }
 
+int config_is_sender(const struct config *c, const char *localpart)
+{
+	for (int i = 0; i < c->n_senders; i++)
+		if (!strcmp(localpart, c->as_senders[i]))
+			return 1;
+	return 0;
+}
+
 void config_add_sender(struct config *c, const char *localpart)
 {
 	c->as_senders = xrealloc(c->as_senders, sizeof(char *) * (size_t)(c->n_senders + 1));

@@ -66,6 +66,8 @@ void config_free(struct config *c);
 /* Add a reserved appservice namespace / sender (profiles, while finishing). */
 void config_add_namespace(struct config *c, const char *regex, const char *owner);
 void config_add_sender(struct config *c, const char *localpart);
+/* Is LOCALPART an appservice's sender_localpart? */
+int config_is_sender(const struct config *c, const char *localpart);
 /* Is VALUE of [database] key NAME a connection string mxdba knows (file: or
  * PostgreSQL)? 1 yes; -1 no, with the message in MSG (password masked). */
 int config_check_dsn(const char *name, const char *value, char *msg, size_t n);

@@ -48,11 +48,10 @@ int hs_rules_new_localpart(const struct mxid *id, const char *server)
 int hs_rules_reserved(struct hs *h, const char *localpart, const char *full, const char *action)
 {
 	const struct config *c = h->cfg;
-	for (int i = 0; i < c->n_senders; i++)
-		if (!strcmp(localpart, c->as_senders[i])) {
-			err_set(EX_REFUSED, "refusing to %s %s: it is an appservice sender (sender_localpart)", action, full);
-			return err_hint("change the appservice's registration file instead");
-		}
+	if (config_is_sender(c, localpart)) {
+		err_set(EX_REFUSED, "refusing to %s %s: it is an appservice sender (sender_localpart)", action, full);
+		return err_hint("change the appservice's registration file instead");
+	}
 	for (int i = 0; i < c->n_as; i++) {
 		regex_t re;
 		int match;

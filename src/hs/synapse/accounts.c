@@ -325,9 +325,8 @@ int synapse_profile_get(struct hs *h, const struct hs_account *a, char **display
 int synapse_leave_limit(struct hs *h, const struct hs_account *a, struct hs_leave_limit *l)
 {
 	const struct synapse_conf *s = SCONF(h->cfg);
-	for (int i = 0; i < h->cfg->n_senders; i++)
-		if (!strcmp(h->cfg->as_senders[i], a->localpart) && !strcmp(a->server, h->cfg->server_name))
-			return 0;
+	if (config_is_sender(h->cfg, a->localpart) && !strcmp(a->server, h->cfg->server_name))
+		return 0;
 	if (a->ratelimit.set) {
 		if (!a->ratelimit.per_second)
 			return 0;
