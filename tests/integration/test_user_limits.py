@@ -248,6 +248,17 @@ def test_rc_message_from_homeserver_yaml(yaml, rate):
     assert len(limit_warning(r)) == 1 and rate in limit_warning(r)[0], r.err
 
 
+def test_an_appservice_sender_is_never_limited():
+    """Synapse never rate-limits an appservice's own sender: no warning for it, one for a user beside it."""
+    home = home_with_yaml("app_service_config_files: [bridge.yaml]\n", 30)
+    (home.dir / "bridge.yaml").write_text("id: bridge\nurl: http://127.0.0.1:1\nas_token: a\nhs_token: h\n"
+                                          "sender_localpart: bridgebot\nnamespaces: {}\n")
+    home.add_account("bridgebot")
+    member_of(home, "bridgebot", 30)
+    assert not limit_warning(ok(home.run("evacuate", "user", "bridgebot", "--dry-run")))
+    assert limit_warning(ok(home.run("evacuate", "user", "alice", "--dry-run")))
+
+
 @pytest.mark.parametrize("yaml", ["rc_message:\n  per_second: fast\n", "rc_message:\n  burst_count: -1\n",
                                   "rc_messages_per_second: nan\n"])
 def test_a_bad_rc_message_is_a_config_error_that_changes_nothing(yaml):
